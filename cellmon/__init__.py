@@ -1,0 +1,1 @@
+"""Cell Monitor: the wire contract, settings and the command line (no Ray needed to import)."""

@@ -1,0 +1,118 @@
+"""Wire contract v1: the events a student's Jupyter sends. Importable without Ray."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Literal
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
+
+SCHEMA_VERSION: Literal[1] = 1
+
+Id = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=128)]
+Path = Annotated[str, StringConstraints(max_length=1024)]
+
+EventType = Literal[
+    "cell_executed",
+    "notebook_opened",
+    "notebook_saved",
+    "notebook_closed",
+    "help",
+    "help_stop",
+    "heartbeat",
+]
+EVENT_TYPES: tuple[str, ...] = EventType.__args__  # type: ignore[attr-defined]
+
+CellStatus = Literal["ok", "error", "aborted"]
+
+
+class _Event(BaseModel):
+    """Fields every event carries."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    schema_version: Literal[1] = SCHEMA_VERSION
+    event_id: Id = Field(description="Client-made unique id (a UUID); re-sends are deduplicated")
+    classroom_id: Id
+    student_id: Id = Field(description="Set by the server from the authenticated user")
+    time: AwareDatetime = Field(description="When it happened, on the client's clock")
+    notebook_path: Path | None = None
+    session_id: Id | None = None
+    student_name: Annotated[str, StringConstraints(max_length=200)] | None = None
+    team: Annotated[str, StringConstraints(max_length=100)] | None = None
+    # Stamped by the ingest, never trusted from the client (see `receive`).
+    received_at: datetime | None = None
+
+
+class CellExecuted(_Event):
+    """A code cell finished running in the kernel (or was aborted by an earlier error)."""
+
+    type: Literal["cell_executed"] = "cell_executed"
+    cell_id: Id | None = None
+    cell_index: Annotated[int, Field(ge=0)] | None = None
+    cell_type: Literal["code", "markdown", "raw"] = "code"
+    code: str = ""
+    code_truncated: bool = False
+    execution_count: Annotated[int, Field(ge=0)] | None = None
+    status: CellStatus
+    error_name: Annotated[str, StringConstraints(max_length=200)] | None = None
+    error_value: str | None = None
+    duration_ms: Annotated[float, Field(ge=0)] | None = Field(
+        default=None, description="Kernel run time in milliseconds"
+    )
+
+
+class NotebookOpened(_Event):
+    type: Literal["notebook_opened"] = "notebook_opened"
+
+
+class NotebookSaved(_Event):
+    type: Literal["notebook_saved"] = "notebook_saved"
+
+
+class NotebookClosed(_Event):
+    type: Literal["notebook_closed"] = "notebook_closed"
+
+
+class HelpRequested(_Event):
+    type: Literal["help"] = "help"
+    message: Annotated[str, StringConstraints(max_length=500)] | None = None
+
+
+class HelpStopped(_Event):
+    type: Literal["help_stop"] = "help_stop"
+
+
+class Heartbeat(_Event):
+    """Presence: the student's Jupyter is up, whether or not they are working."""
+
+    type: Literal["heartbeat"] = "heartbeat"
+
+
+Event = Annotated[
+    CellExecuted
+    | NotebookOpened
+    | NotebookSaved
+    | NotebookClosed
+    | HelpRequested
+    | HelpStopped
+    | Heartbeat,
+    Field(discriminator="type"),
+]
+
+MODEL_BY_TYPE: dict[str, type[_Event]] = {
+    "cell_executed": CellExecuted,
+    "notebook_opened": NotebookOpened,
+    "notebook_saved": NotebookSaved,
+    "notebook_closed": NotebookClosed,
+    "help": HelpRequested,
+    "help_stop": HelpStopped,
+    "heartbeat": Heartbeat,
+}
+
+
+def occurred_at(event: _Event) -> datetime:
+    """The event's time for liveness: the client's clock, but never later than receipt."""
+    if event.received_at is None:
+        return event.time
+    return min(event.time, event.received_at)

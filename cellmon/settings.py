@@ -1,0 +1,30 @@
+"""One flat settings object for the server side, read from CELLMON_* environment variables."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Cell Monitor's cluster-side configuration; every field has an env var CELLMON_<NAME>."""
+
+    model_config = SettingsConfigDict(env_prefix="CELLMON_", extra="ignore")
+
+    state_dir: Path = Field(Path(".cellmon"), description="Run files: pid, addresses, logs")
+    namespace: str = Field("cellmon", description="Ray namespace of the named actors")
+    ray_port: int = Field(6385, description="GCS port of the head `cellmon up` starts")
+    ray_address: str | None = Field(None, description="Attach to this cluster instead")
+    num_cpus: int = Field(2, description="CPUs the local head advertises")
+    http_host: str = Field("127.0.0.1", description="Where Serve listens")
+    http_port: int = Field(8000, description="Serve's HTTP port")
+    shards_min: int = Field(2, ge=1, description="Shard actors started with the directory")
+    shards_max: int = Field(8, ge=1, description="Upper bound on shard actors")
+    classrooms_per_shard: int = Field(4, ge=1, description="Placement target before a new shard")
+    ingest_replicas_max: int = Field(2, ge=1, description="Autoscaling bound of the ingest")
+    max_batch: int = Field(500, ge=1, description="Events per request before 413")
+    max_body_bytes: int = Field(4 * 1024 * 1024, ge=1024, description="Body size before 413")
+    max_code_chars: int = Field(64_000, ge=100, description="Longer code is truncated, flagged")
+    significant_errors: int = Field(3, ge=1, description="Default consecutive-error threshold")
