@@ -1,0 +1,1 @@
+"""Actors: pure progress state, the classroom/student virtual actors, shards and the directory."""

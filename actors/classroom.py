@@ -1,0 +1,148 @@
+"""The classroom virtual actor: owns its students and the class-wide aggregates."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from actors import cell_stats
+from actors.activity import ActivitySeries
+from actors.dedup import RecentIds
+from actors.state import STATUSES, Effect, HelpRaised, Rules
+from actors.student import StudentActor
+from cellmon.contract import occurred_at
+
+
+@dataclass
+class BatchOutcome:
+    """What applying a batch did: how many were new, how many already seen, what to publish."""
+
+    applied: int = 0
+    duplicates: int = 0
+    effects: list[Effect] = field(default_factory=list)
+
+
+class ClassroomActor:
+    """Applies a classroom's events in order; no I/O and no clock (`now` is passed in).
+
+    It mutates its own containers rather than returning a new frozen classroom: copying a
+    1,000-student map on every event would be O(students) per event. Student state itself is
+    frozen and changed only by the pure `actors.state.apply_event`.
+    """
+
+    def __init__(
+        self, classroom_id: str, rules: Rules | None = None, dedup_capacity: int = 50_000
+    ) -> None:
+        self.classroom_id = classroom_id
+        self.rules = rules or Rules()
+        self.students: dict[str, StudentActor] = {}
+        self.cells: dict[str, cell_stats.CellStats] = {}
+        self.activity = ActivitySeries()
+        self.seen = RecentIds(dedup_capacity)
+        self.dirty: set[str] = set()
+        self.events_applied = 0
+
+    def apply_batch(self, events: list[Any]) -> BatchOutcome:
+        """Apply events in order, skipping any already applied (idempotent by `event_id`)."""
+        outcome = BatchOutcome()
+        for event in events:
+            if event.classroom_id != self.classroom_id:
+                raise ValueError(f"event {event.event_id} is not for {self.classroom_id}")
+            if not self.seen.add(event.event_id):
+                outcome.duplicates += 1
+                continue
+            outcome.effects.extend(self._apply(event))
+            outcome.applied += 1
+        self.events_applied += outcome.applied
+        return outcome
+
+    def _apply(self, event: Any) -> list[Effect]:
+        student = self.students.get(event.student_id)
+        if student is None:
+            student = self.students[event.student_id] = StudentActor(event.student_id)
+        effects, change = student.apply(event, self.rules)
+        self.dirty.add(event.student_id)
+        if change is not None:
+            cell_stats.track(self.cells, change)
+        self._count_activity(event, effects)
+        return effects
+
+    def _count_activity(self, event: Any, effects: list[Effect]) -> None:
+        if event.type == "cell_executed" and event.status != "aborted":
+            self.activity.add(occurred_at(event), executions=1, errors=int(event.status == "error"))
+        elif any(isinstance(effect, HelpRaised) for effect in effects):
+            # Only a new request counts: the legacy client re-sends `help` every 10 s.
+            self.activity.add(occurred_at(event), help=1)
+
+    def snapshot(self, now: datetime, activity_minutes: int = 60) -> dict[str, Any]:
+        """The aggregate an instructor's screen needs, in one call whatever the class size."""
+        rows = [s.summary(now, self.rules) for s in self.students.values()]
+        rows.sort(key=lambda r: (STATUSES.index(r["status"]), r["name"] or r["student_id"]))
+        return {
+            "classroom_id": self.classroom_id,
+            "generated_at": now.isoformat(),
+            "significant_error_threshold": self.rules.significant_errors,
+            "summary": _summary(rows),
+            "help_queue": _help_queue(rows, now),
+            "students": rows,
+            "teams": _teams(rows),
+            "cells": cell_stats.ordered(self.cells),
+            "activity": self.activity.since(now - timedelta(minutes=activity_minutes)),
+            "events_applied": self.events_applied,
+        }
+
+    def student(self, student_id: str, now: datetime) -> dict[str, Any] | None:
+        """One student's detail, or None if the class has never heard of them."""
+        actor = self.students.get(student_id)
+        return actor.detail(now, self.rules) if actor else None
+
+
+def _summary(rows: list[dict[str, Any]]) -> dict[str, int]:
+    by_status = Counter(r["status"] for r in rows)
+    return {
+        "students": len(rows),
+        **{status: by_status.get(status, 0) for status in STATUSES},
+        "executions": sum(r["executions"] for r in rows),
+        "errors": sum(r["errors"] for r in rows),
+    }
+
+
+def _help_queue(rows: list[dict[str, Any]], now: datetime) -> list[dict[str, Any]]:
+    # Sort by instant, not by ISO text: clients may send times with different UTC offsets.
+    waiting = sorted(
+        (r for r in rows if r["help_since"]), key=lambda r: datetime.fromisoformat(r["help_since"])
+    )
+    return [
+        {
+            "student_id": r["student_id"],
+            "name": r["name"],
+            "team": r["team"],
+            "since": r["help_since"],
+            "waiting_s": max(0.0, (now - datetime.fromisoformat(r["help_since"])).total_seconds()),
+        }
+        for r in waiting
+    ]
+
+
+def _teams(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    teams: dict[str, dict[str, Any]] = {}
+    for r in rows:
+        if not r["team"]:
+            continue
+        team = teams.setdefault(
+            r["team"],
+            {
+                "team": r["team"],
+                "members": [],
+                "by_status": dict.fromkeys(STATUSES, 0),
+                "executions": 0,
+                "errors": 0,
+            },
+        )
+        team["members"].append(r["student_id"])
+        team["by_status"][r["status"]] += 1
+        team["executions"] += r["executions"]
+        team["errors"] += r["errors"]
+    return sorted(teams.values(), key=lambda t: t["team"])

@@ -1,0 +1,226 @@
+"""Pure progress state of one student: transitions and status. No Ray, no I/O, no clock."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
+from typing import Any, Literal
+
+from cellmon.contract import CellExecuted, occurred_at
+
+Status = Literal["help", "significant_error", "error", "active", "idle"]
+STATUSES: tuple[Status, ...] = ("help", "significant_error", "error", "active", "idle")
+
+
+@dataclass(frozen=True, slots=True)
+class Rules:
+    """The existing system's status rules, with its defaults."""
+
+    significant_errors: int = 3
+    error_window: timedelta = timedelta(minutes=5)
+    active_window: timedelta = timedelta(minutes=2)
+    max_code_chars: int = 4_000
+    max_error_chars: int = 1_000
+
+
+@dataclass(frozen=True, slots=True)
+class CellProgress:
+    """One student's history with one cell."""
+
+    notebook_path: str | None
+    cell_id: str
+    cell_index: int | None = None
+    attempts: int = 0
+    errors: int = 0
+    last_status: str | None = None
+    first_success_at: datetime | None = None
+    last_run_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class StudentState:
+    """Everything the instructor needs to know about one student, as of the events applied."""
+
+    student_id: str
+    name: str | None = None
+    team: str | None = None
+    executions: int = 0
+    errors: int = 0
+    consecutive_errors: int = 0
+    last_activity_at: datetime | None = None
+    last_seen_at: datetime | None = None
+    last_error_at: datetime | None = None
+    help_since: datetime | None = None
+    current_notebook: str | None = None
+    current_cell_id: str | None = None
+    current_cell_index: int | None = None
+    cells: Mapping[str, CellProgress] = field(default_factory=dict)
+    last_code: str | None = None
+    last_error: str | None = None
+
+
+# Effects: what the actor must tell the outside world after a transition.
+@dataclass(frozen=True, slots=True)
+class HelpRaised:
+    student_id: str
+    since: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class HelpWithdrawn:
+    student_id: str
+    waited: timedelta
+
+
+@dataclass(frozen=True, slots=True)
+class Escalated:
+    """The student just reached the significant-error threshold."""
+
+    student_id: str
+    consecutive_errors: int
+
+
+Effect = HelpRaised | HelpWithdrawn | Escalated
+
+
+@dataclass(frozen=True, slots=True)
+class CellChange:
+    """A cell's progress before and after a run, for the classroom's per-cell statistics."""
+
+    key: str
+    before: CellProgress | None
+    after: CellProgress
+
+
+def cell_key(notebook_path: str | None, cell_id: str) -> str:
+    """Cells are identified per notebook: the same id in two notebooks is two cells."""
+    return f"{notebook_path or ''}::{cell_id}"
+
+
+def status_of(student: StudentState, now: datetime, rules: Rules) -> Status:
+    """Priority: help > significant_error > error (recent) > active (recent) > idle."""
+    if student.help_since is not None:
+        return "help"
+    if student.consecutive_errors >= rules.significant_errors:
+        return "significant_error"
+    if student.last_error_at is not None and now - student.last_error_at <= rules.error_window:
+        return "error"
+    if (
+        student.last_activity_at is not None
+        and now - student.last_activity_at <= rules.active_window
+    ):
+        return "active"
+    return "idle"
+
+
+def apply_event(
+    student: StudentState, event: Any, rules: Rules
+) -> tuple[StudentState, list[Effect], CellChange | None]:
+    """One event applied to one student: the new state, its effects, and any cell change."""
+    at = occurred_at(event)
+    student = _identify(student, event, at)
+    kind = event.type
+    if kind == "cell_executed":
+        return _cell_executed(student, event, at, rules)
+    if kind == "heartbeat":
+        return student, [], None
+    student = replace(student, last_activity_at=_later(student.last_activity_at, at))
+    if kind == "help":
+        return _help(student, at)
+    if kind == "help_stop":
+        return _help_stop(student, at)
+    if kind == "notebook_opened":
+        return replace(student, current_notebook=event.notebook_path), [], None
+    if kind == "notebook_closed" and student.current_notebook == event.notebook_path:
+        return (
+            replace(student, current_notebook=None, current_cell_id=None, current_cell_index=None),
+            [],
+            None,
+        )
+    return student, [], None
+
+
+def _identify(student: StudentState, event: Any, at: datetime) -> StudentState:
+    """Name, team and presence follow the newest event that carries them."""
+    return replace(
+        student,
+        name=event.student_name or student.name,
+        team=event.team or student.team,
+        last_seen_at=_later(student.last_seen_at, at),
+    )
+
+
+def _help(student: StudentState, at: datetime) -> tuple[StudentState, list[Effect], None]:
+    # The existing extension re-sends `help` every 10 s while the button is on: keep the first time.
+    if student.help_since is not None:
+        return student, [], None
+    return replace(student, help_since=at), [HelpRaised(student.student_id, at)], None
+
+
+def _help_stop(student: StudentState, at: datetime) -> tuple[StudentState, list[Effect], None]:
+    if student.help_since is None:
+        return student, [], None
+    waited = max(at - student.help_since, timedelta(0))
+    return replace(student, help_since=None), [HelpWithdrawn(student.student_id, waited)], None
+
+
+def _cell_executed(
+    student: StudentState, event: CellExecuted, at: datetime, rules: Rules
+) -> tuple[StudentState, list[Effect], CellChange | None]:
+    cell_id = event.cell_id if event.cell_id is not None else f"#{event.cell_index}"
+    key = cell_key(event.notebook_path, cell_id)
+    before = student.cells.get(key)
+    after = _cell_after(before, event, cell_id, at)
+    change = CellChange(key, before, after)
+    student = replace(
+        student,
+        last_activity_at=_later(student.last_activity_at, at),
+        current_notebook=event.notebook_path or student.current_notebook,
+        current_cell_id=cell_id,
+        current_cell_index=event.cell_index,
+        cells={**student.cells, key: after},
+        last_code=event.code[: rules.max_code_chars] if event.code else student.last_code,
+    )
+    if event.status == "aborted":  # never ran: an earlier cell failed
+        return student, [], change
+    if event.status == "ok":
+        return replace(student, executions=student.executions + 1, consecutive_errors=0), [], change
+    streak = student.consecutive_errors + 1
+    student = replace(
+        student,
+        executions=student.executions + 1,
+        errors=student.errors + 1,
+        consecutive_errors=streak,
+        last_error_at=_later(student.last_error_at, at),
+        last_error=_error_text(event, rules),
+    )
+    effects: list[Effect] = []
+    if streak == rules.significant_errors:
+        effects.append(Escalated(student.student_id, streak))
+    return student, effects, change
+
+
+def _cell_after(
+    before: CellProgress | None, event: CellExecuted, cell_id: str, at: datetime
+) -> CellProgress:
+    cell = before or CellProgress(event.notebook_path, cell_id)
+    ran = event.status != "aborted"
+    return replace(
+        cell,
+        cell_index=event.cell_index if event.cell_index is not None else cell.cell_index,
+        attempts=cell.attempts + ran,
+        errors=cell.errors + (event.status == "error"),
+        last_status=event.status,
+        first_success_at=cell.first_success_at or (at if event.status == "ok" else None),
+        last_run_at=_later(cell.last_run_at, at),
+    )
+
+
+def _error_text(event: CellExecuted, rules: Rules) -> str:
+    text = ": ".join(part for part in (event.error_name, event.error_value) if part)
+    return (text or "error")[: rules.max_error_chars]
+
+
+def _later(current: datetime | None, candidate: datetime) -> datetime:
+    return candidate if current is None or candidate > current else current

@@ -1,0 +1,76 @@
+"""The student virtual actor: one student's state and serialized handling, hosted by a shard."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from actors.state import CellChange, Effect, Rules, StudentState, apply_event, status_of
+
+
+class StudentActor:
+    """A plain object, not a Ray process: thousands live inside one shard actor."""
+
+    __slots__ = ("state",)
+
+    def __init__(self, student_id: str) -> None:
+        self.state = StudentState(student_id)
+
+    def apply(self, event: Any, rules: Rules) -> tuple[list[Effect], CellChange | None]:
+        """Apply one event; returns its effects and the cell it touched."""
+        self.state, effects, change = apply_event(self.state, event, rules)
+        return effects, change
+
+    def status(self, now: datetime, rules: Rules) -> str:
+        """The student's status at `now`."""
+        return status_of(self.state, now, rules)
+
+    def summary(self, now: datetime, rules: Rules) -> dict[str, Any]:
+        """The row the class overview shows for this student."""
+        s = self.state
+        return {
+            "student_id": s.student_id,
+            "name": s.name,
+            "team": s.team,
+            "status": status_of(s, now, rules),
+            "executions": s.executions,
+            "errors": s.errors,
+            "consecutive_errors": s.consecutive_errors,
+            "last_activity_at": _iso(s.last_activity_at),
+            "last_seen_at": _iso(s.last_seen_at),
+            "help_since": _iso(s.help_since),
+            "current_notebook": s.current_notebook,
+            "current_cell_index": s.current_cell_index,
+            "cells_completed": sum(1 for c in s.cells.values() if c.first_success_at),
+        }
+
+    def detail(self, now: datetime, rules: Rules) -> dict[str, Any]:
+        """Everything about the student, for the student detail view."""
+        s = self.state
+        cells = sorted(
+            s.cells.values(), key=lambda c: (c.notebook_path or "", c.cell_index or 0, c.cell_id)
+        )
+        return {
+            **self.summary(now, rules),
+            "last_error_at": _iso(s.last_error_at),
+            "current_cell_id": s.current_cell_id,
+            "last_code": s.last_code,
+            "last_error": s.last_error,
+            "cells": [
+                {
+                    "notebook_path": c.notebook_path,
+                    "cell_id": c.cell_id,
+                    "cell_index": c.cell_index,
+                    "attempts": c.attempts,
+                    "errors": c.errors,
+                    "last_status": c.last_status,
+                    "first_success_at": _iso(c.first_success_at),
+                    "last_run_at": _iso(c.last_run_at),
+                }
+                for c in cells
+            ],
+        }
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value is not None else None
