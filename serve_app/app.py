@@ -1,0 +1,39 @@
+"""Typed Serve application builder: `build_app(AppArgs(...))`."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, Field
+from ray import serve
+from ray.serve import Application
+
+from serve_app.ingest import Ingest
+
+
+class AppArgs(BaseModel):
+    """What the ingest needs to know, validated before deployment."""
+
+    namespace: str = "cellmon"
+    max_batch: int = Field(500, ge=1)
+    max_code_chars: int = Field(64_000, ge=100)
+    max_body_bytes: int = Field(4 * 1024 * 1024, ge=1024)
+    min_replicas: int = Field(1, ge=1)
+    max_replicas: int = Field(2, ge=1)
+
+
+def build_app(args: AppArgs) -> Application:
+    """The ingest deployment, autoscaled between min and max replicas."""
+    limits = {"max_batch": args.max_batch, "max_code_chars": args.max_code_chars}
+    deployment = Ingest.options(
+        autoscaling_config={
+            "min_replicas": args.min_replicas,
+            "max_replicas": max(args.max_replicas, args.min_replicas),
+            "target_ongoing_requests": 32,
+        }
+    )
+    return deployment.bind(args.namespace, limits, args.max_body_bytes)
+
+
+def deploy(args: AppArgs, host: str, port: int) -> None:
+    """Start Serve's HTTP proxy on host:port and run the app (blocks until it is healthy)."""
+    serve.start(http_options={"host": host, "port": port})
+    serve.run(build_app(args), name="cellmon", route_prefix="/")

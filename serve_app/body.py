@@ -1,0 +1,30 @@
+"""Reading an ingest request body, and the status code its outcome earns. No Ray here."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+from fastapi import HTTPException
+
+
+def json_items(body: bytes, max_batch: int) -> list[Any]:
+    """Parse the body: a JSON array of events or one event object."""
+    try:
+        data = orjson.loads(body)
+    except orjson.JSONDecodeError as error:
+        raise HTTPException(400, f"malformed JSON: {error}") from None
+    if isinstance(data, dict):
+        return [data]
+    if not isinstance(data, list):
+        raise HTTPException(422, "body must be a JSON array of events or one event object")
+    if len(data) > max_batch:
+        raise HTTPException(413, f"batch of {len(data)} events exceeds {max_batch}")
+    return data
+
+
+def status_for(accepted: int, rejected: list[Any]) -> int:
+    """202 when anything was taken; 403 when all were another classroom's; 422 otherwise."""
+    if accepted or not rejected:
+        return 202
+    return 403 if all(r.kind == "forbidden" for r in rejected) else 422
