@@ -1,0 +1,121 @@
+"""The `cellmon` command: run the cluster, manage classrooms, simulate a class."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+from cellmon import cluster, stack
+from cellmon.settings import Settings
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the `cellmon` command."""
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if not hasattr(args, "run"):
+        parser.print_help()
+        return 2
+    return int(args.run(args, Settings()) or 0)
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="cellmon", description=__doc__)
+    sub = parser.add_subparsers(title="commands")
+    sub.add_parser("up", help="start a local cluster and deploy").set_defaults(run=cmd_up)
+    sub.add_parser("down", help="stop the cluster `up` started").set_defaults(run=cmd_down)
+    sub.add_parser("status", help="classrooms and shard load").set_defaults(run=cmd_status)
+    demo = sub.add_parser("demo", help="up + a demo classroom + a simulated class")
+    demo.add_argument("--students", type=int, default=30)
+    demo.add_argument("--speed", type=float, default=1.0)
+    demo.set_defaults(run=cmd_demo)
+    classroom = sub.add_parser("classroom", help="manage classrooms").add_subparsers()
+    create = classroom.add_parser("create", help="create a classroom and print its tokens")
+    create.add_argument("name")
+    create.add_argument("--id", dest="classroom_id", default=None)
+    create.add_argument("--json", action="store_true", help="print JSON")
+    create.set_defaults(run=cmd_classroom_create)
+    classroom.add_parser("list", help="list classrooms").set_defaults(run=cmd_classroom_list)
+    simulate = sub.add_parser("simulate", help="simulate a class posting events over HTTP")
+    from cellmon.simulation import add_arguments, simulate_command
+
+    add_arguments(simulate)
+    simulate.set_defaults(run=lambda args, settings: simulate_command(args))
+    return parser
+
+
+def cmd_up(args: argparse.Namespace, settings: Settings) -> int:
+    """Start the head (unless running), deploy, and print where to look."""
+    info = cluster.running(settings)
+    if info is None:
+        print(f"starting Ray head on 127.0.0.1:{settings.ray_port} ...", flush=True)
+        info = cluster.start_head(settings)
+    cluster.connect(settings, info["ray_address"])
+    print("deploying the directory, shards and the Serve ingest ...", flush=True)
+    stack.deploy(settings)
+    print(f"Cell Monitor is up: API {info['http_url']}  (OpenAPI: {info['http_url']}/docs)")
+    return 0
+
+
+def cmd_down(args: argparse.Namespace, settings: Settings) -> int:
+    """Stop the cluster this project started."""
+    print("stopped" if cluster.stop_head(settings) else "nothing was running")
+    return 0
+
+
+def cmd_status(args: argparse.Namespace, settings: Settings) -> int:
+    """Print the directory's classrooms and each shard's load."""
+    info = cluster.running(settings)
+    if info is None:
+        print("Cell Monitor is not running (start it with `cellmon up`)")
+        return 1
+    cluster.connect(settings, info["ray_address"])
+    print(json.dumps({**info, **stack.status(settings)}, indent=2))
+    return 0
+
+
+def cmd_classroom_create(args: argparse.Namespace, settings: Settings) -> int:
+    """Create a classroom and print its tokens."""
+    cluster.connect(settings)
+    try:
+        created = stack.create_classroom(settings, args.name, args.classroom_id)
+    except ValueError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    print(json.dumps(created, indent=2) if args.json else _tokens_text(created, settings))
+    return 0
+
+
+def cmd_classroom_list(args: argparse.Namespace, settings: Settings) -> int:
+    """List the classrooms the directory knows."""
+    cluster.connect(settings)
+    for row in stack.status(settings)["classrooms"]:
+        print(f"{row['classroom_id']:24} shard {row['shard']}  {row['name']}")
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
+    """Bring everything up, create the demo classroom and run a simulated class."""
+    from cellmon.demo import run_demo
+
+    if cmd_up(args, settings):
+        return 1
+    return run_demo(settings, students=args.students, speed=args.speed)
+
+
+def _tokens_text(created: dict[str, str], settings: Settings) -> str:
+    url = f"http://{settings.http_host}:{settings.http_port}"
+    return "\n".join(
+        [
+            f"classroom   {created['classroom_id']}  ({created['name']})",
+            f"ingest token (students' Jupyter; write-only): {created['ingest_token']}",
+            f"instructor token (read API, dashboard):      {created['instructor_token']}",
+            "tokens are shown once and stored only as hashes.",
+            f"legacy extension server URL: {url}/c/{created['ingest_token']}",
+        ]
+    )
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,145 @@
+"""Start, find and stop this machine's Cell Monitor cluster (`cellmon up` / `status` / `down`).
+
+`up` runs `ray start --head --block` in its own session and remembers its pid: `down` stops
+exactly that cluster, never other Ray clusters on the machine (no `ray stop`).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from cellmon.settings import Settings
+
+
+def run_file(settings: Settings) -> Path:
+    """Where `up` records the running cluster."""
+    return settings.state_dir / "cluster.json"
+
+
+def running(settings: Settings) -> dict[str, Any] | None:
+    """The recorded cluster if its head process is still alive."""
+    path = run_file(settings)
+    if not path.exists():
+        return None
+    info: dict[str, Any] = json.loads(path.read_text())
+    return info if _alive(info["pid"]) else None
+
+
+def start_head(settings: Settings) -> dict[str, Any]:
+    """Start a Ray head for this project and wait until it accepts drivers."""
+    settings.state_dir.mkdir(parents=True, exist_ok=True)
+    ray_bin = Path(sys.executable).with_name("ray")
+    require_token_auth()
+    log = (settings.state_dir / "ray-head.log").open("ab")
+    process = subprocess.Popen(
+        [
+            str(ray_bin),
+            "start",
+            "--head",
+            f"--port={settings.ray_port}",
+            "--node-ip-address=127.0.0.1",
+            f"--num-cpus={settings.num_cpus}",
+            "--include-dashboard=false",
+            "--disable-usage-stats",
+            "--block",
+        ],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    info = {
+        "pid": process.pid,
+        "ray_address": f"127.0.0.1:{settings.ray_port}",
+        "http_url": f"http://{settings.http_host}:{settings.http_port}",
+    }
+    run_file(settings).write_text(json.dumps(info))
+    return info
+
+
+def connect(settings: Settings, address: str | None = None) -> None:
+    """Attach this process to the cluster as a driver, retrying while the head starts."""
+    target = address or settings.ray_address or _recorded_address(settings)
+    require_token_auth()  # before importing ray: it reads the mode once
+    import ray
+
+    deadline = time.monotonic() + 90
+    while True:
+        try:
+            ray.init(
+                address=target,
+                namespace=settings.namespace,
+                log_to_driver=False,
+                logging_level=logging.WARNING,
+            )
+            return
+        except (ConnectionError, RuntimeError):
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(1)
+
+
+def require_token_auth() -> None:
+    """Ray 2.60's token auth, on for our head and every driver attaching to it by address
+    (Ray enables it only implicitly, and then drivers given a host:port are refused)."""
+    os.environ.setdefault("RAY_AUTH_MODE", "token")
+    if os.environ["RAY_AUTH_MODE"] == "token":
+        ray_bin = Path(sys.executable).with_name("ray")
+        subprocess.run(
+            [str(ray_bin), "get-auth-token", "--generate"],
+            check=True,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+
+
+def stop_head(settings: Settings, timeout_s: float = 60) -> bool:
+    """Stop the recorded head (SIGTERM, then SIGKILL of its group); True if one was running."""
+    info = running(settings)
+    run_file(settings).unlink(missing_ok=True)
+    if info is None:
+        return False
+    pid = info["pid"]
+    os.kill(pid, signal.SIGTERM)  # Ray drains, then stops the processes it started
+    deadline = time.monotonic() + timeout_s
+    while _alive(pid) and time.monotonic() < deadline:
+        time.sleep(0.5)
+    if _alive(pid):
+        os.killpg(pid, signal.SIGKILL)
+    return True
+
+
+def _recorded_address(settings: Settings) -> str:
+    info = running(settings)
+    if info is None:
+        raise SystemExit("Cell Monitor is not running here: start it with `cellmon up`")
+    address: str = info["ray_address"]
+    return address
+
+
+def _alive(pid: int) -> bool:
+    try:
+        waited, _ = os.waitpid(pid, os.WNOHANG)
+        if waited == pid:
+            return False
+    except ChildProcessError:
+        pass
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return Path(f"/proc/{pid}").exists() and "zombie" not in _proc_state(pid)
+
+
+def _proc_state(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/status").read_text().lower()
+    except OSError:
+        return "zombie"

@@ -1,0 +1,60 @@
+"""Deploy Cell Monitor onto a connected Ray cluster: the directory, its shards, the Serve app."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from cellmon.settings import Settings
+
+
+def deploy(settings: Settings) -> None:
+    """Start (or find) the directory and shards, then run the ingest on Serve."""
+    import ray
+
+    from actors.handles import start_directory
+    from serve_app.app import AppArgs
+    from serve_app.app import deploy as deploy_serve
+
+    directory = start_directory(settings.namespace, directory_settings(settings))
+    ray.get(directory.classrooms.remote())  # wait until it and its shards are up
+    args = AppArgs(
+        namespace=settings.namespace,
+        max_batch=settings.max_batch,
+        max_code_chars=settings.max_code_chars,
+        max_body_bytes=settings.max_body_bytes,
+        max_replicas=settings.ingest_replicas_max,
+    )
+    deploy_serve(args, settings.http_host, settings.http_port)
+
+
+def directory_settings(settings: Settings) -> dict[str, Any]:
+    """The part of the settings the directory actor uses."""
+    return settings.model_dump(
+        include={"shards_min", "shards_max", "classrooms_per_shard", "significant_errors"}
+    )
+
+
+def create_classroom(settings: Settings, name: str, classroom_id: str | None) -> dict[str, Any]:
+    """Register a classroom; returns its id and tokens."""
+    import ray
+
+    from actors.handles import directory
+
+    created: dict[str, Any] = ray.get(
+        directory(settings.namespace).create_classroom.remote(name, classroom_id)
+    )
+    return created
+
+
+def status(settings: Settings) -> dict[str, Any]:
+    """Classrooms and shard load, as the directory and shards report them."""
+    import ray
+
+    from actors.handles import directory
+
+    handle = directory(settings.namespace)
+    shards = ray.get(handle.shard_handles.remote())
+    return {
+        "classrooms": ray.get(handle.classrooms.remote()),
+        "shards": ray.get([shard.stats.remote() for shard in shards]),
+    }

@@ -1,0 +1,74 @@
+"""A real local Ray cluster with Cell Monitor deployed on Serve, started and stopped by this
+test session's own handle (never `ray stop`)."""
+
+from __future__ import annotations
+
+import socket
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+import pytest
+
+from cellmon import stack
+from cellmon.settings import Settings
+
+
+@dataclass
+class Deployment:
+    url: str
+    settings: Settings
+
+    def classroom(self, name: str = "class") -> dict[str, Any]:
+        """A fresh classroom with its two tokens."""
+        return stack.create_classroom(self.settings, name, f"{name}-{uuid.uuid4().hex[:8]}")
+
+    def snapshot(self, classroom: dict[str, Any]) -> dict[str, Any]:
+        """The classroom's aggregate through the read API."""
+        response = httpx.get(
+            f"{self.url}/api/v1/classrooms/{classroom['classroom_id']}",
+            headers=bearer(classroom["instructor_token"]),
+            timeout=30,
+        )
+        response.raise_for_status()
+        return dict(response.json())
+
+
+def bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture(scope="session")
+def deployment() -> Iterator[Deployment]:
+    import ray
+    from ray import serve
+
+    settings = Settings(
+        http_port=_free_port(),
+        namespace=f"cellmon-test-{uuid.uuid4().hex[:6]}",
+        shards_min=2,
+        classrooms_per_shard=2,
+        shards_max=4,
+    )
+    # address="local": always a new cluster of our own, even if another one runs on the machine.
+    ray.init(
+        address="local",
+        num_cpus=2,
+        include_dashboard=False,
+        namespace=settings.namespace,
+        log_to_driver=False,
+    )
+    try:
+        stack.deploy(settings)
+        yield Deployment(f"http://127.0.0.1:{settings.http_port}", settings)
+    finally:
+        serve.shutdown()
+        ray.shutdown()
