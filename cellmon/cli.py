@@ -23,7 +23,11 @@ def main(argv: list[str] | None = None) -> int:
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="cellmon", description=__doc__)
     sub = parser.add_subparsers(title="commands")
-    sub.add_parser("up", help="start a local cluster and deploy").set_defaults(run=cmd_up)
+    up = sub.add_parser("up", help="start a local cluster and deploy")
+    up.add_argument("--wait", action="store_true", help="stay in the foreground; stop on exit")
+    up.set_defaults(run=cmd_up)
+    deploy = sub.add_parser("deploy", help="deploy onto a running cluster (CELLMON_RAY_ADDRESS)")
+    deploy.set_defaults(run=cmd_deploy)
     sub.add_parser("down", help="stop the cluster `up` started").set_defaults(run=cmd_down)
     sub.add_parser("status", help="classrooms and shard load").set_defaults(run=cmd_status)
     demo = sub.add_parser("demo", help="up + a demo classroom + a simulated class")
@@ -55,6 +59,19 @@ def cmd_up(args: argparse.Namespace, settings: Settings) -> int:
     print("deploying the directory, shards and the Serve ingest ...", flush=True)
     stack.deploy(settings)
     print(f"Cell Monitor is up: API {info['http_url']}  (OpenAPI: {info['http_url']}/docs)")
+    if getattr(args, "wait", False):
+        cluster.wait_then_stop(settings)
+    return 0
+
+
+def cmd_deploy(args: argparse.Namespace, settings: Settings) -> int:
+    """Deploy onto the cluster at CELLMON_RAY_ADDRESS (a cluster launcher's head, say)."""
+    if not settings.ray_address:
+        print("error: set CELLMON_RAY_ADDRESS to the cluster's GCS address", file=sys.stderr)
+        return 2
+    cluster.connect(settings)
+    stack.deploy(settings)
+    print(f"deployed: API http://{settings.http_host}:{settings.http_port}/docs")
     return 0
 
 

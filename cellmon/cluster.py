@@ -116,6 +116,18 @@ def stop_head(settings: Settings, timeout_s: float = 60) -> bool:
     return True
 
 
+def wait_then_stop(settings: Settings) -> None:
+    """Block until the head exits or this process is asked to stop (Ctrl-C, SIGTERM)."""
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    try:
+        while running(settings):
+            time.sleep(1)
+    except (KeyboardInterrupt, SystemExit):
+        pass
+    finally:
+        stop_head(settings)
+
+
 def _recorded_address(settings: Settings) -> str:
     info = running(settings)
     if info is None:

@@ -1,0 +1,1 @@
+"""Student-side Jupyter server extension: arrives with the student-side issue."""

@@ -1,0 +1,1 @@
+"""Instructor dashboard (Streamlit): arrives with the dashboard issue."""

@@ -1,0 +1,32 @@
+"""ray_cluster.yaml and docker-compose.yml: checked here, since no cloud or Docker engine is."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import jsonschema
+import pytest
+import yaml
+
+pytestmark = pytest.mark.unit
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_ray_cluster_yaml_matches_the_schema_shipped_with_ray() -> None:
+    import ray.autoscaler
+
+    schema_path = Path(ray.autoscaler.__file__).with_name("ray-schema.json")
+    config = yaml.safe_load((ROOT / "ray_cluster.yaml").read_text())
+    jsonschema.validate(config, json.loads(schema_path.read_text()))
+    assert config["available_node_types"]["worker"]["max_workers"] >= 1  # autoscaling workers
+    assert any("cellmon deploy" in line for line in config["head_start_ray_commands"])
+
+
+def test_compose_file_builds_cellmon_and_publishes_only_on_loopback() -> None:
+    compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+    service = compose["services"]["cellmon"]
+    assert service["build"] == "."
+    assert (ROOT / "Dockerfile").exists()
+    assert all(port.startswith("127.0.0.1:") for port in service["ports"])
+    assert "healthz" in " ".join(service["healthcheck"]["test"])

@@ -1,0 +1,114 @@
+"""The ingest's Ray-free pieces: the request-detached hand-off, tokens, body parsing."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+from fastapi import HTTPException
+
+from actors.registry import ClassroomRegistry, hash_token, slug
+from serve_app.auth import Caller, TokenCache, bearer_token, require
+from serve_app.body import json_items, status_for
+from serve_app.handoff import Handoff
+
+pytestmark = pytest.mark.unit
+
+
+async def test_a_cancelled_request_does_not_cancel_its_handoff() -> None:
+    handoff, release, done = Handoff(), asyncio.Event(), []
+
+    async def shard_call() -> str:
+        await release.wait()
+        done.append("applied")
+        return "applied"
+
+    request = asyncio.create_task(handoff.run(shard_call))
+    await asyncio.sleep(0)
+    request.cancel()  # what Serve does when the HTTP client times out
+    with pytest.raises(asyncio.CancelledError):
+        await request
+    assert handoff.in_flight == 1
+    release.set()
+    for _ in range(10):
+        await asyncio.sleep(0)
+    assert done == ["applied"] and handoff.in_flight == 0
+
+
+async def test_handoff_returns_the_result_and_raises_the_error() -> None:
+    handoff = Handoff()
+
+    async def ok() -> int:
+        return 7
+
+    async def broken() -> int:
+        raise RuntimeError("shard down")
+
+    assert await handoff.run(ok) == 7
+    with pytest.raises(RuntimeError, match="shard down"):
+        await handoff.run(broken)
+
+
+def test_bearer_token_parsing() -> None:
+    assert bearer_token("Bearer abc") == "abc"
+    assert bearer_token("bearer  abc ") == "abc"
+    for header in (None, "", "Basic abc", "Bearer ", "abc"):
+        with pytest.raises(HTTPException) as error:
+            bearer_token(header)
+        assert error.value.status_code == 401
+
+
+async def test_token_cache_resolves_once_and_refuses_unknown_tokens() -> None:
+    registry = ClassroomRegistry()
+    created = registry.create("Intro to Python", None, 0)
+    calls: list[str] = []
+
+    async def resolve(digest: str) -> tuple[str, str] | None:
+        calls.append(digest)
+        grant = registry.resolve(digest)
+        return (grant.classroom_id, grant.role) if grant else None
+
+    cache = TokenCache(resolve)
+    caller = await cache.caller(created["ingest_token"])
+    assert caller == Caller("intro-to-python", "ingest")
+    await cache.caller(created["ingest_token"])
+    assert calls == [hash_token(created["ingest_token"])]
+    with pytest.raises(HTTPException) as error:
+        await cache.caller("cmi_forged")
+    assert error.value.status_code == 401
+
+
+def test_roles_and_classrooms_are_enforced() -> None:
+    require(Caller("a", "instructor"), "instructor", "a")
+    with pytest.raises(HTTPException, match="ingest token") as wrong_role:
+        require(Caller("a", "instructor"), "ingest")
+    with pytest.raises(HTTPException, match="not 'b'") as wrong_room:
+        require(Caller("a", "instructor"), "instructor", "b")
+    assert wrong_role.value.status_code == wrong_room.value.status_code == 403
+
+
+def test_registry_issues_distinct_hashed_tokens_and_refuses_duplicates() -> None:
+    registry = ClassroomRegistry()
+    created = registry.create("Data Science 101", "ds-101", 1)
+    assert created["ingest_token"].startswith("cmi_")
+    assert created["instructor_token"].startswith("cmr_")
+    assert created["ingest_token"] not in str(vars(registry))  # only digests are kept
+    grant = registry.resolve(hash_token(created["instructor_token"]))
+    assert grant is not None and grant.role == "instructor"
+    with pytest.raises(ValueError, match="already exists"):
+        registry.create("again", "ds-101", 0)
+    with pytest.raises(ValueError, match="lowercase"):
+        registry.create("bad", "Has Spaces", 0)
+    assert slug("Intro to Python!") == "intro-to-python"
+    assert registry.load_per_shard(2) == [0, 1]
+
+
+def test_body_parsing_and_status_codes() -> None:
+    assert json_items(b'{"type": "help"}', 10) == [{"type": "help"}]
+    assert json_items(b"[1, 2]", 10) == [1, 2]
+    for body, code in ((b"[1,", 400), (b'"x"', 422), (b"[1, 2, 3]", 413)):
+        with pytest.raises(HTTPException) as error:
+            json_items(body, 2)
+        assert error.value.status_code == code
+    assert status_for(0, []) == 202
+    assert status_for(1, ["anything"]) == 202
