@@ -43,6 +43,15 @@ class ActivitySeries:
             if m >= first
         ]
 
+    def dump(self) -> list[list[int]]:
+        """[minute, executions, errors, help] rows, for checkpoints."""
+        return [[minute, *counts] for minute, counts in sorted(self._minutes.items())]
+
+    def load(self, rows: list[list[int]]) -> None:
+        """Restore what `dump` produced."""
+        self._minutes = {row[0]: list(row[1:]) for row in rows}
+        self._newest = max(self._minutes, default=0)
+
     def _prune(self) -> None:
         oldest = self._newest - self._window_minutes
         if len(self._minutes) > self._window_minutes or min(self._minutes) <= oldest:

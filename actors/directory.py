@@ -2,31 +2,43 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from actors.registry import ClassroomRegistry
+from actors.stores import EventStore, open_store
 
 
 class Directory:
     """Places classrooms on shards, starting a new shard when the others are full.
 
-    Its registry lives in memory: a restart of this actor forgets classrooms until the
-    PostgreSQL-backed registry lands (the durability issue).
+    The registry is kept in the store (PostgreSQL), so a restarted directory knows every
+    classroom and token again; it is loaded on the first call after (re)start.
     """
 
     def __init__(self, namespace: str, settings: dict[str, Any]) -> None:
         self.namespace = namespace
         self.settings = settings
         self.registry = ClassroomRegistry()
+        self.store: EventStore = open_store(settings["store_url"])
         self.shards: list[Any] = []
-        for _ in range(settings["shards_min"]):
-            self._add_shard()
+        self._loaded = asyncio.Lock()
+        self._ready = False
+
+    async def _ensure_loaded(self) -> None:
+        async with self._loaded:
+            if self._ready:
+                return
+            self.registry.restore(*await self.store.load_registry())
+            known = max((c.shard + 1 for c in self.registry.classrooms.values()), default=0)
+            while len(self.shards) < max(known, self.settings["shards_min"]):
+                self._add_shard()
+            self._ready = True
 
     def _add_shard(self) -> None:
         from actors.handles import start_shard  # the Ray wrapper imports this module
 
-        index = len(self.shards)
-        self.shards.append(start_shard(index, self.namespace, self.settings["significant_errors"]))
+        self.shards.append(start_shard(len(self.shards), self.namespace, self.settings))
 
     def _place(self) -> int:
         load = self.registry.load_per_shard(len(self.shards))
@@ -39,21 +51,32 @@ class Directory:
 
     async def create_classroom(self, name: str, classroom_id: str | None = None) -> dict[str, Any]:
         """A new classroom; its tokens are returned once and stored only as digests."""
+        await self._ensure_loaded()
         created = self.registry.create(name, classroom_id, self._place())
-        return {**created, "shard": self.registry.classrooms[created["classroom_id"]].shard}
+        cid = created["classroom_id"]
+        shard = self.registry.classrooms[cid].shard
+        try:
+            await self.store.save_classroom(cid, name, shard, self.registry.grants_of(cid))
+        except Exception:
+            self.registry.forget(cid)
+            raise
+        return {**created, "shard": shard}
 
     async def resolve(self, token_hash: str) -> tuple[str, str] | None:
         """(classroom_id, role) for a token digest, or None."""
+        await self._ensure_loaded()
         grant = self.registry.resolve(token_hash)
         return (grant.classroom_id, grant.role) if grant else None
 
     async def locate(self, classroom_id: str) -> Any | None:
         """The handle of the shard hosting the classroom, or None if it does not exist."""
+        await self._ensure_loaded()
         classroom = self.registry.classrooms.get(classroom_id)
         return self.shards[classroom.shard] if classroom else None
 
     async def classrooms(self) -> list[dict[str, Any]]:
         """Every classroom with its shard."""
+        await self._ensure_loaded()
         return [
             {"classroom_id": c.classroom_id, "name": c.name, "shard": c.shard}
             for c in self.registry.classrooms.values()
@@ -61,4 +84,5 @@ class Directory:
 
     async def shard_handles(self) -> list[Any]:
         """All shard handles, for status and research clients."""
+        await self._ensure_loaded()
         return list(self.shards)

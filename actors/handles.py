@@ -31,10 +31,10 @@ RemoteShard = ray.remote(Shard)
 RemoteDirectory = ray.remote(Directory)
 
 
-def start_shard(index: int, namespace: str, significant_errors: int) -> Any:
-    """Create (or find) shard `index`."""
+def start_shard(index: int, namespace: str, settings: dict[str, Any]) -> Any:
+    """Create (or find) shard `index`; Ray restarts it after a crash and it reloads itself."""
     return RemoteShard.options(name=shard_name(index), namespace=namespace, **_COMMON).remote(
-        index, significant_errors
+        index, settings
     )
 
 

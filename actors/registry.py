@@ -74,9 +74,28 @@ class ClassroomRegistry:
         """The grant behind a token digest, if any."""
         return self._grants.get(token_hash)
 
+    def grants_of(self, classroom_id: str) -> dict[str, str]:
+        """Token digest -> role for one classroom, for persisting."""
+        return {d: g.role for d, g in self._grants.items() if g.classroom_id == classroom_id}
+
+    def forget(self, classroom_id: str) -> None:
+        """Undo a `create` that could not be persisted."""
+        self.classrooms.pop(classroom_id, None)
+        for digest in list(self.grants_of(classroom_id)):
+            del self._grants[digest]
+
+    def restore(
+        self, classrooms: list[tuple[str, str, int]], grants: dict[str, tuple[str, str]]
+    ) -> None:
+        """Load what a store kept."""
+        for classroom_id, name, shard in classrooms:
+            self.classrooms[classroom_id] = Classroom(classroom_id, name, shard)
+        for digest, (classroom_id, role) in grants.items():
+            self._grants[digest] = Grant(classroom_id, role)  # type: ignore[arg-type]
+
     def load_per_shard(self, shards: int) -> list[int]:
         """How many classrooms each shard hosts."""
-        counts = [0] * shards
+        counts = [0] * max(shards, 1 + max((c.shard for c in self.classrooms.values()), default=0))
         for classroom in self.classrooms.values():
             counts[classroom.shard] += 1
         return counts

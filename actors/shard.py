@@ -1,58 +1,155 @@
-"""A shard hosts many classroom virtual actors (and so their students) in one Ray actor."""
+"""A shard hosts many classroom virtual actors (and so their students) in one Ray actor.
+
+It is also the only writer of its classrooms' event log: each classroom's batches are written
+and applied under that classroom's lock, so log order is apply order and a restart rebuilds the
+same state from the latest checkpoint plus the log after it.
+"""
 
 from __future__ import annotations
 
+import asyncio
+import logging
+import os
+import time
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from actors import checkpoint
 from actors.alerts import alert_for
 from actors.classroom import ClassroomActor
 from actors.ports import AlertPublisher, open_publisher
 from actors.state import Rules
+from actors.stores import EventStore, LogUnavailable, open_store
+
+log = logging.getLogger("cellmon.shard")
+_REPLAY_CHUNK = 10_000
+
+
+@dataclass
+class Hosted:
+    """A loaded classroom and its bookkeeping."""
+
+    classroom: ClassroomActor
+    covered_seq: int = 0
+    checkpointed_seq: int = 0
+    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    last_used: float = field(default_factory=time.monotonic)
 
 
 class Shard:
-    """The host. Ray makes it an async actor (see `actors.handles`); its methods never await
-    inside a classroom update, so each classroom's events are applied one batch at a time."""
+    """The host. Ray makes it an async actor (see `actors.handles`)."""
 
-    def __init__(
-        self, shard_id: int, significant_errors: int = 3, alerts_url: str = "memory://"
-    ) -> None:
+    def __init__(self, shard_id: int, settings: dict[str, Any]) -> None:
         self.shard_id = shard_id
-        self.default_rules = Rules(significant_errors=significant_errors)
-        self.classrooms: dict[str, ClassroomActor] = {}
-        self.publisher: AlertPublisher = open_publisher(alerts_url)
+        self.settings = settings
+        self.default_rules = Rules(significant_errors=settings["significant_errors"])
+        self.store: EventStore = open_store(settings["store_url"])
+        self.publisher: AlertPublisher = open_publisher(settings.get("alerts_url", "memory://"))
+        self.hosted: dict[str, Hosted] = {}
+        self._loading: dict[str, asyncio.Task[Hosted]] = {}
+        self._maintenance: asyncio.Task[None] | None = None
 
-    def _classroom(self, classroom_id: str) -> ClassroomActor:
-        classroom = self.classrooms.get(classroom_id)
-        if classroom is None:
-            classroom = ClassroomActor(classroom_id, self.default_rules)
-            self.classrooms[classroom_id] = classroom
-        return classroom
-
-    async def apply(self, classroom_id: str, events: list[Any]) -> dict[str, int]:
-        """Apply a batch for one classroom; answers how many were new and how many re-sent."""
-        outcome = self._classroom(classroom_id).apply_batch(events)
+    async def ingest(self, classroom_id: str, events: list[Any]) -> dict[str, Any]:
+        """Durably log the batch, then apply what was new. Answers counts, or an error."""
+        try:
+            hosted = await self._host(classroom_id)
+            async with hosted.lock:
+                logged = await self.store.append(classroom_id, events)
+                outcome = hosted.classroom.apply_batch([entry.event for entry in logged])
+                if logged:
+                    hosted.covered_seq = max(hosted.covered_seq, logged[-1].seq)
+        except LogUnavailable as error:
+            log.warning("event log unavailable for %s: %s", classroom_id, error)
+            return {"error": "log_unavailable", "detail": str(error)}
         for effect in outcome.effects:
             self.publisher.publish(classroom_id, alert_for(classroom_id, effect))
-        return {"applied": outcome.applied, "duplicates": outcome.duplicates}
+        return {
+            "applied": outcome.applied,
+            "duplicates": len(events) - len(logged) + outcome.duplicates,
+        }
 
     async def snapshot(self, classroom_id: str, activity_minutes: int = 60) -> dict[str, Any]:
         """The classroom's aggregate as of now."""
-        return self._classroom(classroom_id).snapshot(_now(), activity_minutes)
+        hosted = await self._host(classroom_id)
+        return hosted.classroom.snapshot(_now(), activity_minutes)
 
     async def student(self, classroom_id: str, student_id: str) -> dict[str, Any] | None:
         """One student's detail, or None."""
-        return self._classroom(classroom_id).student(student_id, _now())
+        hosted = await self._host(classroom_id)
+        return hosted.classroom.student(student_id, _now())
 
     async def stats(self) -> dict[str, Any]:
         """What this shard holds, for `cellmon status`."""
+        loaded = [h.classroom for h in self.hosted.values()]
         return {
             "shard": self.shard_id,
-            "classrooms": len(self.classrooms),
-            "students": sum(len(c.students) for c in self.classrooms.values()),
-            "events_applied": sum(c.events_applied for c in self.classrooms.values()),
+            "pid": os.getpid(),
+            "classrooms_loaded": len(loaded),
+            "students": sum(len(c.students) for c in loaded),
+            "events_applied": sum(c.events_applied for c in loaded),
         }
+
+    async def checkpoint_now(self) -> int:
+        """Checkpoint every classroom changed since its last checkpoint; returns how many."""
+        rows = []
+        for classroom_id, hosted in list(self.hosted.items()):
+            if hosted.covered_seq > hosted.checkpointed_seq:
+                async with hosted.lock:  # a consistent (state, covered_seq) pair
+                    rows.append(
+                        (classroom_id, hosted.covered_seq, checkpoint.dump(hosted.classroom))
+                    )
+        if rows:
+            await self.store.save_checkpoints(rows)
+            for classroom_id, covered, _ in rows:
+                self.hosted[classroom_id].checkpointed_seq = covered
+        return len(rows)
+
+    async def _host(self, classroom_id: str) -> Hosted:
+        """The loaded classroom; loads it (checkpoint + log replay) on first use."""
+        self._start_maintenance()
+        hosted = self.hosted.get(classroom_id)
+        if hosted is not None:
+            hosted.last_used = time.monotonic()
+            return hosted
+        task = self._loading.get(classroom_id)
+        if task is None:  # concurrent callers share one load
+            task = self._loading[classroom_id] = asyncio.create_task(self._load(classroom_id))
+            task.add_done_callback(lambda _: self._loading.pop(classroom_id, None))
+        return await asyncio.shield(task)
+
+    async def _load(self, classroom_id: str) -> Hosted:
+        saved = await self.store.load_checkpoint(classroom_id)
+        if saved is None:
+            hosted = Hosted(ClassroomActor(classroom_id, self.default_rules))
+        else:
+            hosted = Hosted(checkpoint.restore(classroom_id, saved[1]), saved[0], saved[0])
+        while batch := await self.store.read_after(classroom_id, hosted.covered_seq, _REPLAY_CHUNK):
+            hosted.classroom.apply_batch([entry.event for entry in batch])
+            hosted.covered_seq = batch[-1].seq
+        self.hosted[classroom_id] = hosted
+        return hosted
+
+    def _start_maintenance(self) -> None:
+        if self._maintenance is None or self._maintenance.done():
+            self._maintenance = asyncio.create_task(self._maintain())
+
+    async def _maintain(self) -> None:
+        """Every few seconds: checkpoint what changed, unload classrooms idle for long."""
+        while True:
+            await asyncio.sleep(self.settings["checkpoint_interval_s"])
+            try:
+                await self.checkpoint_now()
+                self._unload_idle()
+            except LogUnavailable as error:
+                log.warning("checkpoint deferred: %s", error)
+
+    def _unload_idle(self) -> None:
+        idle_after = self.settings["idle_unload_s"]
+        for classroom_id, hosted in list(self.hosted.items()):
+            quiet = time.monotonic() - hosted.last_used > idle_after
+            if quiet and hosted.checkpointed_seq == hosted.covered_seq and not hosted.lock.locked():
+                del self.hosted[classroom_id]
 
 
 def _now() -> datetime:

@@ -27,4 +27,10 @@ class Settings(BaseSettings):
     max_batch: int = Field(500, ge=1, description="Events per request before 413")
     max_body_bytes: int = Field(4 * 1024 * 1024, ge=1024, description="Body size before 413")
     max_code_chars: int = Field(64_000, ge=100, description="Longer code is truncated, flagged")
+    store_url: str = Field(
+        "postgresql://postgres@127.0.0.1:5432/cellmon",
+        description="Event log, checkpoints and registry (memory:// keeps nothing)",
+    )
+    checkpoint_interval_s: float = Field(5.0, gt=0, description="How often shards checkpoint")
+    idle_unload_s: float = Field(1800.0, gt=0, description="Unload classrooms quiet this long")
     significant_errors: int = Field(3, ge=1, description="Default consecutive-error threshold")

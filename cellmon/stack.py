@@ -2,14 +2,37 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from cellmon.settings import Settings
 
 
-def deploy(settings: Settings) -> None:
-    """Start (or find) the directory and shards, then run the ingest on Serve."""
+def upgrade_database(settings: Settings) -> list[str]:
+    """Create the database if needed and apply pending migrations; returns those applied."""
+    if not settings.store_url.startswith(("postgresql://", "postgres://")):
+        return []
+    return asyncio.run(_upgrade(settings.store_url))
+
+
+async def _upgrade(dsn: str) -> list[str]:
+    import asyncpg
+
+    from actors.stores.migrate import ensure_database, upgrade
+
+    await ensure_database(dsn)
+    connection = await asyncpg.connect(dsn)
+    try:
+        return await upgrade(connection)
+    finally:
+        await connection.close()
+
+
+def deploy(settings: Settings, app_name: str = "cellmon", route: str = "/") -> None:
+    """Migrate the database, start (or find) the directory and shards, run the ingest."""
     import ray
+
+    upgrade_database(settings)
 
     from actors.handles import start_directory
     from serve_app.app import AppArgs
@@ -24,13 +47,21 @@ def deploy(settings: Settings) -> None:
         max_body_bytes=settings.max_body_bytes,
         max_replicas=settings.ingest_replicas_max,
     )
-    deploy_serve(args, settings.http_host, settings.http_port)
+    deploy_serve(args, settings.http_host, settings.http_port, app_name, route)
 
 
 def directory_settings(settings: Settings) -> dict[str, Any]:
-    """The part of the settings the directory actor uses."""
+    """The part of the settings the directory and shard actors use."""
     return settings.model_dump(
-        include={"shards_min", "shards_max", "classrooms_per_shard", "significant_errors"}
+        include={
+            "shards_min",
+            "shards_max",
+            "classrooms_per_shard",
+            "significant_errors",
+            "store_url",
+            "checkpoint_interval_s",
+            "idle_unload_s",
+        }
     )
 
 

@@ -33,7 +33,7 @@ def build_app(args: AppArgs) -> Application:
     return deployment.bind(args.namespace, limits, args.max_body_bytes)
 
 
-def deploy(args: AppArgs, host: str, port: int) -> None:
+def deploy(args: AppArgs, host: str, port: int, name: str = "cellmon", route: str = "/") -> None:
     """Start Serve's HTTP proxy on host:port and run the app (blocks until it is healthy)."""
     serve.start(http_options={"host": host, "port": port})
-    serve.run(build_app(args), name="cellmon", route_prefix="/")
+    serve.run(build_app(args), name=name, route_prefix=route)

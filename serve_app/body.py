@@ -28,3 +28,10 @@ def status_for(accepted: int, rejected: list[Any]) -> int:
     if accepted or not rejected:
         return 202
     return 403 if all(r.kind == "forbidden" for r in rejected) else 422
+
+
+def unavailable(what: str) -> HTTPException:
+    """503 with Retry-After: the client keeps the events and sends them again."""
+    return HTTPException(
+        503, f"{what}; nothing was lost, retry shortly", headers={"Retry-After": "2"}
+    )

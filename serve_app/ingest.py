@@ -4,6 +4,7 @@
 # ingress methods (with string annotations it took `request: Request` for a query parameter).
 
 import logging
+import os
 from datetime import UTC, datetime
 from typing import Any
 
@@ -16,7 +17,7 @@ from ray import serve
 from actors.handles import directory
 from cellmon.validation import Limits, parse_batch
 from serve_app.auth import TokenCache, bearer_token, require
-from serve_app.body import json_items, status_for
+from serve_app.body import json_items, status_for, unavailable
 from serve_app.handoff import Handoff
 
 log = logging.getLogger("cellmon.ingest")
@@ -44,7 +45,11 @@ class Ingest:
     @api.get("/healthz")
     async def healthz(self) -> dict[str, Any]:
         """Liveness of this replica, with hand-offs still running."""
-        return {"status": "ok", "handoffs_in_flight": self._handoff.in_flight}
+        return {
+            "status": "ok",
+            "replica_pid": os.getpid(),
+            "handoffs_in_flight": self._handoff.in_flight,
+        }
 
     @api.post("/api/v1/events", status_code=202)
     async def post_events(
@@ -67,7 +72,9 @@ class Ingest:
     ) -> dict[str, Any]:
         """The classroom's live aggregate: summary, help queue, students, teams, cells."""
         shard = await self._instructor_shard(authorization, classroom_id)
-        snapshot: dict[str, Any] = await shard.snapshot.remote(classroom_id, activity_minutes)
+        snapshot: dict[str, Any] = await self._read(
+            shard.snapshot.remote(classroom_id, activity_minutes)
+        )
         return snapshot
 
     @api.get("/api/v1/classrooms/{classroom_id}/students/{student_id}")
@@ -76,10 +83,20 @@ class Ingest:
     ) -> dict[str, Any]:
         """One student's detail: counters, current cell, latest code and error, per-cell runs."""
         shard = await self._instructor_shard(authorization, classroom_id)
-        detail: dict[str, Any] | None = await shard.student.remote(classroom_id, student_id)
+        detail: dict[str, Any] | None = await self._read(
+            shard.student.remote(classroom_id, student_id)
+        )
         if detail is None:
             raise HTTPException(404, f"no events from student {student_id!r} in {classroom_id!r}")
         return detail
+
+    async def _read(self, call: Any) -> Any:
+        """A shard read; a shard restarting or unable to reach its store answers 503."""
+        try:
+            return await call
+        except ray.exceptions.RayError as error:
+            log.warning("shard read failed: %s", error)
+            raise unavailable("classroom state is loading") from None
 
     async def _instructor_shard(self, authorization: str | None, classroom_id: str) -> Any:
         caller = await self._tokens.caller(bearer_token(authorization))
@@ -131,15 +148,16 @@ class Ingest:
                 raise HTTPException(413, f"body exceeds {self._max_body} bytes")
         return bytes(body)
 
-    async def _deliver(self, classroom_id: str, events: list[Any]) -> dict[str, int]:
+    async def _deliver(self, classroom_id: str, events: list[Any]) -> dict[str, Any]:
+        """The shard logs the batch durably, then applies it; 2xx only after the log write."""
         shard = await self._shard(classroom_id)
         try:
-            result: dict[str, int] = await self._handoff.run(
-                lambda: shard.apply.remote(classroom_id, events)
+            result: dict[str, Any] = await self._handoff.run(
+                lambda: shard.ingest.remote(classroom_id, events)
             )
         except ray.exceptions.RayError as error:
             log.warning("shard for %s unavailable: %s", classroom_id, error)
-            raise HTTPException(
-                503, "classroom state is restarting; retry", headers={"Retry-After": "1"}
-            ) from None
+            raise unavailable("classroom state is restarting") from None
+        if "error" in result:
+            raise unavailable("the event log cannot be written right now")
         return result

@@ -14,6 +14,7 @@ import pytest
 
 from cellmon import stack
 from cellmon.settings import Settings
+from tests.support.fixtures import temporary_database
 
 
 @dataclass
@@ -51,24 +52,27 @@ def deployment() -> Iterator[Deployment]:
     import ray
     from ray import serve
 
-    settings = Settings(
-        http_port=_free_port(),
-        namespace=f"cellmon-test-{uuid.uuid4().hex[:6]}",
-        shards_min=2,
-        classrooms_per_shard=2,
-        shards_max=4,
-    )
-    # address="local": always a new cluster of our own, even if another one runs on the machine.
-    ray.init(
-        address="local",
-        num_cpus=2,
-        include_dashboard=False,
-        namespace=settings.namespace,
-        log_to_driver=False,
-    )
-    try:
-        stack.deploy(settings)
-        yield Deployment(f"http://127.0.0.1:{settings.http_port}", settings)
-    finally:
-        serve.shutdown()
-        ray.shutdown()
+    with temporary_database() as dsn:
+        settings = Settings(
+            http_port=_free_port(),
+            namespace=f"cellmon-test-{uuid.uuid4().hex[:6]}",
+            shards_min=2,
+            classrooms_per_shard=2,
+            shards_max=4,
+            store_url=dsn,
+            checkpoint_interval_s=1.0,
+        )
+        # address="local": always a new cluster of our own, even if another runs on the machine.
+        ray.init(
+            address="local",
+            num_cpus=2,
+            include_dashboard=False,
+            namespace=settings.namespace,
+            log_to_driver=False,
+        )
+        try:
+            stack.deploy(settings)
+            yield Deployment(f"http://127.0.0.1:{settings.http_port}", settings)
+        finally:
+            serve.shutdown()
+            ray.shutdown()

@@ -1,0 +1,81 @@
+"""A classroom's state to and from a JSON-able checkpoint. Pure: no I/O."""
+
+from __future__ import annotations
+
+import dataclasses
+from datetime import datetime, timedelta
+from typing import Any
+
+from actors import cell_stats
+from actors.classroom import ClassroomActor
+from actors.state import CellProgress, Rules, StudentState
+from actors.student import StudentActor
+
+VERSION = 1
+
+
+def dump(classroom: ClassroomActor) -> dict[str, Any]:
+    """Everything needed to rebuild the classroom without replaying its whole log."""
+    return {
+        "version": VERSION,
+        "significant_errors": classroom.rules.significant_errors,
+        "events_applied": classroom.events_applied,
+        "students": [_plain(s.state) for s in classroom.students.values()],
+        "cells": {key: dataclasses.asdict(c) for key, c in classroom.cells.items()},
+        "activity": classroom.activity.dump(),
+    }
+
+
+def restore(classroom_id: str, data: dict[str, Any]) -> ClassroomActor:
+    """The classroom a checkpoint describes."""
+    if data.get("version") != VERSION:
+        raise ValueError(f"checkpoint version {data.get('version')} is not {VERSION}")
+    rules = Rules(significant_errors=data["significant_errors"])
+    classroom = ClassroomActor(classroom_id, rules)
+    classroom.events_applied = data["events_applied"]
+    for row in data["students"]:
+        actor = StudentActor(row["student_id"])
+        actor.state = _student(row)
+        classroom.students[actor.state.student_id] = actor
+    classroom.cells = {k: cell_stats.CellStats(**v) for k, v in data["cells"].items()}
+    classroom.activity.load(data["activity"])
+    return classroom
+
+
+def _plain(state: StudentState) -> dict[str, Any]:
+    row = {f.name: _to_json(getattr(state, f.name)) for f in dataclasses.fields(state)}
+    row["cells"] = {
+        k: {f.name: _to_json(getattr(c, f.name)) for f in dataclasses.fields(c)}
+        for k, c in state.cells.items()
+    }
+    return row
+
+
+def _student(row: dict[str, Any]) -> StudentState:
+    values = {k: _from_json(StudentState, k, v) for k, v in row.items() if k != "cells"}
+    cells = {
+        k: CellProgress(**{f: _from_json(CellProgress, f, v) for f, v in c.items()})
+        for k, c in row["cells"].items()
+    }
+    return StudentState(**values, cells=cells)
+
+
+def _to_json(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, timedelta):
+        return value.total_seconds()
+    return value
+
+
+def _from_json(kind: type, name: str, value: Any) -> Any:
+    """Datetime fields come back from their ISO text; everything else is already JSON."""
+    if value is not None and "datetime" in str(_FIELD_TYPES[kind][name]):
+        return datetime.fromisoformat(value)
+    return value
+
+
+_FIELD_TYPES: dict[type, dict[str, Any]] = {
+    kind: {f.name: f.type for f in dataclasses.fields(kind)}
+    for kind in (StudentState, CellProgress)
+}

@@ -1,0 +1,45 @@
+"""The store interface the actors depend on."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+
+class LogUnavailable(Exception):
+    """The event log cannot be written or read right now: answer 503, never 2xx."""
+
+
+@dataclass(frozen=True, slots=True)
+class Logged:
+    """An event as stored: its position in the log and the event itself."""
+
+    seq: int
+    event: Any
+
+
+class EventStore(Protocol):
+    """Append-only event log + classroom checkpoints + the directory's registry."""
+
+    async def append(self, classroom_id: str, events: list[Any]) -> list[Logged]:
+        """Store the events not stored before (by event_id); returns those, in input order."""
+
+    async def read_after(self, classroom_id: str, seq: int, limit: int) -> list[Logged]:
+        """The classroom's events with a position after `seq`, in log order."""
+
+    async def save_checkpoints(self, rows: list[tuple[str, int, dict[str, Any]]]) -> None:
+        """Upsert (classroom_id, covered_seq, state) rows."""
+
+    async def load_checkpoint(self, classroom_id: str) -> tuple[int, dict[str, Any]] | None:
+        """(covered_seq, state) of the classroom's latest checkpoint, if any."""
+
+    async def save_classroom(
+        self, classroom_id: str, name: str, shard: int, grants: dict[str, str]
+    ) -> None:
+        """Register a classroom and its token digests (digest -> role)."""
+
+    async def load_registry(self) -> tuple[list[tuple[str, str, int]], dict[str, tuple[str, str]]]:
+        """All classrooms (id, name, shard) and grants (digest -> (classroom_id, role))."""
+
+    async def close(self) -> None:
+        """Release connections."""

@@ -1,0 +1,72 @@
+"""An in-process store for unit tests: same contract as PostgreSQL, nothing survives."""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+from actors.stores.base import Logged, LogUnavailable
+
+
+class MemoryStore:
+    """Lists and dicts. `available = False` makes every call raise LogUnavailable (an outage)."""
+
+    def __init__(self) -> None:
+        self.log: list[tuple[str, Logged]] = []
+        self._ids: set[tuple[str, str]] = set()
+        self.checkpoints: dict[str, tuple[int, dict[str, Any]]] = {}
+        self.classrooms: list[tuple[str, str, int]] = []
+        self.grants: dict[str, tuple[str, str]] = {}
+        self.available = True
+
+    def _check(self) -> None:
+        if not self.available:
+            raise LogUnavailable("memory store is switched off")
+
+    async def append(self, classroom_id: str, events: list[Any]) -> list[Logged]:
+        """Store events with unseen ids."""
+        self._check()
+        new = []
+        for event in events:
+            key = (classroom_id, event.event_id)
+            if key in self._ids:
+                continue
+            self._ids.add(key)
+            logged = Logged(len(self.log) + 1, event)
+            self.log.append((classroom_id, logged))
+            new.append(logged)
+        return new
+
+    async def read_after(self, classroom_id: str, seq: int, limit: int) -> list[Logged]:
+        """Events of the classroom after `seq`."""
+        self._check()
+        rows = [e for c, e in self.log if c == classroom_id and e.seq > seq]
+        return rows[:limit]
+
+    async def save_checkpoints(self, rows: list[tuple[str, int, dict[str, Any]]]) -> None:
+        """Keep copies, as a database would."""
+        self._check()
+        for classroom_id, covered, state in rows:
+            self.checkpoints[classroom_id] = (covered, copy.deepcopy(state))
+
+    async def load_checkpoint(self, classroom_id: str) -> tuple[int, dict[str, Any]] | None:
+        """The kept checkpoint."""
+        self._check()
+        found = self.checkpoints.get(classroom_id)
+        return (found[0], copy.deepcopy(found[1])) if found else None
+
+    async def save_classroom(
+        self, classroom_id: str, name: str, shard: int, grants: dict[str, str]
+    ) -> None:
+        """Register the classroom."""
+        self._check()
+        self.classrooms.append((classroom_id, name, shard))
+        self.grants.update({digest: (classroom_id, role) for digest, role in grants.items()})
+
+    async def load_registry(self) -> tuple[list[tuple[str, str, int]], dict[str, tuple[str, str]]]:
+        """Everything registered."""
+        self._check()
+        return list(self.classrooms), dict(self.grants)
+
+    async def close(self) -> None:
+        """Nothing to release."""

@@ -1,0 +1,150 @@
+"""The event log, checkpoints and registry in PostgreSQL, through an asyncpg pool."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import asyncpg
+import orjson
+from pydantic import TypeAdapter
+
+from actors.stores.base import Logged, LogUnavailable
+from cellmon.contract import Event
+
+_EVENT: TypeAdapter[Any] = TypeAdapter(Event)
+# What a database outage looks like from asyncpg; anything else is a bug and must surface.
+_OUTAGE = (
+    OSError,
+    asyncio.TimeoutError,
+    asyncpg.PostgresConnectionError,
+    asyncpg.InterfaceError,
+    asyncpg.CannotConnectNowError,
+    asyncpg.AdminShutdownError,
+    asyncpg.ConnectionFailureError,
+)
+
+_APPEND = """
+INSERT INTO events (classroom_id, event_id, student_id, type, time, received_at, payload)
+SELECT $1, e.event_id, e.student_id, e.type, e.time, e.received_at, e.payload
+FROM unnest($2::text[], $3::text[], $4::text[], $5::timestamptz[], $6::timestamptz[],
+            $7::jsonb[]) AS e(event_id, student_id, type, time, received_at, payload)
+ON CONFLICT (classroom_id, event_id) DO NOTHING
+RETURNING event_id, seq
+"""
+
+
+class PostgresStore:
+    """One pool per process, opened on first use inside the caller's event loop."""
+
+    def __init__(self, dsn: str, pool_size: int = 8) -> None:
+        self._dsn, self._size = dsn, pool_size
+        self._pool: asyncpg.Pool | None = None
+
+    async def _connections(self) -> asyncpg.Pool:
+        if self._pool is None:
+            try:
+                self._pool = await asyncpg.create_pool(
+                    self._dsn, min_size=1, max_size=self._size, timeout=5, command_timeout=10
+                )
+            except _OUTAGE as error:
+                raise LogUnavailable(f"cannot reach PostgreSQL: {error}") from error
+        return self._pool
+
+    async def _run(self, method: str, query: str, *args: Any) -> Any:
+        pool = await self._connections()
+        try:
+            return await getattr(pool, method)(query, *args)
+        except _OUTAGE as error:
+            raise LogUnavailable(f"PostgreSQL unavailable: {error}") from error
+
+    async def append(self, classroom_id: str, events: list[Any]) -> list[Logged]:
+        """One round trip for the whole batch; re-sent events are skipped by the unique key."""
+        rows = await self._run(
+            "fetch",
+            _APPEND,
+            classroom_id,
+            [e.event_id for e in events],
+            [e.student_id for e in events],
+            [e.type for e in events],
+            [e.time for e in events],
+            [e.received_at for e in events],
+            [e.model_dump_json() for e in events],
+        )
+        seq_of = {row["event_id"]: row["seq"] for row in rows}
+        new, seen = [], set()
+        for event in events:  # input order; a batch may carry the same id twice
+            if event.event_id in seq_of and event.event_id not in seen:
+                seen.add(event.event_id)
+                new.append(Logged(seq_of[event.event_id], event))
+        return new
+
+    async def read_after(self, classroom_id: str, seq: int, limit: int) -> list[Logged]:
+        """Events after `seq` in log order, decoded back into contract models."""
+        rows = await self._run(
+            "fetch",
+            "SELECT seq, payload FROM events WHERE classroom_id = $1 AND seq > $2"
+            " ORDER BY seq LIMIT $3",
+            classroom_id,
+            seq,
+            limit,
+        )
+        return [Logged(row["seq"], _EVENT.validate_json(row["payload"])) for row in rows]
+
+    async def save_checkpoints(self, rows: list[tuple[str, int, dict[str, Any]]]) -> None:
+        """Upsert every row in one statement."""
+        await self._run(
+            "execute",
+            "INSERT INTO checkpoints (classroom_id, covered_seq, state, updated_at)"
+            " SELECT c, s, j, now() FROM unnest($1::text[], $2::bigint[], $3::jsonb[])"
+            " AS r(c, s, j) ON CONFLICT (classroom_id) DO UPDATE"
+            " SET covered_seq = excluded.covered_seq, state = excluded.state,"
+            " updated_at = now()",
+            [r[0] for r in rows],
+            [r[1] for r in rows],
+            [orjson.dumps(r[2]).decode() for r in rows],
+        )
+
+    async def load_checkpoint(self, classroom_id: str) -> tuple[int, dict[str, Any]] | None:
+        """The classroom's checkpoint."""
+        row = await self._run(
+            "fetchrow",
+            "SELECT covered_seq, state FROM checkpoints WHERE classroom_id = $1",
+            classroom_id,
+        )
+        return (row["covered_seq"], orjson.loads(row["state"])) if row else None
+
+    async def save_classroom(
+        self, classroom_id: str, name: str, shard: int, grants: dict[str, str]
+    ) -> None:
+        """The classroom and its token digests, in one transaction."""
+        pool = await self._connections()
+        try:
+            async with pool.acquire() as connection, connection.transaction():
+                await connection.execute(
+                    "INSERT INTO classrooms (classroom_id, name, shard) VALUES ($1, $2, $3)",
+                    classroom_id,
+                    name,
+                    shard,
+                )
+                await connection.executemany(
+                    "INSERT INTO tokens (token_hash, classroom_id, role) VALUES ($1, $2, $3)",
+                    [(digest, classroom_id, role) for digest, role in grants.items()],
+                )
+        except _OUTAGE as error:
+            raise LogUnavailable(f"PostgreSQL unavailable: {error}") from error
+
+    async def load_registry(self) -> tuple[list[tuple[str, str, int]], dict[str, tuple[str, str]]]:
+        """Every classroom and grant."""
+        rooms = await self._run("fetch", "SELECT classroom_id, name, shard FROM classrooms")
+        grants = await self._run("fetch", "SELECT token_hash, classroom_id, role FROM tokens")
+        return (
+            [(r["classroom_id"], r["name"], r["shard"]) for r in rooms],
+            {g["token_hash"]: (g["classroom_id"], g["role"]) for g in grants},
+        )
+
+    async def close(self) -> None:
+        """Close the pool."""
+        if self._pool is not None:
+            await self._pool.close()
+            self._pool = None
