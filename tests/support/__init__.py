@@ -1,0 +1,1 @@
+"""Shared test support: a private PostgreSQL server and throwaway databases."""
