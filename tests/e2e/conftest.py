@@ -14,7 +14,9 @@ import pytest
 
 from cellmon import stack
 from cellmon.settings import Settings
-from tests.support.fixtures import temporary_database
+from tests.support.fixtures import private_postgres, temporary_database
+
+__all__ = ["private_postgres"]  # a fixture for the outage test
 
 
 @dataclass
@@ -26,10 +28,10 @@ class Deployment:
         """A fresh classroom with its two tokens."""
         return stack.create_classroom(self.settings, name, f"{name}-{uuid.uuid4().hex[:8]}")
 
-    def snapshot(self, classroom: dict[str, Any]) -> dict[str, Any]:
-        """The classroom's aggregate through the read API."""
+    def snapshot(self, classroom: dict[str, Any], prefix: str = "") -> dict[str, Any]:
+        """The classroom's aggregate through the read API (of the app at `prefix`)."""
         response = httpx.get(
-            f"{self.url}/api/v1/classrooms/{classroom['classroom_id']}",
+            f"{self.url}{prefix}/api/v1/classrooms/{classroom['classroom_id']}",
             headers=bearer(classroom["instructor_token"]),
             timeout=30,
         )

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import random
 import uuid
+from collections import Counter
 from collections.abc import Callable
 from typing import Any
 
@@ -48,32 +49,37 @@ async def send_stream(
     streams: dict[str, list[dict[str, Any]]],
     batch: int = 3,
     on_acked: Callable[[int], Any] | None = None,
+    answers: Counter[int] | None = None,
 ) -> int:
     """Send every student's events in order, each batch retried until acknowledged."""
-    acked = 0
+    acked, answers = 0, Counter() if answers is None else answers
 
     async def student(client: httpx.AsyncClient, events: list[dict[str, Any]]) -> None:
         nonlocal acked
         for start in range(0, len(events), batch):
-            await _deliver(client, token, events[start : start + batch])
+            await _deliver(client, token, events[start : start + batch], answers)
             acked += len(events[start : start + batch])
             if on_acked is not None:
                 await on_acked(acked)
 
-    async with httpx.AsyncClient(base_url=url, timeout=30) as client:
+    async with httpx.AsyncClient(base_url=url.rstrip("/") + "/", timeout=30) as client:
         await asyncio.gather(*(student(client, events) for events in streams.values()))
     return acked
 
 
-async def _deliver(client: httpx.AsyncClient, token: str, batch: list[dict[str, Any]]) -> None:
+async def _deliver(
+    client: httpx.AsyncClient, token: str, batch: list[dict[str, Any]], answers: Counter[int]
+) -> None:
     for _ in range(600):
         try:
             response = await client.post(
-                "/api/v1/events", json=batch, headers={"Authorization": f"Bearer {token}"}
+                "api/v1/events", json=batch, headers={"Authorization": f"Bearer {token}"}
             )
         except httpx.TransportError:
+            answers[0] += 1  # no answer at all: a dead replica or a reset connection
             await asyncio.sleep(0.2)
             continue
+        answers[response.status_code] += 1
         if response.status_code == 202:
             return
         if response.status_code not in RETRYABLE:
