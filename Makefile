@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: demo test up down status lint venv clean
+.PHONY: demo test up down status lint venv clean influxdb influxdb-stop bench
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -14,10 +14,10 @@ $(STAMP): pyproject.toml
 
 venv: $(STAMP)
 
-demo: venv
+demo: venv influxdb
 	$(BIN)/cellmon demo
 
-up: venv
+up: venv influxdb
 	$(BIN)/cellmon up
 
 down: venv
@@ -31,8 +31,18 @@ lint: venv
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
-test: lint
+# InfluxDB is not a service this machine runs: install it if missing, start it on 127.0.0.1.
+influxdb:
+	scripts/influxdb.sh start
+
+influxdb-stop:
+	scripts/influxdb.sh stop
+
+test: lint influxdb
 	$(BIN)/python -m pytest
+
+bench: venv
+	$(BIN)/python -m benchmarks.cold_start
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -18,6 +18,7 @@ from typing import Any
 from actors import checkpoint
 from actors.alerts import alert_for
 from actors.classroom import ClassroomActor
+from actors.metrics_sink import MetricsSink
 from actors.ports import AlertPublisher, open_publisher
 from actors.state import Rules
 from actors.stores import EventStore, LogUnavailable, open_store
@@ -46,6 +47,7 @@ class Shard:
         self.default_rules = Rules(significant_errors=settings["significant_errors"])
         self.store: EventStore = open_store(settings["store_url"])
         self.publisher: AlertPublisher = open_publisher(settings.get("alerts_url", "memory://"))
+        self.metrics = MetricsSink(settings.get("influx_url"))
         self.hosted: dict[str, Hosted] = {}
         self._loading: dict[str, asyncio.Task[Hosted]] = {}
         self._maintenance: asyncio.Task[None] | None = None
@@ -64,6 +66,7 @@ class Shard:
             return {"error": "log_unavailable", "detail": str(error)}
         for effect in outcome.effects:
             self.publisher.publish(classroom_id, alert_for(classroom_id, effect))
+        self.metrics.record(classroom_id, logged, outcome.effects)
         return {
             "applied": outcome.applied,
             "duplicates": len(events) - len(logged) + outcome.duplicates,
@@ -87,6 +90,7 @@ class Shard:
             "pid": os.getpid(),
             "classrooms_loaded": len(loaded),
             "students": sum(len(c.students) for c in loaded),
+            "metrics": self.metrics.counters,
             "events_applied": sum(c.events_applied for c in loaded),
         }
 
@@ -138,6 +142,9 @@ class Shard:
         """Every few seconds: checkpoint what changed, unload classrooms idle for long."""
         while True:
             await asyncio.sleep(self.settings["checkpoint_interval_s"])
+            now = _now()
+            for hosted in list(self.hosted.values()):
+                self.metrics.record_activity(hosted.classroom, now)
             try:
                 await self.checkpoint_now()
                 self._unload_idle()

@@ -71,6 +71,7 @@ class HelpRaised:
 class HelpWithdrawn:
     student_id: str
     waited: timedelta
+    at: datetime
 
 
 @dataclass(frozen=True, slots=True)
@@ -162,7 +163,7 @@ def _help_stop(student: StudentState, at: datetime) -> tuple[StudentState, list[
     if student.help_since is None:
         return student, [], None
     waited = max(at - student.help_since, timedelta(0))
-    return replace(student, help_since=None), [HelpWithdrawn(student.student_id, waited)], None
+    return replace(student, help_since=None), [HelpWithdrawn(student.student_id, waited, at)], None
 
 
 def _cell_executed(

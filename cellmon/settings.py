@@ -31,6 +31,10 @@ class Settings(BaseSettings):
         "postgresql://postgres@127.0.0.1:5432/cellmon",
         description="Event log, checkpoints and registry (memory:// keeps nothing)",
     )
+    influx_url: str | None = Field(
+        "http://127.0.0.1:8086/cellmon",
+        description="InfluxDB (v1 /write API) as http://host:port/database; empty turns it off",
+    )
     checkpoint_interval_s: float = Field(5.0, gt=0, description="How often shards checkpoint")
     idle_unload_s: float = Field(1800.0, gt=0, description="Unload classrooms quiet this long")
     significant_errors: int = Field(3, ge=1, description="Default consecutive-error threshold")

@@ -61,6 +61,7 @@ def directory_settings(settings: Settings) -> dict[str, Any]:
             "store_url",
             "checkpoint_interval_s",
             "idle_unload_s",
+            "influx_url",
         }
     )
 

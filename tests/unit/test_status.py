@@ -136,7 +136,7 @@ def test_only_aborted_runs_are_not_an_error() -> None:
 def test_help_stop_withdraws_help_and_reports_the_wait() -> None:
     state, effects = play(event("help", time=at(1)), event("help_stop", time=at(4)))
     assert state.help_since is None
-    assert effects == [HelpRaised("s1", at(1)), HelpWithdrawn("s1", timedelta(minutes=3))]
+    assert effects == [HelpRaised("s1", at(1)), HelpWithdrawn("s1", timedelta(minutes=3), at(4))]
     assert status_of(state, at(4), RULES) == "active"
 
 

@@ -1,0 +1,77 @@
+"""Metrics reach InfluxDB (queried with InfluxQL), and an InfluxDB outage never touches ingest."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import time
+import uuid
+
+import httpx
+import pytest
+import ray
+from conftest import Deployment, bearer
+from events import cell_run, help_request
+
+from actors.handles import directory
+from actors.influx_writer import influxql_string, parse_influx_url, query
+from cellmon import stack
+
+pytestmark = pytest.mark.e2e
+
+
+def _post(url: str, token: str, events: list[dict[str, object]]) -> httpx.Response:
+    return httpx.post(f"{url}/api/v1/events", json=events, headers=bearer(token), timeout=30)
+
+
+def test_cell_runs_and_help_are_queryable_with_influxql(deployment: Deployment) -> None:
+    classroom = deployment.classroom("metrics")
+    runs = [cell_run(f"s{n % 4}", "error" if n % 3 == 0 else "ok", n % 5) for n in range(30)]
+    assert _post(deployment.url, classroom["ingest_token"], [*runs, help_request("s1")]).is_success
+    target = parse_influx_url(deployment.settings.influx_url or "")
+    room = influxql_string(classroom["classroom_id"])
+    counted = f'SELECT count("count") FROM cell_execution WHERE classroom = {room} GROUP BY status'
+    deadline, rows = time.monotonic() + 20, []
+    while time.monotonic() < deadline:
+        rows = asyncio.run(query(target.url, target.database, counted))
+        if sum(row["count"] for row in rows) == 30:
+            break
+        time.sleep(0.5)
+    assert {row["status"]: row["count"] for row in rows} == {"error": 10, "ok": 20}
+    helps = asyncio.run(
+        query(target.url, target.database, f"SELECT * FROM help WHERE classroom = {room}")
+    )
+    assert [(row["kind"], row["student"]) for row in helps] == [("raised", "s1")]
+
+
+def test_influxdb_outage_never_blocks_ingest_and_drops_are_counted(
+    deployment: Deployment,
+) -> None:
+    with socket.socket() as sock:  # a port where no InfluxDB answers
+        sock.bind(("127.0.0.1", 0))
+        dead = sock.getsockname()[1]
+    settings = deployment.settings.model_copy(
+        update={
+            "namespace": f"noinflux-{uuid.uuid4().hex[:6]}",
+            "influx_url": f"http://127.0.0.1:{dead}/cellmon",
+        }
+    )
+    stack.deploy(settings, app_name="noinflux", route="/noinflux")
+    classroom = stack.create_classroom(settings, "noinflux", "noinflux")
+    url = f"{deployment.url}/noinflux"
+    for n in range(20):
+        answer = _post(url, classroom["ingest_token"], [cell_run(f"s{n % 4}", "ok", n)])
+        assert answer.status_code == 202 and answer.json()["accepted"] == 1
+
+    shard = ray.get(directory(settings.namespace).locate.remote("noinflux"))
+    deadline, metrics = time.monotonic() + 60, {}
+    while time.monotonic() < deadline:
+        metrics = ray.get(shard.stats.remote())["metrics"]
+        if metrics["dropped"] >= 20:
+            break
+        time.sleep(1)
+    # Every line is accounted for: nothing written, the rest dropped or still waiting.
+    assert metrics["written"] == 0 and metrics["retried"] > 0 and metrics["dropped"] >= 20
+    pending = metrics["buffered"] + metrics["in_flight"]
+    assert metrics["dropped"] + pending == metrics["added"]
+    assert deployment.snapshot(classroom, prefix="/noinflux")["events_applied"] == 20
