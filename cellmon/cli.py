@@ -34,6 +34,10 @@ def _parser() -> argparse.ArgumentParser:
     demo.add_argument("--students", type=int, default=30)
     demo.add_argument("--speed", type=float, default=1.0)
     demo.set_defaults(run=cmd_demo)
+    db = sub.add_parser("db", help="the PostgreSQL event log").add_subparsers()
+    db.add_parser("upgrade", help="create the database and apply migrations").set_defaults(
+        run=cmd_db_upgrade
+    )
     classroom = sub.add_parser("classroom", help="manage classrooms").add_subparsers()
     create = classroom.add_parser("create", help="create a classroom and print its tokens")
     create.add_argument("name")
@@ -89,6 +93,13 @@ def cmd_status(args: argparse.Namespace, settings: Settings) -> int:
         return 1
     cluster.connect(settings, info["ray_address"])
     print(json.dumps({**info, **stack.status(settings)}, indent=2))
+    return 0
+
+
+def cmd_db_upgrade(args: argparse.Namespace, settings: Settings) -> int:
+    """Apply pending migrations to CELLMON_STORE_URL (idempotent)."""
+    applied = stack.upgrade_database(settings)
+    print("applied: " + ", ".join(applied) if applied else "database is up to date")
     return 0
 
 

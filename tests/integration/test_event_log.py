@@ -1,0 +1,75 @@
+"""The PostgreSQL store against the machine's real server, in a database of its own."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+
+import asyncpg
+import pytest
+from pydantic import TypeAdapter
+
+from actors.stores.migrate import migrations, upgrade
+from actors.stores.postgres import PostgresStore
+from cellmon.contract import Event
+
+pytestmark = pytest.mark.integration
+_EVENT: TypeAdapter[Event] = TypeAdapter(Event)
+NOW = datetime(2026, 11, 27, 10, 0, tzinfo=UTC)
+
+
+def _event(n: int, classroom: str = "c1", **fields: object) -> Event:
+    return _EVENT.validate_python(
+        {
+            "type": "cell_executed",
+            "event_id": f"e{n}",
+            "classroom_id": classroom,
+            "student_id": f"s{n % 3}",
+            "time": NOW,
+            "received_at": NOW,
+            "status": "ok",
+            "code": "print('héllo ✓')",
+            **fields,
+        }
+    )
+
+
+@pytest.fixture
+async def store(machine_database: str) -> AsyncIterator[PostgresStore]:
+    connection = await asyncpg.connect(machine_database)
+    try:
+        assert await upgrade(connection) == [name for _, name, _ in migrations()]
+        assert await upgrade(connection) == []  # idempotent
+        versions = await connection.fetch("SELECT version FROM schema_migrations")
+        assert [r["version"] for r in versions] == [v for v, _, _ in migrations()]
+    finally:
+        await connection.close()
+    opened = PostgresStore(machine_database)
+    yield opened
+    await opened.close()
+
+
+async def test_log_holds_exactly_the_accepted_events_once(store: PostgresStore) -> None:
+    first = await store.append("c1", [_event(1), _event(2), _event(2)])
+    assert [(entry.event.event_id) for entry in first] == ["e1", "e2"]
+    again = await store.append("c1", [_event(2), _event(3)])
+    assert [entry.event.event_id for entry in again] == ["e3"]
+    other_room = await store.append("c2", [_event(1, "c2")])  # ids are unique per classroom
+    assert len(other_room) == 1
+
+    replay = await store.read_after("c1", 0, 100)
+    assert [entry.event for entry in replay] == [_event(1), _event(2), _event(3)]
+    assert [entry.seq for entry in replay] == sorted(entry.seq for entry in replay)
+    assert await store.read_after("c1", replay[1].seq, 100) == replay[2:]
+
+
+async def test_checkpoints_upsert_and_registry_round_trip(store: PostgresStore) -> None:
+    await store.save_checkpoints([("c1", 5, {"students": [], "n": 1})])
+    await store.save_checkpoints([("c1", 9, {"students": [], "n": 2})])
+    assert await store.load_checkpoint("c1") == (9, {"students": [], "n": 2})
+    assert await store.load_checkpoint("nope") is None
+
+    await store.save_classroom("c1", "Intro", 1, {"digest-a": "ingest", "digest-b": "instructor"})
+    rooms, grants = await store.load_registry()
+    assert rooms == [("c1", "Intro", 1)]
+    assert grants == {"digest-a": ("c1", "ingest"), "digest-b": ("c1", "instructor")}
