@@ -8,6 +8,7 @@ same state from the latest checkpoint plus the log after it.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 import time
@@ -21,7 +22,7 @@ from actors.classroom import ClassroomActor
 from actors.metrics_sink import MetricsSink
 from actors.ports import AlertPublisher, open_publisher
 from actors.state import Rules
-from actors.stores import EventStore, LogUnavailable, open_store
+from actors.stores import EventStore, Logged, LogUnavailable, open_store
 
 log = logging.getLogger("cellmon.shard")
 _REPLAY_CHUNK = 10_000
@@ -36,6 +37,9 @@ class Hosted:
     checkpointed_seq: int = 0
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     last_used: float = field(default_factory=time.monotonic)
+    # A failed append may still have committed (the answer was lost, not the write): until the
+    # log after `covered_seq` has been read back, this state may lack those events.
+    behind_log: bool = False
 
 
 class Shard:
@@ -57,24 +61,43 @@ class Shard:
         try:
             hosted = await self._host(classroom_id)
             async with hosted.lock:
-                logged = await self.store.append(classroom_id, events)
-                outcome = hosted.classroom.apply_batch([entry.event for entry in logged])
-                if logged:
-                    hosted.covered_seq = max(hosted.covered_seq, logged[-1].seq)
+                if hosted.behind_log:
+                    await self._catch_up(classroom_id, hosted)
+                try:
+                    logged = await self.store.append(classroom_id, events)
+                except LogUnavailable:
+                    hosted.behind_log = True
+                    raise
+                applied = self._apply(classroom_id, hosted, logged)
         except LogUnavailable as error:
             log.warning("event log unavailable for %s: %s", classroom_id, error)
             return {"error": "log_unavailable", "detail": str(error)}
+        return {"applied": applied, "duplicates": len(events) - applied}
+
+    def _apply(self, classroom_id: str, hosted: Hosted, logged: list[Logged]) -> int:
+        """Apply freshly logged events; publish their alerts and metrics. Returns how many."""
+        outcome = hosted.classroom.apply_batch([entry.event for entry in logged])
+        if logged:
+            hosted.covered_seq = max(hosted.covered_seq, logged[-1].seq)
         for effect in outcome.effects:
             self.publisher.publish(classroom_id, alert_for(classroom_id, effect))
         self.metrics.record(classroom_id, logged, outcome.effects)
-        return {
-            "applied": outcome.applied,
-            "duplicates": len(events) - len(logged) + outcome.duplicates,
-        }
+        return outcome.applied
+
+    async def _catch_up(self, classroom_id: str, hosted: Hosted) -> None:
+        """Apply what the log holds after `covered_seq` (writes whose answer was lost)."""
+        while batch := await self.store.read_after(classroom_id, hosted.covered_seq, _REPLAY_CHUNK):
+            self._apply(classroom_id, hosted, batch)
+        hosted.behind_log = False
 
     async def snapshot(self, classroom_id: str, activity_minutes: int = 60) -> dict[str, Any]:
         """The classroom's aggregate as of now."""
         hosted = await self._host(classroom_id)
+        if hosted.behind_log:
+            async with hosted.lock:
+                with contextlib.suppress(LogUnavailable):  # still down: serve what we have
+                    if hosted.behind_log:
+                        await self._catch_up(classroom_id, hosted)
         return hosted.classroom.snapshot(_now(), activity_minutes)
 
     async def student(self, classroom_id: str, student_id: str) -> dict[str, Any] | None:

@@ -9,7 +9,8 @@ from actors.stores.base import Logged, LogUnavailable
 
 
 class MemoryStore:
-    """Lists and dicts. `available = False` makes every call raise LogUnavailable (an outage)."""
+    """Lists and dicts. `available = False` makes every call raise LogUnavailable (an outage);
+    `lose_answers = True` makes `append` store the events, then raise (a lost commit answer)."""
 
     def __init__(self) -> None:
         self.log: list[tuple[str, Logged]] = []
@@ -18,6 +19,7 @@ class MemoryStore:
         self.classrooms: list[tuple[str, str, int]] = []
         self.grants: dict[str, tuple[str, str]] = {}
         self.available = True
+        self.lose_answers = False
 
     def _check(self) -> None:
         if not self.available:
@@ -35,6 +37,8 @@ class MemoryStore:
             logged = Logged(len(self.log) + 1, event)
             self.log.append((classroom_id, logged))
             new.append(logged)
+        if self.lose_answers:
+            raise LogUnavailable("connection lost after the commit")
         return new
 
     async def read_after(self, classroom_id: str, seq: int, limit: int) -> list[Logged]:

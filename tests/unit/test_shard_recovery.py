@@ -74,6 +74,28 @@ async def test_nothing_is_applied_when_the_log_cannot_be_written() -> None:
     assert _state(shard)["summary"]["errors"] == 0 and len(store.log) == 1
 
 
+async def test_a_write_whose_answer_was_lost_is_applied_on_the_retry() -> None:
+    store = MemoryStore()
+    shard = _shard(store)
+    batch = [cell("ok"), cell("error"), event("help")]
+    store.lose_answers = True  # PostgreSQL committed, then the connection died
+    assert (await shard.ingest("c1", batch))["error"] == "log_unavailable"
+    store.lose_answers = False
+    assert await shard.ingest("c1", batch) == {"applied": 0, "duplicates": 3}
+    summary = _state(shard)["summary"]
+    assert (summary["executions"], summary["errors"], summary["help"]) == (2, 1, 1)
+    assert len(shard.publisher.alerts["c1"]) == 1  # the help alert was published once
+
+
+async def test_a_snapshot_after_a_lost_answer_reads_the_log_back() -> None:
+    store = MemoryStore()
+    shard = _shard(store)
+    store.lose_answers = True
+    await shard.ingest("c1", [cell("ok")])
+    store.lose_answers = False
+    assert (await shard.snapshot("c1"))["events_applied"] == 1
+
+
 @pytest.mark.parametrize("checkpoint_after", [None, 0, 150, 299])
 async def test_a_restarted_shard_rebuilds_exactly_the_same_state(
     checkpoint_after: int | None,
