@@ -55,6 +55,7 @@ def _parser() -> argparse.ArgumentParser:
 
 def cmd_up(args: argparse.Namespace, settings: Settings) -> int:
     """Start the head (unless running), deploy, and print where to look."""
+    settings = _reachable_store(settings)
     info = cluster.running(settings)
     if info is None:
         print(f"starting Ray head on 127.0.0.1:{settings.ray_port} ...", flush=True)
@@ -80,9 +81,29 @@ def cmd_deploy(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_down(args: argparse.Namespace, settings: Settings) -> int:
-    """Stop the cluster this project started."""
+    """Stop the cluster this project started (and the embedded PostgreSQL, if it started one)."""
+    from cellmon.embedded import stop_embedded_postgres
+
     print("stopped" if cluster.stop_head(settings) else "nothing was running")
+    if stop_embedded_postgres(settings.state_dir):
+        print("stopped the embedded PostgreSQL")
     return 0
+
+
+def _reachable_store(settings: Settings) -> Settings:
+    """The settings, pointed at an embedded PostgreSQL when the configured one is unreachable."""
+    from cellmon.embedded import postgres_reachable, start_embedded_postgres
+
+    url = settings.store_url
+    if not url.startswith(("postgresql://", "postgres://")) or postgres_reachable(url):
+        return settings
+    dsn = start_embedded_postgres(settings.state_dir)
+    print(
+        f"PostgreSQL at {url} is not reachable: using an embedded one at {dsn} "
+        f"(data in {settings.state_dir / 'embedded-postgres'})",
+        flush=True,
+    )
+    return settings.model_copy(update={"store_url": dsn})
 
 
 def cmd_status(args: argparse.Namespace, settings: Settings) -> int:
