@@ -34,7 +34,7 @@ RemoteDirectory = ray.remote(Directory)
 def start_shard(index: int, namespace: str, settings: dict[str, Any]) -> Any:
     """Create (or find) shard `index`; Ray restarts it after a crash and it reloads itself."""
     return RemoteShard.options(name=shard_name(index), namespace=namespace, **_COMMON).remote(
-        index, settings
+        index, {**settings, "namespace": namespace}
     )
 
 

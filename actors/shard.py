@@ -49,7 +49,11 @@ class Shard:
         self.shard_id = shard_id
         self.settings = settings
         self.default_rules = Rules(significant_errors=settings["significant_errors"])
-        self.store: EventStore = open_store(settings["store_url"])
+        self.store: EventStore = open_store(
+            settings["store_url"],
+            writer=f"cellmon-shard-{settings.get('namespace', '')}-{shard_id}",
+        )
+        self._fenced, self._fence_lock = False, asyncio.Lock()
         self.publisher: AlertPublisher = open_publisher(settings.get("alerts_url", "memory://"))
         self.metrics = MetricsSink(settings.get("influx_url"))
         self.hosted: dict[str, Hosted] = {}
@@ -146,6 +150,10 @@ class Shard:
         return await asyncio.shield(task)
 
     async def _load(self, classroom_id: str) -> Hosted:
+        async with self._fence_lock:  # once, before this incarnation first reads the log
+            if not self._fenced:
+                await self.store.fence()
+                self._fenced = True
         saved = await self.store.load_checkpoint(classroom_id)
         if saved is None:
             hosted = Hosted(ClassroomActor(classroom_id, self.default_rules))

@@ -5,8 +5,11 @@ from __future__ import annotations
 from actors.stores.base import EventStore, Logged, LogUnavailable
 
 
-def open_store(url: str) -> EventStore:
-    """`memory://` (tests, nothing survives) or `postgresql://...` (what users run)."""
+def open_store(url: str, writer: str = "cellmon") -> EventStore:
+    """`memory://` (tests, nothing survives) or `postgresql://...` (what users run).
+
+    `writer` names the process's connections, so a restarted writer can fence off its
+    predecessor's (see `EventStore.fence`)."""
     if url.startswith("memory://"):
         from actors.stores.memory import MemoryStore
 
@@ -14,7 +17,7 @@ def open_store(url: str) -> EventStore:
     if url.startswith(("postgresql://", "postgres://")):
         from actors.stores.postgres import PostgresStore
 
-        return PostgresStore(url)
+        return PostgresStore(url, application_name=writer)
     raise ValueError(f"unsupported store URL {url!r}; expected memory:// or postgresql://")
 
 

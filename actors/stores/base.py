@@ -41,5 +41,9 @@ class EventStore(Protocol):
     async def load_registry(self) -> tuple[list[tuple[str, str, int]], dict[str, tuple[str, str]]]:
         """All classrooms (id, name, shard) and grants (digest -> (classroom_id, role))."""
 
+    async def fence(self) -> None:
+        """End any connection a previous incarnation of this writer left behind, so none of its
+        in-flight writes can commit after we have read the log."""
+
     async def close(self) -> None:
         """Release connections."""

@@ -72,5 +72,8 @@ class MemoryStore:
         self._check()
         return list(self.classrooms), dict(self.grants)
 
+    async def fence(self) -> None:
+        """Nothing can be in flight in memory."""
+
     async def close(self) -> None:
         """Nothing to release."""

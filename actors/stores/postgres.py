@@ -37,15 +37,20 @@ RETURNING event_id, seq
 class PostgresStore:
     """One pool per process, opened on first use inside the caller's event loop."""
 
-    def __init__(self, dsn: str, pool_size: int = 8) -> None:
-        self._dsn, self._size = dsn, pool_size
+    def __init__(self, dsn: str, pool_size: int = 8, application_name: str = "cellmon") -> None:
+        self._dsn, self._size, self._name = dsn, pool_size, application_name
         self._pool: asyncpg.Pool | None = None
 
     async def _connections(self) -> asyncpg.Pool:
         if self._pool is None:
             try:
                 self._pool = await asyncpg.create_pool(
-                    self._dsn, min_size=1, max_size=self._size, timeout=5, command_timeout=10
+                    self._dsn,
+                    min_size=1,
+                    max_size=self._size,
+                    timeout=5,
+                    command_timeout=10,
+                    server_settings={"application_name": self._name},
                 )
             except _OUTAGE as error:
                 raise LogUnavailable(f"cannot reach PostgreSQL: {error}") from error
@@ -142,6 +147,29 @@ class PostgresStore:
             [(r["classroom_id"], r["name"], r["shard"]) for r in rooms],
             {g["token_hash"]: (g["classroom_id"], g["role"]) for g in grants},
         )
+
+    async def fence(self, timeout_s: float = 10.0) -> None:
+        """Terminate every session with our application name and wait until they are gone: a
+        killed predecessor's INSERT would otherwise still commit after our replay. Call before
+        the first query (it would end this process's own pooled sessions too)."""
+        try:
+            connection = await asyncpg.connect(self._dsn, timeout=5)
+        except _OUTAGE as error:
+            raise LogUnavailable(f"cannot reach PostgreSQL: {error}") from error
+        try:
+            deadline = asyncio.get_running_loop().time() + timeout_s
+            while await connection.fetchval(
+                "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
+                " WHERE application_name = $1",
+                self._name,
+            ):
+                if asyncio.get_running_loop().time() > deadline:
+                    raise LogUnavailable(f"sessions of {self._name} will not end")
+                await asyncio.sleep(0.05)
+        except _OUTAGE as error:
+            raise LogUnavailable(f"PostgreSQL unavailable: {error}") from error
+        finally:
+            await connection.close()
 
     async def close(self) -> None:
         """Close the pool."""

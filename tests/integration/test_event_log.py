@@ -73,3 +73,25 @@ async def test_checkpoints_upsert_and_registry_round_trip(store: PostgresStore) 
     rooms, grants = await store.load_registry()
     assert rooms == [("c1", "Intro", 1)]
     assert grants == {"digest-a": ("c1", "ingest"), "digest-b": ("c1", "instructor")}
+
+
+async def test_fence_ends_a_dead_predecessors_open_write(machine_database: str) -> None:
+    connection = await asyncpg.connect(machine_database)
+    await upgrade(connection)
+    await connection.close()
+    predecessor = await asyncpg.connect(
+        machine_database, server_settings={"application_name": "cellmon-shard-x-0"}
+    )
+    writing = predecessor.transaction()
+    await writing.start()
+    await predecessor.execute(
+        "INSERT INTO classrooms (classroom_id, name, shard) VALUES ('ghost', 'ghost', 0)"
+    )  # the predecessor "dies" here, its transaction still open on the server
+
+    successor = PostgresStore(machine_database, application_name="cellmon-shard-x-0")
+    await successor.fence()
+    rooms, _ = await successor.load_registry()
+    assert rooms == []  # the write can no longer commit
+    with pytest.raises((asyncpg.PostgresError, asyncpg.InterfaceError, OSError)):
+        await writing.commit()
+    await successor.close()
