@@ -8,7 +8,7 @@ from typing import Any
 
 from actors import cell_stats
 from actors.classroom import ClassroomActor
-from actors.state import CellProgress, Rules, StudentState
+from actors.state import CellProgress, HelpEpisode, Rules, RunRecord, StudentState
 from actors.student import StudentActor
 
 VERSION = 1
@@ -42,22 +42,33 @@ def restore(classroom_id: str, data: dict[str, Any]) -> ClassroomActor:
     return classroom
 
 
+_NESTED = ("cells", "help_history", "recent_runs")
+
+
 def _plain(state: StudentState) -> dict[str, Any]:
     row = {f.name: _to_json(getattr(state, f.name)) for f in dataclasses.fields(state)}
-    row["cells"] = {
-        k: {f.name: _to_json(getattr(c, f.name)) for f in dataclasses.fields(c)}
-        for k, c in state.cells.items()
-    }
+    row["cells"] = {k: _flat(c) for k, c in state.cells.items()}
+    row["help_history"] = [_flat(e) for e in state.help_history]
+    row["recent_runs"] = [_flat(r) for r in state.recent_runs]
     return row
 
 
 def _student(row: dict[str, Any]) -> StudentState:
-    values = {k: _from_json(StudentState, k, v) for k, v in row.items() if k != "cells"}
-    cells = {
-        k: CellProgress(**{f: _from_json(CellProgress, f, v) for f, v in c.items()})
-        for k, c in row["cells"].items()
-    }
-    return StudentState(**values, cells=cells)
+    values = {k: _from_json(StudentState, k, v) for k, v in row.items() if k not in _NESTED}
+    return StudentState(
+        **values,
+        cells={k: _build(CellProgress, c) for k, c in row["cells"].items()},
+        help_history=tuple(_build(HelpEpisode, e) for e in row.get("help_history", [])),
+        recent_runs=tuple(_build(RunRecord, r) for r in row.get("recent_runs", [])),
+    )
+
+
+def _flat(value: Any) -> dict[str, Any]:
+    return {f.name: _to_json(getattr(value, f.name)) for f in dataclasses.fields(value)}
+
+
+def _build(kind: Any, row: dict[str, Any]) -> Any:
+    return kind(**{name: _from_json(kind, name, value) for name, value in row.items()})
 
 
 def _to_json(value: Any) -> Any:
@@ -77,5 +88,5 @@ def _from_json(kind: type, name: str, value: Any) -> Any:
 
 _FIELD_TYPES: dict[type, dict[str, Any]] = {
     kind: {f.name: f.type for f in dataclasses.fields(kind)}
-    for kind in (StudentState, CellProgress)
+    for kind in (StudentState, CellProgress, HelpEpisode, RunRecord)
 }

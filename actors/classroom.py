@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -59,6 +59,9 @@ class ClassroomActor:
         return outcome
 
     def _apply(self, event: Any) -> list[Effect]:
+        if event.type == "classroom_configured":
+            self.rules = replace(self.rules, significant_errors=event.significant_errors)
+            return []
         student = self.students.get(event.student_id)
         if student is None:
             student = self.students[event.student_id] = StudentActor(event.student_id)
@@ -85,7 +88,8 @@ class ClassroomActor:
             "generated_at": now.isoformat(),
             "significant_error_threshold": self.rules.significant_errors,
             "summary": _summary(rows),
-            "help_queue": _help_queue(rows, now),
+            "help_queue": _help_queue(self.students, now),
+            "help_stats": _help_stats(self.students),
             "students": rows,
             "teams": _teams(rows),
             "cells": cell_stats.ordered(self.cells),
@@ -109,21 +113,49 @@ def _summary(rows: list[dict[str, Any]]) -> dict[str, int]:
     }
 
 
-def _help_queue(rows: list[dict[str, Any]], now: datetime) -> list[dict[str, Any]]:
-    # Sort by instant, not by ISO text: clients may send times with different UTC offsets.
+def _help_queue(students: dict[str, StudentActor], now: datetime) -> list[dict[str, Any]]:
+    """Open requests in the order they were raised, with who is on the way."""
     waiting = sorted(
-        (r for r in rows if r["help_since"]), key=lambda r: datetime.fromisoformat(r["help_since"])
+        (a.state for a in students.values() if a.state.help_since),
+        key=lambda s: s.help_since or now,
     )
     return [
         {
-            "student_id": r["student_id"],
-            "name": r["name"],
-            "team": r["team"],
-            "since": r["help_since"],
-            "waiting_s": max(0.0, (now - datetime.fromisoformat(r["help_since"])).total_seconds()),
+            "student_id": s.student_id,
+            "name": s.name,
+            "team": s.team,
+            "since": _iso(s.help_since),
+            "waiting_s": _seconds(now - (s.help_since or now)),
+            "claimed_by": s.help_claimed_by,
+            "claimed_at": _iso(s.help_claimed_at),
         }
-        for r in waiting
+        for s in waiting
     ]
+
+
+def _help_stats(students: dict[str, StudentActor]) -> dict[str, Any]:
+    """Resolved requests and mean times: raise to claim (wait), claim to end (handling)."""
+    episodes = [e for a in students.values() for e in a.state.help_history]
+    waits = [_seconds((e.claimed_at or e.ended_at) - e.raised_at) for e in episodes]
+    handling = [_seconds(e.ended_at - e.claimed_at) for e in episodes if e.claimed_at]
+    return {
+        "resolved": sum(1 for e in episodes if e.resolved_by),
+        "ended": len(episodes),
+        "mean_wait_s": _mean(waits),
+        "mean_handling_s": _mean(handling),
+    }
+
+
+def _seconds(delta: timedelta) -> float:
+    return max(0.0, delta.total_seconds())
+
+
+def _mean(values: list[float]) -> float | None:
+    return sum(values) / len(values) if values else None
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value is not None else None
 
 
 def _teams(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:

@@ -62,6 +62,14 @@ class Directory:
             raise
         return {**created, "shard": shard}
 
+    async def rotate_tokens(self, classroom_id: str) -> dict[str, str]:
+        """New ingest and instructor tokens (shown once); the old ones stop working within the
+        ingest's token cache lifetime (30 s)."""
+        await self._ensure_loaded()
+        tokens = self.registry.rotate(classroom_id)
+        await self.store.replace_grants(classroom_id, self.registry.grants_of(classroom_id))
+        return tokens
+
     async def resolve(self, token_hash: str) -> tuple[str, str] | None:
         """(classroom_id, role) for a token digest, or None."""
         await self._ensure_loaded()

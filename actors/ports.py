@@ -1,7 +1,7 @@
 """The seam between the actors and alert delivery (help requests, escalations).
 
-The memory publisher is what runs until the Redis publisher lands with the dashboard; the event
-log and checkpoints have their own interface in `actors.stores`.
+`redis://` is what users run (actors/redis_publisher.py); the memory publisher is for unit
+tests. The event log and checkpoints have their own interface in `actors.stores`.
 """
 
 from __future__ import annotations
@@ -29,7 +29,11 @@ class MemoryPublisher:
 
 
 def open_publisher(url: str) -> AlertPublisher:
-    """Publisher for a URL; `memory://` for now, `redis://` arrives with the dashboard."""
+    """Publisher for a URL: `redis://...` (what users run) or `memory://` (tests)."""
     if url.startswith("memory://"):
         return MemoryPublisher()
-    raise ValueError(f"unsupported alert publisher URL {url!r}; expected memory://")
+    if url.startswith(("redis://", "rediss://", "unix://")):
+        from actors.redis_publisher import RedisPublisher
+
+        return RedisPublisher(url)
+    raise ValueError(f"unsupported alert publisher URL {url!r}; expected redis:// or memory://")

@@ -74,6 +74,14 @@ class ClassroomRegistry:
         """The grant behind a token digest, if any."""
         return self._grants.get(token_hash)
 
+    def rotate(self, classroom_id: str) -> dict[str, str]:
+        """New tokens for the classroom; the old ones stop working."""
+        if classroom_id not in self.classrooms:
+            raise ValueError(f"no classroom {classroom_id!r}")
+        for digest in list(self.grants_of(classroom_id)):
+            del self._grants[digest]
+        return {f"{role}_token": self.issue(classroom_id, role) for role in _PREFIX}
+
     def grants_of(self, classroom_id: str) -> dict[str, str]:
         """Token digest -> role for one classroom, for persisting."""
         return {d: g.role for d, g in self._grants.items() if g.classroom_id == classroom_id}

@@ -12,9 +12,12 @@ import contextlib
 import logging
 import os
 import time
+import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
+
+from pydantic import TypeAdapter
 
 from actors import checkpoint
 from actors.alerts import alert_for
@@ -23,8 +26,10 @@ from actors.metrics_sink import MetricsSink
 from actors.ports import AlertPublisher, open_publisher
 from actors.state import Rules
 from actors.stores import EventStore, Logged, LogUnavailable, open_store
+from cellmon.contract import Event
 
 log = logging.getLogger("cellmon.shard")
+_INSTRUCTOR_EVENT: TypeAdapter[Any] = TypeAdapter(Event)
 _REPLAY_CHUNK = 10_000
 
 
@@ -84,7 +89,9 @@ class Shard:
         if logged:
             hosted.covered_seq = max(hosted.covered_seq, logged[-1].seq)
         for effect in outcome.effects:
-            self.publisher.publish(classroom_id, alert_for(classroom_id, effect))
+            student = hosted.classroom.students.get(effect.student_id)
+            name = student.state.name if student else None
+            self.publisher.publish(classroom_id, alert_for(classroom_id, effect, name))
         self.metrics.record(classroom_id, logged, outcome.effects)
         return outcome.applied
 
@@ -93,6 +100,46 @@ class Shard:
         while batch := await self.store.read_after(classroom_id, hosted.covered_seq, _REPLAY_CHUNK):
             self._apply(classroom_id, hosted, batch)
         hosted.behind_log = False
+
+    async def help_action(
+        self, classroom_id: str, student_id: str, action: str, instructor: str
+    ) -> dict[str, Any]:
+        """An instructor claims ("claim") or resolves ("resolve") a student's open request.
+
+        Logged like any event, so the help history survives restarts and replays exactly."""
+        kind = {"claim": "help_claimed", "resolve": "help_resolved"}[action]
+        return await self._instruct(
+            classroom_id,
+            {
+                "type": kind,
+                "student_id": student_id,
+                "instructor": instructor,
+            },
+        )
+
+    async def configure(self, classroom_id: str, significant_errors: int) -> dict[str, Any]:
+        """Change the classroom's consecutive-error threshold (logged, so it survives)."""
+        return await self._instruct(
+            classroom_id,
+            {
+                "type": "classroom_configured",
+                "student_id": "-",
+                "significant_errors": significant_errors,
+            },
+        )
+
+    async def _instruct(self, classroom_id: str, fields: dict[str, Any]) -> dict[str, Any]:
+        now = _now()
+        event = _INSTRUCTOR_EVENT.validate_python(
+            {
+                "event_id": f"instructor-{uuid.uuid4()}",
+                "classroom_id": classroom_id,
+                "time": now,
+                "received_at": now,
+                **fields,
+            }
+        )
+        return await self.ingest(classroom_id, [event])
 
     async def snapshot(self, classroom_id: str, activity_minutes: int = 60) -> dict[str, Any]:
         """The classroom's aggregate as of now."""

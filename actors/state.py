@@ -58,6 +58,31 @@ class StudentState:
     cells: Mapping[str, CellProgress] = field(default_factory=dict)
     last_code: str | None = None
     last_error: str | None = None
+    help_claimed_by: str | None = None
+    help_claimed_at: datetime | None = None
+    help_history: tuple[HelpEpisode, ...] = ()
+    recent_runs: tuple[RunRecord, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class HelpEpisode:
+    """One help request from raise to end; `resolved_by` is None when the student withdrew."""
+
+    raised_at: datetime
+    ended_at: datetime
+    claimed_at: datetime | None = None
+    claimed_by: str | None = None
+    resolved_by: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class RunRecord:
+    """One cell run, for the student's timeline."""
+
+    time: datetime
+    cell_index: int | None
+    status: str
+    error_name: str | None = None
 
 
 # Effects: what the actor must tell the outside world after a transition.
@@ -68,10 +93,20 @@ class HelpRaised:
 
 
 @dataclass(frozen=True, slots=True)
+class HelpClaimed:
+    student_id: str
+    by: str
+    waited: timedelta
+
+
+@dataclass(frozen=True, slots=True)
 class HelpWithdrawn:
+    """The request ended: withdrawn by the student (`by` None) or resolved by an instructor."""
+
     student_id: str
     waited: timedelta
     at: datetime
+    by: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,7 +117,9 @@ class Escalated:
     consecutive_errors: int
 
 
-Effect = HelpRaised | HelpWithdrawn | Escalated
+Effect = HelpRaised | HelpClaimed | HelpWithdrawn | Escalated
+HISTORY = 20  # help episodes kept per student
+TIMELINE = 50  # recent runs kept per student
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,8 +157,12 @@ def apply_event(
 ) -> tuple[StudentState, list[Effect], CellChange | None]:
     """One event applied to one student: the new state, its effects, and any cell change."""
     at = occurred_at(event)
-    student = _identify(student, event, at)
     kind = event.type
+    if kind == "help_claimed":  # instructor actions: not the student's activity
+        return _help_claimed(student, event.instructor, at)
+    if kind == "help_resolved":
+        return _help_ended(student, at, by=event.instructor)
+    student = _identify(student, event, at)
     if kind == "cell_executed":
         return _cell_executed(student, event, at, rules)
     if kind == "heartbeat":
@@ -130,7 +171,7 @@ def apply_event(
     if kind == "help":
         return _help(student, at)
     if kind == "help_stop":
-        return _help_stop(student, at)
+        return _help_ended(student, at, by=None)
     if kind == "notebook_opened":
         return replace(student, current_notebook=event.notebook_path), [], None
     if kind == "notebook_closed" and student.current_notebook == event.notebook_path:
@@ -159,11 +200,34 @@ def _help(student: StudentState, at: datetime) -> tuple[StudentState, list[Effec
     return replace(student, help_since=at), [HelpRaised(student.student_id, at)], None
 
 
-def _help_stop(student: StudentState, at: datetime) -> tuple[StudentState, list[Effect], None]:
+def _help_claimed(
+    student: StudentState, instructor: str, at: datetime
+) -> tuple[StudentState, list[Effect], None]:
+    if student.help_since is None or student.help_claimed_by is not None:
+        return student, [], None
+    waited = max(at - student.help_since, timedelta(0))
+    claimed = replace(student, help_claimed_by=instructor, help_claimed_at=at)
+    return claimed, [HelpClaimed(student.student_id, instructor, waited)], None
+
+
+def _help_ended(
+    student: StudentState, at: datetime, by: str | None
+) -> tuple[StudentState, list[Effect], None]:
+    """Withdrawn by the student (`by` None) or resolved by an instructor."""
     if student.help_since is None:
         return student, [], None
     waited = max(at - student.help_since, timedelta(0))
-    return replace(student, help_since=None), [HelpWithdrawn(student.student_id, waited, at)], None
+    episode = HelpEpisode(
+        student.help_since, at, student.help_claimed_at, student.help_claimed_by, by
+    )
+    ended = replace(
+        student,
+        help_since=None,
+        help_claimed_by=None,
+        help_claimed_at=None,
+        help_history=(*student.help_history, episode)[-HISTORY:],
+    )
+    return ended, [HelpWithdrawn(student.student_id, waited, at, by)], None
 
 
 def _cell_executed(
@@ -181,6 +245,10 @@ def _cell_executed(
         current_cell_id=cell_id,
         current_cell_index=event.cell_index,
         cells={**student.cells, key: after},
+        recent_runs=(
+            *student.recent_runs,
+            RunRecord(at, event.cell_index, event.status, event.error_name),
+        )[-TIMELINE:],
         last_code=event.code[: rules.max_code_chars] if event.code else student.last_code,
     )
     if event.status == "aborted":  # never ran: an earlier cell failed

@@ -39,6 +39,7 @@ class StudentActor:
             "last_activity_at": _iso(s.last_activity_at),
             "last_seen_at": _iso(s.last_seen_at),
             "help_since": _iso(s.help_since),
+            "help_claimed_by": s.help_claimed_by,
             "current_notebook": s.current_notebook,
             "current_cell_index": s.current_cell_index,
             "cells_completed": sum(1 for c in s.cells.values() if c.first_success_at),
@@ -68,6 +69,26 @@ class StudentActor:
                     "last_run_at": _iso(c.last_run_at),
                 }
                 for c in cells
+            ],
+            "help_history": [
+                {
+                    "raised_at": _iso(e.raised_at),
+                    "claimed_at": _iso(e.claimed_at),
+                    "claimed_by": e.claimed_by,
+                    "resolved_at": _iso(e.ended_at),
+                    "resolved_by": e.resolved_by or "withdrawn by the student",
+                    "wait_s": ((e.claimed_at or e.ended_at) - e.raised_at).total_seconds(),
+                }
+                for e in s.help_history
+            ],
+            "timeline": [
+                {
+                    "time": _iso(r.time),
+                    "cell_index": r.cell_index,
+                    "status": r.status,
+                    "error_name": r.error_name,
+                }
+                for r in s.recent_runs
             ],
         }
 

@@ -45,6 +45,17 @@ def _parser() -> argparse.ArgumentParser:
     create.add_argument("--json", action="store_true", help="print JSON")
     create.set_defaults(run=cmd_classroom_create)
     classroom.add_parser("list", help="list classrooms").set_defaults(run=cmd_classroom_list)
+    instructor = sub.add_parser("instructor", help="dashboard accounts").add_subparsers()
+    add = instructor.add_parser("add", help="create or update an instructor account")
+    add.add_argument("email")
+    add.add_argument("--name", required=True)
+    add.add_argument("--classroom", action="append", default=[], help="may see it (repeat)")
+    add.add_argument("--password-stdin", action="store_true", help="read the password from stdin")
+    add.set_defaults(run=cmd_instructor_add)
+    allow = instructor.add_parser("grant", help="let an instructor see a classroom")
+    allow.add_argument("email")
+    allow.add_argument("classroom")
+    allow.set_defaults(run=cmd_instructor_grant)
     simulate = sub.add_parser("simulate", help="simulate a class posting events over HTTP")
     from cellmon.simulation import add_arguments, simulate_command
 
@@ -121,6 +132,44 @@ def cmd_db_upgrade(args: argparse.Namespace, settings: Settings) -> int:
     """Apply pending migrations to CELLMON_STORE_URL (idempotent)."""
     applied = stack.upgrade_database(settings)
     print("applied: " + ", ".join(applied) if applied else "database is up to date")
+    return 0
+
+
+def cmd_instructor_add(args: argparse.Namespace, settings: Settings) -> int:
+    """Create the account (password from a prompt or stdin) and grant its classrooms."""
+    import getpass
+
+    from cellmon import accounts
+
+    password = sys.stdin.readline().rstrip("\n") if args.password_stdin else getpass.getpass()
+    dsn = _reachable_store(settings).store_url
+    stack.upgrade_database(settings.model_copy(update={"store_url": dsn}))
+    try:
+        accounts.add_instructor(dsn, args.email, args.name, password)
+        for classroom_id in args.classroom:
+            accounts.grant(dsn, args.email, classroom_id)
+    except ValueError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    print(f"instructor {args.email} can sign in; classrooms: {', '.join(args.classroom) or '-'}")
+    return 0
+
+
+def cmd_instructor_grant(args: argparse.Namespace, settings: Settings) -> int:
+    """Let an existing instructor see a classroom."""
+    import asyncpg
+
+    from cellmon import accounts
+
+    try:
+        accounts.grant(_reachable_store(settings).store_url, args.email, args.classroom)
+    except asyncpg.ForeignKeyViolationError:
+        print(
+            f"error: no instructor {args.email!r} or no classroom {args.classroom!r}",
+            file=sys.stderr,
+        )
+        return 1
+    print(f"{args.email} can see {args.classroom}")
     return 0
 
 

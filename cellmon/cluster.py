@@ -69,9 +69,12 @@ def start_head(settings: Settings) -> dict[str, Any]:
 
 def connect(settings: Settings, address: str | None = None) -> None:
     """Attach this process to the cluster as a driver, retrying while the head starts."""
-    target = address or settings.ray_address or _recorded_address(settings)
     require_token_auth()  # before importing ray: it reads the mode once
     import ray
+
+    if ray.is_initialized():  # already a driver of a cluster (a test, a notebook)
+        return
+    target = address or settings.ray_address or _recorded_address(settings)
 
     deadline = time.monotonic() + 90
     while True:

@@ -21,6 +21,7 @@ EventType = Literal[
     "help_stop",
     "heartbeat",
 ]
+# What a student's Jupyter may send; the instructor-made types below are never accepted from it.
 EVENT_TYPES: tuple[str, ...] = EventType.__args__  # type: ignore[attr-defined]
 
 CellStatus = Literal["ok", "error", "aborted"]
@@ -89,6 +90,27 @@ class Heartbeat(_Event):
     type: Literal["heartbeat"] = "heartbeat"
 
 
+class HelpClaimed(_Event):
+    """An instructor is on their way (made by the server, never accepted from a student)."""
+
+    type: Literal["help_claimed"] = "help_claimed"
+    instructor: Annotated[str, StringConstraints(min_length=1, max_length=200)]
+
+
+class HelpResolved(_Event):
+    """An instructor resolved the request (made by the server)."""
+
+    type: Literal["help_resolved"] = "help_resolved"
+    instructor: Annotated[str, StringConstraints(min_length=1, max_length=200)]
+
+
+class ClassroomConfigured(_Event):
+    """An instructor changed the classroom's rules (made by the server; student_id is "-")."""
+
+    type: Literal["classroom_configured"] = "classroom_configured"
+    significant_errors: Annotated[int, Field(ge=1, le=100)]
+
+
 Event = Annotated[
     CellExecuted
     | NotebookOpened
@@ -96,19 +118,12 @@ Event = Annotated[
     | NotebookClosed
     | HelpRequested
     | HelpStopped
-    | Heartbeat,
+    | Heartbeat
+    | HelpClaimed
+    | HelpResolved
+    | ClassroomConfigured,
     Field(discriminator="type"),
 ]
-
-MODEL_BY_TYPE: dict[str, type[_Event]] = {
-    "cell_executed": CellExecuted,
-    "notebook_opened": NotebookOpened,
-    "notebook_saved": NotebookSaved,
-    "notebook_closed": NotebookClosed,
-    "help": HelpRequested,
-    "help_stop": HelpStopped,
-    "heartbeat": Heartbeat,
-}
 
 
 def occurred_at(event: _Event) -> datetime:

@@ -62,6 +62,7 @@ def directory_settings(settings: Settings) -> dict[str, Any]:
             "checkpoint_interval_s",
             "idle_unload_s",
             "influx_url",
+            "alerts_url",
         }
     )
 

@@ -38,6 +38,9 @@ class EventStore(Protocol):
     ) -> None:
         """Register a classroom and its token digests (digest -> role)."""
 
+    async def replace_grants(self, classroom_id: str, grants: dict[str, str]) -> None:
+        """Swap the classroom's token digests for new ones (token rotation)."""
+
     async def load_registry(self) -> tuple[list[tuple[str, str, int]], dict[str, tuple[str, str]]]:
         """All classrooms (id, name, shard) and grants (digest -> (classroom_id, role))."""
 

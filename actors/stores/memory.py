@@ -67,6 +67,12 @@ class MemoryStore:
         self.classrooms.append((classroom_id, name, shard))
         self.grants.update({digest: (classroom_id, role) for digest, role in grants.items()})
 
+    async def replace_grants(self, classroom_id: str, grants: dict[str, str]) -> None:
+        """Forget the classroom's old digests, keep the new."""
+        self._check()
+        self.grants = {d: g for d, g in self.grants.items() if g[0] != classroom_id}
+        self.grants.update({digest: (classroom_id, role) for digest, role in grants.items()})
+
     async def load_registry(self) -> tuple[list[tuple[str, str, int]], dict[str, tuple[str, str]]]:
         """Everything registered."""
         self._check()

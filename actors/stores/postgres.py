@@ -139,6 +139,19 @@ class PostgresStore:
         except _OUTAGE as error:
             raise LogUnavailable(f"PostgreSQL unavailable: {error}") from error
 
+    async def replace_grants(self, classroom_id: str, grants: dict[str, str]) -> None:
+        """Old digests out, new in, in one transaction."""
+        pool = await self._connections()
+        try:
+            async with pool.acquire() as connection, connection.transaction():
+                await connection.execute("DELETE FROM tokens WHERE classroom_id = $1", classroom_id)
+                await connection.executemany(
+                    "INSERT INTO tokens (token_hash, classroom_id, role) VALUES ($1, $2, $3)",
+                    [(digest, classroom_id, role) for digest, role in grants.items()],
+                )
+        except _OUTAGE as error:
+            raise LogUnavailable(f"PostgreSQL unavailable: {error}") from error
+
     async def load_registry(self) -> tuple[list[tuple[str, str, int]], dict[str, tuple[str, str]]]:
         """Every classroom and grant."""
         rooms = await self._run("fetch", "SELECT classroom_id, name, shard FROM classrooms")
