@@ -4,12 +4,12 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: demo test up down status lint venv clean influxdb influxdb-stop bench
+.PHONY: demo test up down status lint venv clean influxdb influxdb-stop bench chromium
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[server,dev,demo]'
+	$(BIN)/python -m pip install --quiet -e '.[server,dev,demo,dashboard]'
 	touch $(STAMP)
 
 venv: $(STAMP)
@@ -38,7 +38,11 @@ influxdb:
 influxdb-stop:
 	scripts/influxdb.sh stop
 
-test: lint influxdb
+# Browser tests drive Debian's Chromium (Playwright's own browser download fails here).
+chromium:
+	command -v chromium >/dev/null || (apt-get update -qq && apt-get install -y -qq chromium)
+
+test: lint influxdb chromium
 	$(BIN)/python -m pytest
 
 bench: venv

@@ -1,0 +1,38 @@
+// Calls to the Cell Monitor server extension, through ServerConnection for token and XSRF.
+import { URLExt } from '@jupyterlab/coreutils';
+import { ServerConnection } from '@jupyterlab/services';
+
+export interface IMonitorStatus {
+  monitoring: boolean;
+  connected: boolean | null;
+  unauthorized: boolean;
+  waiting: number;
+  dropped: number;
+  last_error: string | null;
+  help: boolean;
+  student_id: string;
+  code_capture: string;
+}
+
+async function call(path: string, init: RequestInit = {}): Promise<IMonitorStatus> {
+  const settings = ServerConnection.makeSettings();
+  const url = URLExt.join(settings.baseUrl, 'cell-monitor', path);
+  const response = await ServerConnection.makeRequest(url, init, settings);
+  if (!response.ok) {
+    throw new ServerConnection.ResponseError(response);
+  }
+  return (await response.json()) as IMonitorStatus;
+}
+
+/** The monitoring status: on/off, connected, events waiting, dropped, last error. */
+export function fetchStatus(): Promise<IMonitorStatus> {
+  return call('status');
+}
+
+/** Raise (on) or lower (off) the student's hand. */
+export function setHand(on: boolean, notebookPath?: string): Promise<IMonitorStatus> {
+  return call('help', {
+    method: 'POST',
+    body: JSON.stringify({ on, notebook_path: notebookPath ?? null })
+  });
+}

@@ -1,0 +1,90 @@
+// The raise-hand toolbar button and the status bar item.
+import { Widget } from '@lumino/widgets';
+
+import { IMonitorStatus } from './api';
+
+/** Shared hand state: every notebook's button shows the same hand. */
+export class HandState {
+  on = false;
+  private listeners = new Set<() => void>();
+
+  set(on: boolean): void {
+    this.on = on;
+    this.listeners.forEach(listener => listener());
+  }
+
+  listen(listener: () => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+}
+
+/** A toolbar toggle: "Raise hand", pressed again "Lower hand" withdraws the request. */
+export class HandButton extends Widget {
+  private button: HTMLButtonElement;
+  private unlisten: () => void;
+
+  constructor(
+    private state: HandState,
+    private toggle: (on: boolean) => Promise<void>
+  ) {
+    super();
+    this.addClass('jp-CellMonitor-hand');
+    this.addClass('jp-ToolbarButton');
+    this.button = document.createElement('button');
+    this.button.className = 'jp-ToolbarButtonComponent jp-mod-minimal jp-Button';
+    this.button.onclick = () => void this.toggle(!this.state.on);
+    this.node.appendChild(this.button);
+    this.unlisten = state.listen(() => this.render());
+    this.render();
+  }
+
+  dispose(): void {
+    this.unlisten();
+    super.dispose();
+  }
+
+  private render(): void {
+    const on = this.state.on;
+    this.button.textContent = on ? '✋ Lower hand' : '✋ Raise hand';
+    this.button.title = on
+      ? 'Your instructor sees that you asked for help. Click to withdraw.'
+      : 'Ask your instructor for help';
+    this.button.setAttribute('aria-pressed', String(on));
+    this.toggleClass('jp-mod-active', on);
+  }
+}
+
+/** Status bar text: monitoring on/off, connected, events waiting. */
+export class StatusItem extends Widget {
+  constructor() {
+    super();
+    this.addClass('jp-CellMonitor-status');
+    this.node.textContent = 'Cell Monitor: …';
+  }
+
+  show_(status: IMonitorStatus | null, error?: string): void {
+    let text: string;
+    if (status === null) {
+      text = `Cell Monitor: ${error ?? 'unavailable'}`;
+    } else if (!status.monitoring) {
+      text = 'Cell Monitor: off';
+    } else {
+      const link = status.unauthorized
+        ? 'token refused'
+        : status.connected === null
+          ? 'starting'
+          : status.connected
+            ? 'connected'
+            : 'offline';
+      text = `Cell Monitor: on · ${link} · ${status.waiting} waiting`;
+      if (status.dropped > 0) {
+        text += ` · ${status.dropped} dropped`;
+      }
+    }
+    const bad = status === null || status.unauthorized || status.dropped > 0;
+    this.node.textContent = text;
+    this.node.title = status?.last_error ?? 'Cell runs are sent to your class';
+    this.toggleClass('jp-mod-error', bad);
+  }
+}

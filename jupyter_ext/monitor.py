@@ -1,0 +1,195 @@
+"""The monitor: turns observed kernel traffic and server events into spooled contract events."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections import OrderedDict
+from dataclasses import replace
+from datetime import UTC, datetime
+from typing import Any
+
+from jupyter_ext import events
+from jupyter_ext.events import CodeMode, ExecuteRequest, Identity
+from jupyter_ext.sender import Sender
+from jupyter_ext.spool import Spool
+
+log = logging.getLogger(__name__)
+_MAX_PENDING = 10_000  # requests whose reply never came (kernel died) must not grow memory
+
+
+class Monitor:
+    """Matches execute requests to replies, finds the notebook path, spools events."""
+
+    def __init__(
+        self,
+        *,
+        spool: Spool,
+        sender: Sender,
+        identity: Identity,
+        code_mode: CodeMode,
+        session_manager: Any,
+        enabled: bool = True,
+    ) -> None:
+        self.spool, self.sender, self.code_mode = spool, sender, code_mode
+        self.identity, self.enabled = identity, enabled
+        self.sessions = session_manager
+        self.help_on = False
+        self._renamed: dict[str, str] = {}  # old path -> new path, from the contents events
+        self.last_user: str | None = None  # for events without a request (saves, help)
+        self._pending: OrderedDict[tuple[str, str], tuple[ExecuteRequest, Identity]] = OrderedDict()
+        self._busy_at: OrderedDict[tuple[str, str], float] = OrderedDict()
+        self._done: OrderedDict[tuple[str, str], None] = OrderedDict()
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    def identity_for(self, username: str | None) -> Identity:
+        """The configured/hub identity, else the server's authenticated user."""
+        if self.identity.student_id:
+            return self.identity
+        return replace(self.identity, student_id=username or "unknown")
+
+    def on_request(self, kernel_id: str, msg: dict[str, Any], username: str | None) -> None:
+        """Remember an execute_request (and who sent it) until its reply."""
+        request = events.execute_request(msg)
+        if request is None or not self.enabled:
+            return
+        if username:
+            self.last_user = username
+        key = (kernel_id, request.msg_id)
+        _bounded_put(self._pending, key, (request, self.identity_for(username)))
+
+    def knows(self, kernel_id: str, msg_id: str) -> bool:
+        """Whether this request was seen on a websocket (so the iopub fallback skips it)."""
+        key = (kernel_id, msg_id)
+        return key in self._pending or key in self._done
+
+    def on_status(self, kernel_id: str, parent_msg_id: str, state: str) -> float | None:
+        """Track iopub busy/idle per request; returns busy->idle ms on idle."""
+        key = (kernel_id, parent_msg_id)
+        if state == "busy":
+            _bounded_put(self._busy_at, key, time.monotonic())
+        elif state == "idle" and key in self._busy_at:
+            return (time.monotonic() - self._busy_at.pop(key)) * 1000.0
+        return None
+
+    def on_reply(
+        self, kernel_id: str, msg: dict[str, Any], fallback_ms: float | None = None
+    ) -> None:
+        """Match an execute_reply to its request and emit `cell_executed`."""
+        reply = events.execute_reply(msg)
+        if reply is None:
+            return
+        found = self._pending.pop((kernel_id, reply.parent_msg_id), None)
+        if found is None:
+            return
+        request, identity = found
+        _bounded_put(self._done, (kernel_id, request.msg_id), None)
+        busy = self._busy_at.get((kernel_id, request.msg_id))
+        if fallback_ms is None and busy is not None:  # the reply can beat iopub's idle
+            fallback_ms = (time.monotonic() - busy) * 1000.0
+        self._spawn(self._emit_cell(kernel_id, request, identity, reply, fallback_ms))
+
+    def add_request(self, kernel_id: str, request: ExecuteRequest) -> None:
+        """Register a request seen by another path (the iopub fallback)."""
+        key = (kernel_id, request.msg_id)
+        _bounded_put(self._pending, key, (request, self.identity_for(self.last_user)))
+
+    async def _emit_cell(
+        self,
+        kernel_id: str,
+        request: ExecuteRequest,
+        identity: Identity,
+        reply: events.ExecuteReply,
+        fallback_ms: float | None,
+    ) -> None:
+        path, session_id = await self.path_for(kernel_id)  # at reply time: follows renames
+        self.emit(
+            events.cell_executed(
+                request,
+                reply,
+                kernel_id=kernel_id,
+                identity=identity,
+                notebook_path=path,
+                session_id=session_id,
+                code_mode=self.code_mode,
+                now=datetime.now(UTC),
+                fallback_duration_ms=fallback_ms,
+            )
+        )
+
+    async def path_for(self, kernel_id: str) -> tuple[str | None, str | None]:
+        """The notebook path and session id of a kernel, from the session manager."""
+        try:
+            model = await self.sessions.get_session(kernel_id=kernel_id)
+        except Exception:  # no session (a bare kernel): still report the run
+            return None, None
+        return self.current_path(model.get("path")), model.get("id")
+
+    def renamed(self, old: str, new: str) -> None:
+        """A file was renamed; sessions that still name the old path mean the new one."""
+        self._renamed[old] = new
+        self._renamed.pop(new, None)  # renamed back: the new name is current again
+
+    def current_path(self, path: str | None) -> str | None:
+        """Follow renames the session manager has not seen (a rename without a session PATCH)."""
+        seen: set[str] = set()
+        while path in self._renamed and path not in seen:
+            seen.add(path)
+            path = self._renamed[path]
+        return path
+
+    def notebook_event(self, kind: str, path: str | None, session_id: str | None) -> None:
+        """Emit notebook_opened / notebook_saved / notebook_closed."""
+        if self.enabled:
+            self.emit(
+                events.simple_event(
+                    kind,
+                    self.identity_for(self.last_user),
+                    notebook_path=path,
+                    session_id=session_id,
+                    now=datetime.now(UTC),
+                )
+            )
+
+    def raise_hand(self, on: bool, path: str | None = None) -> None:
+        """Emit help (on) or help_stop (off)."""
+        self.help_on = on
+        self.notebook_event("help" if on else "help_stop", path, None)
+
+    def emit(self, event: dict[str, Any]) -> None:
+        """Spool an event durably, then nudge the sender."""
+        if self.spool.put(event):
+            log.warning("cell monitor: %d event(s) dropped so far", self.spool.dropped)
+        self.sender.notify()
+
+    def status(self) -> dict[str, Any]:
+        """Monitoring state for the student's status bar."""
+        sent = self.sender.status
+        return {
+            "monitoring": self.enabled,
+            "connected": sent.connected,  # None until the first send
+            "unauthorized": sent.unauthorized,
+            "waiting": self.spool.count(),
+            "dropped": self.spool.dropped,
+            "last_error": sent.last_error,
+            "help": self.help_on,
+            "student_id": self.identity_for(self.last_user).student_id,
+            "code_capture": self.code_mode,
+        }
+
+    def _spawn(self, coro: Any) -> None:
+        task = asyncio.ensure_future(coro)
+        self._tasks.add(task)  # keep a reference: the loop only holds weak ones
+        task.add_done_callback(self._finished)
+
+    def _finished(self, task: asyncio.Task[None]) -> None:
+        self._tasks.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            log.error("cell monitor: cannot build an event", exc_info=task.exception())
+
+
+def _bounded_put(table: OrderedDict[Any, Any], key: Any, value: Any) -> None:
+    table[key] = value
+    while len(table) > _MAX_PENDING:
+        table.popitem(last=False)

@@ -1,0 +1,107 @@
+"""A student in JupyterLab (Chromium) runs a cell, raises a hand and withdraws it; the
+instructor's classroom snapshot shows each step."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+from chromium import CHROMIUM, CHROMIUM_ARGS
+from jupyter_harness import JupyterServer, running
+
+from tests.e2e.conftest import Deployment
+
+pytestmark = pytest.mark.browser
+
+REPO = Path(__file__).resolve().parents[2]
+ARTIFACTS = REPO / "test-artifacts"
+BUILT = REPO / "jupyter_ext" / "labextension"
+
+
+def lab_args(tmp_path: Path) -> list[str]:
+    """Serve the frontend built in this checkout (an installed wheel ships it already)."""
+    if not (BUILT / "package.json").exists():
+        return []
+    extensions = tmp_path / "labextensions"
+    extensions.mkdir()
+    (extensions / "cell-monitor").symlink_to(BUILT)
+    return [f"--LabServerApp.extra_labextensions_path={extensions}"]
+
+
+def wait_for(check: Any, timeout_s: float = 20) -> Any:
+    deadline = time.monotonic() + timeout_s
+    while not (result := check()) and time.monotonic() < deadline:
+        time.sleep(0.5)
+    return result
+
+
+def test_raise_hand_shows_in_help_queue_and_withdraws(
+    deployment: Deployment, tmp_path: Path
+) -> None:
+    from playwright.sync_api import sync_playwright
+
+    if not Path(CHROMIUM).exists():
+        pytest.fail("Chromium is missing: apt-get install -y chromium")
+    classroom = deployment.classroom("jhand")
+    root = tmp_path / "notebooks"
+    root.mkdir()
+    cell = {
+        "cell_type": "code",
+        "id": "first-cell",
+        "metadata": {},
+        "outputs": [],
+        "execution_count": None,
+        "source": "answer = 6 * 7\nanswer",
+    }
+    notebook = {
+        "cells": [cell],
+        "metadata": {"kernelspec": {"name": "python3", "display_name": "Python 3"}},
+        "nbformat": 4,
+        "nbformat_minor": 5,
+    }
+    (root / "lesson.ipynb").write_text(json.dumps(notebook))
+    env = {
+        "CELLMON_SERVER_URL": deployment.url,
+        "CELLMON_TOKEN": classroom["ingest_token"],
+        "CELLMON_SPOOL_PATH": str(tmp_path / "spool.sqlite"),
+        "CELLMON_BATCH_INTERVAL": "0.2",
+        "JUPYTERHUB_USER": "cara",
+        "CELLMON_STUDENT_NAME": "Cara",
+    }
+    server = JupyterServer(root, env, lab=True, extra_args=lab_args(tmp_path))
+
+    def snapshot() -> dict[str, Any]:
+        return deployment.snapshot(classroom)
+
+    ARTIFACTS.mkdir(exist_ok=True)
+    with running(server), sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1280, "height": 800})
+        try:
+            page.goto(f"{server.url}/lab/tree/lesson.ipynb?token={server.token}")
+            page.locator("#jp-main-statusbar").get_by_text("Idle").wait_for(timeout=90_000)
+            assert page.get_by_text("monitored for your class").first.is_visible()
+
+            page.locator(".jp-Cell .jp-InputArea-editor").first.click()
+            page.keyboard.press("Shift+Enter")
+            ran = wait_for(lambda: [r for r in snapshot()["students"] if r["executions"] == 1])
+            assert ran and ran[0]["student_id"] == "cara", snapshot()
+
+            page.get_by_role("button", name="Raise hand").click()
+            queue = wait_for(lambda: snapshot()["help_queue"], timeout_s=10)
+            assert [row["student_id"] for row in queue] == ["cara"]
+            page.get_by_role("button", name="Lower hand").wait_for(timeout=5_000)
+            page.get_by_text("Cell Monitor: on · connected").wait_for(timeout=10_000)
+            page.screenshot(path=str(ARTIFACTS / "raise_hand.png"))
+
+            page.get_by_role("button", name="Lower hand").click()
+            assert wait_for(lambda: not snapshot()["help_queue"], timeout_s=10)
+            page.get_by_role("button", name="Raise hand").wait_for(timeout=5_000)
+        except Exception:
+            page.screenshot(path=str(ARTIFACTS / "raise_hand_failure.png"))
+            raise
+        finally:
+            browser.close()

@@ -1,0 +1,125 @@
+"""The monitor: request/reply matching, path at reply time (renames), identity, spooling."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from jupyter_ext.events import Identity
+from jupyter_ext.monitor import Monitor
+from jupyter_ext.sender import SenderStatus
+from jupyter_ext.spool import Spool
+
+pytestmark = pytest.mark.unit
+
+
+class Sessions:
+    def __init__(self) -> None:
+        self.path = "lesson.ipynb"
+
+    async def get_session(self, **kwargs: Any) -> dict[str, Any]:
+        if kwargs.get("kernel_id") != "k1":
+            raise KeyError(kwargs)
+        return {"id": "s1", "path": self.path}
+
+
+class Sender:
+    status = SenderStatus()
+
+    def notify(self) -> None:
+        pass
+
+
+FROM_LOGIN = Identity("")  # no hub user, no configured id: the server's login decides
+
+
+def monitor(tmp_path: Path, identity: Identity = FROM_LOGIN) -> tuple[Monitor, Sessions]:
+    sessions = Sessions()
+    spool = Spool(tmp_path / "s.sqlite")
+    m = Monitor(
+        spool=spool,
+        sender=Sender(),  # type: ignore[arg-type]
+        identity=identity,
+        code_mode="full",
+        session_manager=sessions,
+    )
+    return m, sessions
+
+
+def request(msg_id: str, cell: str) -> dict[str, Any]:
+    return {
+        "header": {"msg_id": msg_id, "msg_type": "execute_request", "username": "mallory"},
+        "metadata": {"cellId": cell},
+        "content": {"code": "1"},
+    }
+
+
+def reply(msg_id: str) -> dict[str, Any]:
+    return {
+        "header": {"msg_type": "execute_reply", "date": "2026-11-27T10:00:00.5Z"},
+        "parent_header": {"msg_id": msg_id},
+        "metadata": {"started": "2026-11-27T10:00:00Z"},
+        "content": {"status": "ok", "execution_count": 1},
+    }
+
+
+async def settle(m: Monitor) -> list[dict[str, Any]]:
+    await asyncio.sleep(0.05)
+    return [event for _, event in m.spool.peek(100)]
+
+
+async def test_reply_matched_to_request_uses_path_at_reply_time(tmp_path: Path) -> None:
+    m, sessions = monitor(tmp_path)
+    m.on_request("k1", request("r1", "c1"), username="ana")
+    assert m.knows("k1", "r1")
+    sessions.path = "moved.ipynb"  # renamed while the cell ran
+    m.on_reply("k1", reply("r1"))
+    m.on_reply("k1", reply("never-requested"))
+    (event,) = await settle(m)
+    assert (event["cell_id"], event["notebook_path"], event["duration_ms"]) == (
+        "c1",
+        "moved.ipynb",
+        500.0,
+    )
+    assert event["student_id"] == "ana" and event["session_id"] == "s1"
+    assert m.knows("k1", "r1")  # still known after the reply: the iopub fallback skips it
+
+
+async def test_contents_rename_without_session_update_is_followed(tmp_path: Path) -> None:
+    m, _ = monitor(tmp_path)
+    m.renamed("lesson.ipynb", "a.ipynb")
+    m.renamed("a.ipynb", "b.ipynb")
+    m.on_request("k1", request("r1", "c1"), username="ana")
+    m.on_reply("k1", reply("r1"))
+    (event,) = await settle(m)
+    assert event["notebook_path"] == "b.ipynb"
+
+
+async def test_configured_or_hub_identity_wins_over_the_login(tmp_path: Path) -> None:
+    m, _ = monitor(tmp_path, Identity("hub-ana", "Ana", "A"))
+    m.on_request("k1", request("r1", "c1"), username="random-anonymous-id")
+    m.on_reply("k1", reply("r1"))
+    m.raise_hand(True, "lesson.ipynb")
+    by_type = {event["type"]: event for event in await settle(m)}
+    run, hand = by_type["cell_executed"], by_type["help"]
+    assert run["student_id"] == hand["student_id"] == "hub-ana"
+    assert hand["type"] == "help" and m.status()["help"] is True
+
+
+async def test_a_kernel_without_session_still_reports(tmp_path: Path) -> None:
+    m, _ = monitor(tmp_path)
+    m.on_request("k2", request("r1", "c1"), username="ana")
+    m.on_reply("k2", reply("r1"))
+    (event,) = await settle(m)
+    assert event["notebook_path"] is None and event["session_id"] is None
+
+
+def test_status_reports_waiting_and_dropped(tmp_path: Path) -> None:
+    m, _ = monitor(tmp_path)
+    m.notebook_event("notebook_opened", "lesson.ipynb", "s1")
+    status = m.status()
+    assert (status["monitoring"], status["waiting"], status["dropped"]) == (True, 1, 0)
+    assert status["connected"] is None  # nothing sent yet
