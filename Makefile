@@ -40,7 +40,7 @@ influxdb-stop:
 
 # Browser tests drive Debian's Chromium (Playwright's own browser download fails here).
 chromium:
-	command -v chromium >/dev/null || (apt-get update -qq && apt-get install -y -qq chromium)
+	command -v chromium >/dev/null || (apt-get update -qq && apt-get install -y -qq chromium fonts-noto-color-emoji)
 
 test: lint influxdb chromium
 	$(BIN)/python -m pytest

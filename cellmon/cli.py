@@ -66,7 +66,7 @@ def _parser() -> argparse.ArgumentParser:
 
 def cmd_up(args: argparse.Namespace, settings: Settings) -> int:
     """Start the head (unless running), deploy, and print where to look."""
-    settings = _reachable_store(settings)
+    settings = stack.reachable_store(settings)
     info = cluster.running(settings)
     if info is None:
         print(f"starting Ray head on 127.0.0.1:{settings.ray_port} ...", flush=True)
@@ -93,28 +93,15 @@ def cmd_deploy(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_down(args: argparse.Namespace, settings: Settings) -> int:
     """Stop the cluster this project started (and the embedded PostgreSQL, if it started one)."""
+    from cellmon.dashboard_process import stop_dashboard
     from cellmon.embedded import stop_embedded_postgres
 
+    if stop_dashboard(settings):
+        print("stopped the dashboard")
     print("stopped" if cluster.stop_head(settings) else "nothing was running")
     if stop_embedded_postgres(settings.state_dir):
         print("stopped the embedded PostgreSQL")
     return 0
-
-
-def _reachable_store(settings: Settings) -> Settings:
-    """The settings, pointed at an embedded PostgreSQL when the configured one is unreachable."""
-    from cellmon.embedded import postgres_reachable, start_embedded_postgres
-
-    url = settings.store_url
-    if not url.startswith(("postgresql://", "postgres://")) or postgres_reachable(url):
-        return settings
-    dsn = start_embedded_postgres(settings.state_dir)
-    print(
-        f"PostgreSQL at {url} is not reachable: using an embedded one at {dsn} "
-        f"(data in {settings.state_dir / 'embedded-postgres'})",
-        flush=True,
-    )
-    return settings.model_copy(update={"store_url": dsn})
 
 
 def cmd_status(args: argparse.Namespace, settings: Settings) -> int:
@@ -142,7 +129,7 @@ def cmd_instructor_add(args: argparse.Namespace, settings: Settings) -> int:
     from cellmon import accounts
 
     password = sys.stdin.readline().rstrip("\n") if args.password_stdin else getpass.getpass()
-    dsn = _reachable_store(settings).store_url
+    dsn = stack.reachable_store(settings).store_url
     stack.upgrade_database(settings.model_copy(update={"store_url": dsn}))
     try:
         accounts.add_instructor(dsn, args.email, args.name, password)
@@ -162,7 +149,7 @@ def cmd_instructor_grant(args: argparse.Namespace, settings: Settings) -> int:
     from cellmon import accounts
 
     try:
-        accounts.grant(_reachable_store(settings).store_url, args.email, args.classroom)
+        accounts.grant(stack.reachable_store(settings).store_url, args.email, args.classroom)
     except asyncpg.ForeignKeyViolationError:
         print(
             f"error: no instructor {args.email!r} or no classroom {args.classroom!r}",

@@ -29,14 +29,16 @@ def demo_classroom(settings: Settings) -> dict[str, Any]:
     return created
 
 
-def where_to_look(settings: Settings, classroom: dict[str, Any]) -> str:
+def where_to_look(settings: Settings, classroom: dict[str, Any], dashboard: str) -> str:
     """The lines a new user needs to see the class live."""
     url = f"http://{settings.http_host}:{settings.http_port}"
     cid, read = classroom["classroom_id"], classroom["instructor_token"]
+    email, _, password = DEMO_INSTRUCTOR
     return "\n".join(
         [
             "",
             "Cell Monitor demo is running",
+            f"  instructor dashboard: {dashboard}   (sign in as {email} / {password})",
             f"  API and OpenAPI docs: {url}/docs",
             f"  classroom:            {cid}",
             f"  ingest token:         {classroom['ingest_token']}  (students, write-only)",
@@ -53,10 +55,27 @@ def where_to_look(settings: Settings, classroom: dict[str, Any]) -> str:
     )
 
 
+DEMO_INSTRUCTOR = ("teacher@example.edu", "Demo Teacher", "cellmon-demo")
+
+
+def demo_instructor(settings: Settings) -> None:
+    """An instructor account that may see the demo classroom."""
+    from cellmon import accounts
+
+    email, name, password = DEMO_INSTRUCTOR
+    dsn = stack.reachable_store(settings).store_url
+    accounts.add_instructor(dsn, email, name, password)
+    accounts.grant(dsn, email, DEMO_ID)
+
+
 def run_demo(settings: Settings, students: int, speed: float) -> int:
     """Print where to look, then simulate the class until Ctrl-C."""
+    from cellmon.dashboard_process import start_dashboard
+
     classroom = demo_classroom(settings)
-    print(where_to_look(settings, classroom), flush=True)
+    demo_instructor(settings)
+    dashboard = start_dashboard(settings)
+    print(where_to_look(settings, classroom, dashboard), flush=True)
     args = argparse.Namespace(
         url=f"http://{settings.http_host}:{settings.http_port}",
         token=classroom["ingest_token"],

@@ -91,3 +91,19 @@ def status(settings: Settings) -> dict[str, Any]:
         "classrooms": ray.get(handle.classrooms.remote()),
         "shards": ray.get([shard.stats.remote() for shard in shards]),
     }
+
+
+def reachable_store(settings: Settings) -> Settings:
+    """The settings, pointed at an embedded PostgreSQL when the configured one is unreachable."""
+    from cellmon.embedded import postgres_reachable, start_embedded_postgres
+
+    url = settings.store_url
+    if not url.startswith(("postgresql://", "postgres://")) or postgres_reachable(url):
+        return settings
+    dsn = start_embedded_postgres(settings.state_dir)
+    print(
+        f"PostgreSQL at {url} is not reachable: using an embedded one at {dsn} "
+        f"(data in {settings.state_dir / 'embedded-postgres'})",
+        flush=True,
+    )
+    return settings.model_copy(update={"store_url": dsn})

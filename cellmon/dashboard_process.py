@@ -1,0 +1,76 @@
+"""Run the Streamlit dashboard next to the cluster (`cellmon demo` / `cellmon dashboard`)."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+
+from cellmon.settings import Settings
+
+APP = Path(__file__).resolve().parent.parent / "streamlit_dashboard" / "app.py"
+
+
+def _pid_file(settings: Settings) -> Path:
+    return settings.state_dir / "dashboard.pid"
+
+
+def start_dashboard(settings: Settings, port: int = 8501) -> str:
+    """Start Streamlit on 127.0.0.1:`port` unless it already answers; returns its URL."""
+    url = f"http://127.0.0.1:{port}"
+    if _answers(url):
+        return url
+    settings.state_dir.mkdir(parents=True, exist_ok=True)
+    log = (settings.state_dir / "dashboard.log").open("ab")
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "streamlit",
+            "run",
+            str(APP),
+            "--server.address=127.0.0.1",
+            f"--server.port={port}",
+            "--server.headless=true",
+            "--browser.gatherUsageStats=false",
+        ],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+        env={**os.environ, "CELLMON_STATE_DIR": str(settings.state_dir.resolve())},
+    )
+    _pid_file(settings).write_text(str(process.pid))
+    deadline = time.monotonic() + 60
+    while not _answers(url):
+        if process.poll() is not None or time.monotonic() > deadline:
+            raise RuntimeError(
+                f"the dashboard did not start; see {settings.state_dir}/dashboard.log"
+            )
+        time.sleep(0.5)
+    return url
+
+
+def stop_dashboard(settings: Settings) -> bool:
+    """Stop the dashboard this project started; True if one was running."""
+    path = _pid_file(settings)
+    if not path.exists():
+        return False
+    pid = int(path.read_text())
+    path.unlink()
+    try:
+        os.killpg(pid, signal.SIGTERM)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+def _answers(url: str) -> bool:
+    try:
+        return httpx.get(f"{url}/_stcore/health", timeout=1).status_code == 200
+    except httpx.HTTPError:
+        return False

@@ -1,0 +1,56 @@
+"""Help alerts from Redis pub/sub, collected by a background thread for the dashboard to poll.
+
+Each alert gets a local, increasing id so a page can ask for "what is new since id N" every
+second; a few hundred recent alerts are kept per classroom. If Redis is down the thread keeps
+retrying and the page still has the help queue from the snapshot.
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+import threading
+import time
+from collections import defaultdict, deque
+from typing import Any
+
+import orjson
+import redis
+
+log = logging.getLogger("cellmon.dashboard")
+PATTERN = "cellmon:*:alerts"
+
+
+class AlertFeed:
+    """Subscribes to every classroom's alert channel; `since(classroom, after)` reads."""
+
+    def __init__(self, url: str, keep: int = 300) -> None:
+        self._url = url
+        self._ids = itertools.count(1)
+        self._alerts: dict[str, deque[dict[str, Any]]] = defaultdict(lambda: deque(maxlen=keep))
+        self._lock = threading.Lock()
+        self.ready = threading.Event()
+        threading.Thread(target=self._listen, name="cellmon-alerts", daemon=True).start()
+
+    def since(self, classroom_id: str, after: int) -> list[dict[str, Any]]:
+        """Alerts for the classroom with an id greater than `after`, oldest first."""
+        with self._lock:
+            return [a for a in self._alerts.get(classroom_id, ()) if a["id"] > after]
+
+    def _listen(self) -> None:
+        while True:
+            try:
+                pubsub = redis.Redis.from_url(self._url, socket_timeout=None).pubsub()
+                pubsub.psubscribe(PATTERN)
+                self.ready.set()
+                for message in pubsub.listen():
+                    if message["type"] == "pmessage":
+                        self._keep(orjson.loads(message["data"]))
+            except (redis.RedisError, OSError, ValueError) as error:
+                log.warning("alert feed: %s; retrying", error)
+                time.sleep(1)
+
+    def _keep(self, alert: dict[str, Any]) -> None:
+        with self._lock:
+            alert["id"] = next(self._ids)
+            self._alerts[alert["classroom_id"]].append(alert)

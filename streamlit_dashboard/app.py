@@ -1,0 +1,28 @@
+"""Cell Monitor instructor dashboard: `streamlit run streamlit_dashboard/app.py`."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from streamlit_dashboard import session, ui
+
+st.set_page_config(page_title="Cell Monitor", page_icon="🧑‍🏫", layout="wide")
+ui.style()
+
+who = session.instructor()
+if who is None:
+    st.navigation(
+        [st.Page(session.login_form, title="Sign in", icon="🔑")], position="hidden"
+    ).run()
+else:
+    with st.sidebar:
+        st.markdown(f"**{who['name']}**  \n{who['email']}")
+    room = st.session_state["classroom"] = session.classroom_picker(who["email"])
+    pages = [
+        st.Page("pages/overview.py", title="Class overview", icon="📊", default=True),
+        st.Page("pages/student.py", title="Student detail", icon="🧑‍🎓"),
+        st.Page("pages/settings.py", title="Settings", icon="⚙️"),
+    ]
+    page = st.navigation(pages)
+    st.sidebar.button("Log out", icon="🚪", width="stretch", on_click=session.logout)
+    page.run()

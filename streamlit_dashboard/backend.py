@@ -1,0 +1,64 @@
+"""The dashboard's view of the cluster: one Protocol that the fake and the Ray backend implement."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+# Priority order, most urgent first; the colours are the dashboard's single palette.
+STATUSES: tuple[str, ...] = ("help", "significant_error", "error", "active", "idle")
+STATUS_COLORS: dict[str, str] = {
+    "help": "#d93025",
+    "significant_error": "#f28c18",
+    "error": "#f7c948",
+    "active": "#2e9e44",
+    "idle": "#a0a4a8",
+}
+# The same palette in Streamlit's markdown colour names (metric labels, badges).
+STATUS_MD: dict[str, str] = {
+    "help": "red",
+    "significant_error": "orange",
+    "error": "yellow",
+    "active": "green",
+    "idle": "gray",
+}
+STATUS_LABELS: dict[str, str] = {
+    "help": "Help",
+    "significant_error": "Stuck (errors)",
+    "error": "Error",
+    "active": "Active",
+    "idle": "Idle",
+}
+WINDOWS: tuple[str, ...] = ("1h", "24h", "7d")
+
+
+@dataclass(frozen=True)
+class Instructor:
+    """A logged-in instructor."""
+
+    email: str
+    name: str
+
+
+class Backend(Protocol):
+    """Everything the dashboard reads from or asks of the cluster."""
+
+    def login(self, email: str, password: str) -> Instructor | None: ...
+
+    def classrooms(self, email: str) -> list[dict[str, Any]]: ...
+
+    def snapshot(self, classroom_id: str, activity_minutes: int = 60) -> dict[str, Any]: ...
+
+    def student(self, classroom_id: str, student_id: str) -> dict[str, Any] | None: ...
+
+    def claim_help(self, classroom_id: str, student_id: str, instructor: str) -> None: ...
+
+    def resolve_help(self, classroom_id: str, student_id: str, instructor: str) -> None: ...
+
+    def set_threshold(self, classroom_id: str, significant_errors: int) -> None: ...
+
+    def rotate_tokens(self, classroom_id: str) -> dict[str, str]: ...
+
+    def alerts(self, classroom_id: str, after: int) -> list[dict[str, Any]]: ...
+
+    def activity(self, classroom_id: str, window: str) -> list[dict[str, Any]]: ...

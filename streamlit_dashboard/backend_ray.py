@@ -1,0 +1,156 @@
+"""The real backend: the cluster's actors (as a Ray driver), PostgreSQL accounts, Redis alerts
+and InfluxDB charts. One snapshot call per classroom per refresh, whatever the class size."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from cellmon import accounts, cluster
+from cellmon.settings import Settings
+from streamlit_dashboard.alert_feed import AlertFeed
+from streamlit_dashboard.backend import Instructor
+
+# window -> (minutes shown, bucket minutes): the existing dashboard's 5 min / 1 h / 4 h buckets.
+WINDOWS = {"1h": (60, 5), "24h": (24 * 60, 60), "7d": (7 * 24 * 60, 240)}
+_CALL_TIMEOUT_S = 10
+
+
+class RayBackend:
+    """Attaches to the cluster recorded in CELLMON_STATE_DIR (or CELLMON_RAY_ADDRESS)."""
+
+    def __init__(self, settings: Settings | None = None) -> None:
+        from cellmon.embedded import postgres_reachable, start_embedded_postgres
+
+        self.settings = settings or Settings()
+        store = self.settings.store_url
+        if store.startswith("postgresql") and not postgres_reachable(store):
+            store = start_embedded_postgres(self.settings.state_dir)  # the one `up` started
+        self._store = store
+        cluster.connect(self.settings)
+        self._shards: dict[str, Any] = {}
+        self._feed = AlertFeed(self.settings.alerts_url)
+
+    def login(self, email: str, password: str) -> Instructor | None:
+        """Check the password against the argon2 hash."""
+        found = accounts.verify(self._store, email, password)
+        return Instructor(found.email, found.name) if found else None
+
+    def classrooms(self, email: str) -> list[dict[str, Any]]:
+        """Only the classrooms this instructor was granted."""
+        return accounts.classrooms_of(self._store, email)
+
+    def snapshot(self, classroom_id: str, activity_minutes: int = 60) -> dict[str, Any]:
+        """The classroom aggregate, in one actor call."""
+        return dict(self._call(self._shard(classroom_id).snapshot, classroom_id, activity_minutes))
+
+    def student(self, classroom_id: str, student_id: str) -> dict[str, Any] | None:
+        """One student's detail."""
+        found = self._call(self._shard(classroom_id).student, classroom_id, student_id)
+        return dict(found) if found else None
+
+    def claim_help(self, classroom_id: str, student_id: str, instructor: str) -> None:
+        """ "On my way": logged, so the wait time is kept."""
+        self._help(classroom_id, student_id, "claim", instructor)
+
+    def resolve_help(self, classroom_id: str, student_id: str, instructor: str) -> None:
+        """The request is dealt with."""
+        self._help(classroom_id, student_id, "resolve", instructor)
+
+    def set_threshold(self, classroom_id: str, significant_errors: int) -> None:
+        """The classroom's consecutive-error threshold."""
+        self._check(
+            self._call(self._shard(classroom_id).configure, classroom_id, significant_errors)
+        )
+
+    def rotate_tokens(self, classroom_id: str) -> dict[str, str]:
+        """New tokens, shown once."""
+        return dict(self._call(self._directory().rotate_tokens, classroom_id))
+
+    def alerts(self, classroom_id: str, after: int) -> list[dict[str, Any]]:
+        """Alerts that arrived over Redis since id `after`."""
+        return self._feed.since(classroom_id, after)
+
+    def activity(self, classroom_id: str, window: str) -> list[dict[str, Any]]:
+        """Executions, errors and help per bucket: InfluxDB, else the actors' minute series."""
+        minutes, bucket = WINDOWS[window]
+        try:
+            return asyncio.run(self._influx_activity(classroom_id, minutes, bucket))
+        except Exception:  # InfluxDB down or empty: the actors keep a per-minute series too
+            rows = self.snapshot(classroom_id, activity_minutes=minutes)["activity"]
+            return bucketed(rows, bucket, datetime.now(UTC), minutes)
+
+    async def _influx_activity(self, classroom_id: str, minutes: int, bucket: int) -> list[Any]:
+        from actors.influx_writer import influxql_string, parse_influx_url, query
+
+        target = parse_influx_url(self.settings.influx_url or "")
+        rows = await query(
+            target.url,
+            target.database,
+            'SELECT sum("executions") AS executions, sum("errors") AS errors,'
+            ' sum("help") AS help FROM classroom_activity'
+            f" WHERE classroom = {influxql_string(classroom_id)} AND time > now() - {minutes}m"
+            f" GROUP BY time({bucket}m) fill(0)",
+        )
+        if not rows:
+            raise LookupError("no activity in InfluxDB")
+        return [
+            {
+                "time": r["time"],
+                "executions": r["executions"] or 0,
+                "errors": r["errors"] or 0,
+                "help": r["help"] or 0,
+            }
+            for r in rows
+        ]
+
+    def _help(self, classroom_id: str, student_id: str, action: str, instructor: str) -> None:
+        shard = self._shard(classroom_id)
+        self._check(self._call(shard.help_action, classroom_id, student_id, action, instructor))
+
+    def _shard(self, classroom_id: str) -> Any:
+        if classroom_id not in self._shards:
+            shard = self._call(self._directory().locate, classroom_id)
+            if shard is None:
+                raise LookupError(f"no classroom {classroom_id!r}")
+            self._shards[classroom_id] = shard
+        return self._shards[classroom_id]
+
+    def _directory(self) -> Any:
+        from actors.handles import directory
+
+        return directory(self.settings.namespace)
+
+    @staticmethod
+    def _call(method: Any, *args: Any) -> Any:
+        import ray
+
+        return ray.get(method.remote(*args), timeout=_CALL_TIMEOUT_S)
+
+    @staticmethod
+    def _check(result: dict[str, Any]) -> None:
+        if "error" in result:
+            raise RuntimeError(f"not saved: {result.get('detail', result['error'])}")
+
+
+def bucketed(
+    rows: list[dict[str, Any]], bucket: int, now: datetime, minutes: int
+) -> list[dict[str, Any]]:
+    """Per-minute rows summed into `bucket`-minute buckets covering the last `minutes`."""
+    step = timedelta(minutes=bucket)
+    first = now - timedelta(minutes=minutes)
+    start = first - timedelta(
+        minutes=first.minute % bucket, seconds=first.second, microseconds=first.microsecond
+    )
+    out = []
+    while start <= now:
+        inside = [r for r in rows if start <= datetime.fromisoformat(r["minute"]) < start + step]
+        out.append(
+            {
+                "time": start.isoformat(),
+                **{k: sum(r[k] for r in inside) for k in ("executions", "errors", "help")},
+            }
+        )
+        start += step
+    return out

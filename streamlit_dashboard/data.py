@@ -1,0 +1,86 @@
+"""The one cached data module: the backend client, cached queries, and actions that bust caches."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import streamlit as st
+
+from streamlit_dashboard.backend import Backend
+
+SNAPSHOT_TTL_S = (
+    1.0  # shared by every open dashboard: a class of tabs costs one actor call a second
+)
+
+
+@st.cache_resource(show_spinner=False)
+def backend() -> Backend:
+    """The process-wide backend: the fake when CELLMON_DASHBOARD_FAKE=1, else Ray."""
+    if os.environ.get("CELLMON_DASHBOARD_FAKE") == "1":
+        from streamlit_dashboard.backend_fake import FakeBackend
+
+        live = os.environ.get("CELLMON_DASHBOARD_FAKE_LIVE_S")
+        return FakeBackend(live_after_s=float(live) if live else None)
+    # Imported lazily so the fake path (and the unit tier) never imports Ray.
+    from streamlit_dashboard.backend_ray import RayBackend
+
+    return RayBackend()
+
+
+@st.cache_data(ttl=60, show_spinner=False)
+def classrooms(email: str) -> list[dict[str, Any]]:
+    """Classes this instructor may see."""
+    return backend().classrooms(email)
+
+
+@st.cache_data(ttl=SNAPSHOT_TTL_S, show_spinner=False)
+def snapshot(classroom_id: str) -> dict[str, Any]:
+    """The live snapshot of one class."""
+    return backend().snapshot(classroom_id)
+
+
+@st.cache_data(ttl=2, show_spinner=False)
+def student(classroom_id: str, student_id: str) -> dict[str, Any] | None:
+    """One student's detail."""
+    return backend().student(classroom_id, student_id)
+
+
+@st.cache_data(ttl=10, show_spinner=False)
+def activity(classroom_id: str, window: str) -> list[dict[str, Any]]:
+    """Activity buckets for the chosen window."""
+    return backend().activity(classroom_id, window)
+
+
+def alerts(classroom_id: str, after: int) -> list[dict[str, Any]]:
+    """New alerts since `after`; not cached, each session has its own cursor."""
+    return backend().alerts(classroom_id, after)
+
+
+def _changed() -> None:
+    # A click must show its effect on the very next render, not after the TTL.
+    snapshot.clear()
+    student.clear()
+
+
+def claim_help(classroom_id: str, student_id: str, instructor: str) -> None:
+    """Say "on my way" to a help request."""
+    backend().claim_help(classroom_id, student_id, instructor)
+    _changed()
+
+
+def resolve_help(classroom_id: str, student_id: str, instructor: str) -> None:
+    """Close a help request."""
+    backend().resolve_help(classroom_id, student_id, instructor)
+    _changed()
+
+
+def set_threshold(classroom_id: str, significant_errors: int) -> None:
+    """Save the consecutive-error threshold."""
+    backend().set_threshold(classroom_id, significant_errors)
+    _changed()
+
+
+def rotate_tokens(classroom_id: str) -> dict[str, str]:
+    """Issue new classroom tokens (returned once, never cached)."""
+    return backend().rotate_tokens(classroom_id)

@@ -1,0 +1,130 @@
+"""Live overview pieces: the help alert beep, the summary cards, the banners and the help queue."""
+
+from __future__ import annotations
+
+import html
+from typing import Any
+
+import streamlit as st
+
+from streamlit_dashboard import data, ui
+from streamlit_dashboard.backend import STATUS_MD
+from streamlit_dashboard.beep import beep_wav
+
+STUCK_NAMED = 10
+QUEUE_SHOWN = 12  # beyond this the queue is a wall of buttons; the banner still names everyone
+CARDS = (
+    ("Students", "students", "blue", None),
+    ("Active", "active", STATUS_MD["active"], None),
+    ("Idle", "idle", STATUS_MD["idle"], None),
+    ("Errors", "error", STATUS_MD["error"], "Students with an error in the last 5 minutes"),
+    ("Stuck", "significant_error", STATUS_MD["significant_error"], "At or over the threshold"),
+    ("Executions", "executions", "blue", "Cell runs this session"),
+    ("Help", "help", STATUS_MD["help"], "Students asking for help"),
+)
+
+
+@st.fragment(run_every="1s")
+def help_alerts(classroom_id: str) -> None:
+    """Beep and toast when a new help request arrives; old ones never beep."""
+    key = f"last_alert_id:{classroom_id}"
+    if key not in st.session_state:  # first look: start the cursor at the newest alert
+        st.session_state[key] = max((a["id"] for a in data.alerts(classroom_id, 0)), default=0)
+        return
+    new = data.alerts(classroom_id, st.session_state[key])
+    if not new:
+        return
+    st.session_state[key] = max(a["id"] for a in new)
+    raised = [a for a in new if a["kind"] == "help_raised"]
+    if raised:
+        with st.container(key="cm-beep"):
+            st.audio(beep_wav(), format="audio/wav", autoplay=True)
+        st.toast("🙋 " + ", ".join(a["name"] for a in raised) + " asked for help", icon="🔔")
+
+
+def big(n: int) -> str:
+    """A card number that fits: 1,000 stays, 16,880 becomes 16.9k."""
+    return f"{n:,}" if n < 10_000 else f"{n / 1000:.1f}k"
+
+
+def summary_cards(summary: dict[str, Any]) -> None:
+    """One row of big numbers, labelled in the status colours."""
+    for col, (label, key, color, tip) in zip(st.columns(len(CARDS)), CARDS, strict=True):
+        with col.container(key=f"cm-card-{key}"):  # the key gives CSS a hook for the colour bar
+            st.metric(f":{color}[●] {label}", big(summary.get(key, 0)), help=tip, border=True)
+
+
+def banners(snap: dict[str, Any]) -> None:
+    """Red bar naming everyone asking for help; yellow bar for students stuck on errors."""
+    queue = snap["help_queue"]
+    if queue:
+        names = ", ".join(f"<b>{html.escape(h['name'])}</b>" for h in queue)
+        ui.banner(f"🙋 Help needed ({len(queue)}): {names}", "help")
+    stuck = [s for s in snap["students"] if s["status"] == "significant_error"]
+    if stuck:
+        names = ", ".join(html.escape(s["name"]) for s in stuck[:STUCK_NAMED])
+        if len(stuck) > STUCK_NAMED:  # the list below has them all; the bar stays one glance
+            names += f" and {len(stuck) - STUCK_NAMED} more"
+        n = snap["significant_error_threshold"]
+        ui.banner(f"⚠️ {len(stuck)} stuck with {n}+ errors in a row: {names}", "stuck")
+    if not queue and not stuck:
+        ui.banner("✅ Nobody is waiting for help.", "calm")
+
+
+def help_queue(snap: dict[str, Any], me: str) -> None:
+    """Each request with its wait, who is on the way, and claim / resolve buttons."""
+    cid, queue = snap["classroom_id"], snap["help_queue"]
+    st.subheader(f"Help queue · {len(queue)}")
+    if not queue:
+        st.caption("No open requests.")
+        stats = snap.get("help_stats") or {}
+        if stats.get("resolved"):
+            st.caption(
+                f"{stats['resolved']} resolved, mean wait {ui.duration(stats['mean_wait_s'])}."
+            )
+        return
+    for h in queue[:QUEUE_SHOWN]:
+        sid = h["student_id"]
+        with st.container(border=True, key=f"cm-req-{sid}"):
+            who, acts = st.columns([1, 1], vertical_alignment="center")
+            who.markdown(
+                f"**{h['name']}** · {h['team']}  \n⏱ waiting **{ui.duration(h['waiting_s'])}**"
+            )
+            if h["claimed_by"]:
+                who.markdown(
+                    f":green[🏃 claimed by **{h['claimed_by']}** · {ui.ago(h['claimed_at'])}]"
+                )
+            with acts.container(horizontal=True, horizontal_alignment="right"):
+                st.button(
+                    "On my way",
+                    key=f"claim-{sid}",
+                    icon="🏃",
+                    disabled=bool(h["claimed_by"]),
+                    on_click=data.claim_help,
+                    args=(cid, sid, me),
+                )
+                st.button(
+                    "Resolved",
+                    key=f"resolve-{sid}",
+                    icon="✅",
+                    type="primary",
+                    on_click=data.resolve_help,
+                    args=(cid, sid, me),
+                )
+    if len(queue) > QUEUE_SHOWN:
+        st.caption(f"… and {len(queue) - QUEUE_SHOWN} more waiting (oldest first above).")
+
+
+def seat_view(snap: dict[str, Any], limit: int = 24) -> None:
+    """Team cards with members coloured by status; busiest teams first in big classes."""
+    st.subheader("Teams")
+    teams = snap["teams"]
+    if len(teams) > limit:  # a 200-team grid is noise: show the teams that need a visit
+        weight = {"help": 100, "significant_error": 10, "error": 1}
+        teams = sorted(
+            teams, key=lambda t: -sum(weight.get(k, 0) * n for k, n in t["by_status"].items())
+        )[:limit]
+    students = {s["student_id"]: s for s in snap["students"]}
+    st.markdown(ui.legend() + ui.team_cards(teams, students), unsafe_allow_html=True)
+    if len(snap["teams"]) > limit:
+        st.caption(f"Showing the {limit} teams needing most attention of {len(snap['teams'])}.")

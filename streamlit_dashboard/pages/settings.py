@@ -1,0 +1,38 @@
+"""Classroom settings: the stuck threshold and the classroom tokens."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from streamlit_dashboard import data, live, session
+
+room = session.classroom()
+cid = room["classroom_id"]
+st.title(f"⚙️ Settings · {room['name']}")
+
+current = int(data.snapshot(cid)["significant_error_threshold"])
+with st.container(border=True):
+    st.subheader("Stuck threshold")
+    st.caption("A student counts as stuck (yellow) after this many errors in a row.")
+    with st.form("threshold"):
+        value = st.number_input(
+            "Consecutive errors", 1, 20, current, key="threshold_value", width=220
+        )
+        if st.form_submit_button("Save", type="primary"):
+            data.set_threshold(cid, int(value))
+            st.success(f"Saved: stuck after {int(value)} errors in a row.")
+
+with st.container(border=True):
+    st.subheader("Classroom tokens")
+    st.caption(
+        "Rotating issues a new ingest token (students' notebooks) and instructor token. "
+        "The old ones stop working at once."
+    )
+    sure = st.checkbox("I understand the old tokens stop working", key="rotate_sure")
+    if st.button("Rotate tokens", disabled=not sure, key="rotate"):
+        tokens = data.rotate_tokens(cid)
+        st.warning("Copy these now: they are shown only once and are not stored here.", icon="🔐")
+        for name, token in tokens.items():
+            st.text(name.replace("_", " ").capitalize())
+            st.code(token, language=None)
+live.help_alerts(cid)  # every page beeps, wherever the instructor is looking

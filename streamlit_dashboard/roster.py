@@ -1,0 +1,117 @@
+"""The students list: filter, sort and paginate so a 1,000-student class stays readable."""
+
+from __future__ import annotations
+
+import math
+from functools import partial
+from typing import Any
+
+import pandas as pd  # type: ignore[import-untyped]
+import streamlit as st
+
+from streamlit_dashboard import ui
+from streamlit_dashboard.backend import STATUS_COLORS, STATUS_LABELS, STATUSES
+
+PAGE_SIZE = 50
+ALL_TEAMS = "All teams"
+SORTS = {
+    "Needs attention": lambda r: (STATUSES.index(r["status"]), -r["consecutive_errors"], r["name"]),
+    "Name": lambda r: r["name"].lower(),
+    "Team": lambda r: (r["team"], r["name"]),
+    "Most errors": lambda r: (-r["errors"], r["name"]),
+    "Least progress": lambda r: (r["cells_completed"], r["name"]),
+    "Most runs": lambda r: (-r["executions"], r["name"]),
+}
+
+
+def select(
+    rows: list[dict[str, Any]], statuses: list[str], query: str, team: str, sort: str
+) -> list[dict[str, Any]]:
+    """Rows matching the filters, in the chosen order."""
+    q = query.strip().lower()
+    picked = [
+        r
+        for r in rows
+        if (not statuses or r["status"] in statuses)
+        and (not q or q in r["name"].lower() or q in r["student_id"].lower())
+        and (team == ALL_TEAMS or r["team"] == team)
+    ]
+    return sorted(picked, key=SORTS[sort])
+
+
+def frame(rows: list[dict[str, Any]]) -> pd.DataFrame:
+    """The table the instructor reads: names first, status in words, times relative."""
+    return pd.DataFrame(
+        {
+            "Name": [r["name"] for r in rows],
+            "Team": [r["team"] for r in rows],
+            "Status": [STATUS_LABELS[r["status"]] for r in rows],
+            "Cell": [r["current_cell_index"] + 1 for r in rows],
+            "Done": [r["cells_completed"] for r in rows],
+            "Runs": [r["executions"] for r in rows],
+            "Errors": [r["errors"] for r in rows],
+            "In a row": [r["consecutive_errors"] for r in rows],
+            "Last activity": [ui.ago(r["last_activity_at"]) for r in rows],
+        }
+    )
+
+
+def _paint(label: str) -> str:
+    status = next((s for s, lab in STATUS_LABELS.items() if lab == label), "idle")
+    dark = status in ("help", "active", "idle")
+    return f"background-color: {STATUS_COLORS[status]}; color: {'white' if dark else '#3a2a00'}"
+
+
+def _open_student(shown: list[dict[str, Any]]) -> None:
+    # A click on a row opens that student's detail page (switching happens on the page).
+    rows = st.session_state["roster_table"].selection.rows
+    if rows:
+        st.session_state["want_student"] = shown[rows[0]]["student_id"]
+
+
+def students_list(snap: dict[str, Any], n_cells: int) -> None:
+    """Filters, then one page of the matching students."""
+    st.subheader("Students")
+    rows = snap["students"]
+    teams = sorted({r["team"] for r in rows})
+    a, b, c, d = st.columns([2.2, 2, 1.3, 1.5])
+    statuses = a.multiselect(
+        "Status",
+        STATUSES,
+        format_func=lambda s: STATUS_LABELS[s],
+        key="f_status",
+        placeholder="All",
+    )
+    query = b.text_input("Search", key="f_name", placeholder="Name or id")
+    team = c.selectbox("Team", [ALL_TEAMS, *teams], key="f_team")
+    sort = d.selectbox("Sort by", list(SORTS), key="f_sort")
+    picked = select(rows, statuses, query, team, sort)
+    pages = max(1, math.ceil(len(picked) / PAGE_SIZE))
+    if st.session_state.get("f_page", 1) > pages:  # filters shrank the list under the page
+        st.session_state["f_page"] = 1
+    page = 1
+    if pages > 1:
+        page = int(st.number_input(f"Page (of {pages})", 1, pages, key="f_page", width=160))
+    shown = picked[(page - 1) * PAGE_SIZE : page * PAGE_SIZE]
+    table = frame(shown).style.map(_paint, subset=["Status"])
+    st.dataframe(
+        table,
+        hide_index=True,
+        key="roster_table",
+        on_select=partial(_open_student, shown),
+        selection_mode="single-row",
+        height=min(38 + 35 * len(shown), 560),
+        column_config={
+            "Done": st.column_config.ProgressColumn(
+                "Done", min_value=0, max_value=n_cells, format="%d cells", color="green"
+            ),
+            "In a row": st.column_config.NumberColumn(help="Consecutive errors"),
+        },
+    )
+    first = (page - 1) * PAGE_SIZE + 1 if shown else 0
+    note = f"Showing {first} to {first + len(shown) - 1 if shown else 0} of {len(picked):,}"
+    if len(picked) > PAGE_SIZE:
+        note += f" — {PAGE_SIZE} per page; filter or change page to see more"
+    st.caption(note + f" ({len(rows):,} in class). Click a row to open the student.")
+    if st.session_state.get("want_student"):
+        st.rerun(scope="app")  # switch pages from a full run, never from inside a fragment

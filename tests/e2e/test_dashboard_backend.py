@@ -1,0 +1,75 @@
+"""The dashboard's real backend on the real stack: accounts, snapshot, help queue work, Redis
+alerts within a second, threshold, tokens, activity."""
+
+from __future__ import annotations
+
+import time
+
+import httpx
+import pytest
+from conftest import Deployment, bearer
+from events import cell_run, help_request
+
+from cellmon import accounts
+from streamlit_dashboard.backend_ray import RayBackend
+
+pytestmark = pytest.mark.e2e
+
+
+def _wait_for(check, timeout_s: float = 5.0):  # type: ignore[no-untyped-def]
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if found := check():
+            return found
+        time.sleep(0.05)
+    return check()
+
+
+def test_instructor_works_the_help_queue(deployment: Deployment) -> None:
+    classroom, other = deployment.classroom("dash"), deployment.classroom("dash-other")
+    cid, store = classroom["classroom_id"], deployment.settings.store_url
+    accounts.add_instructor(store, "Ms.Ito@example.edu", "Ms Ito", "correct horse")
+    accounts.grant(store, "ms.ito@example.edu", cid)
+    backend = RayBackend(deployment.settings)
+    assert backend.login("ms.ito@example.edu", "wrong password") is None
+    me = backend.login("ms.ito@example.edu", "correct horse")
+    assert me is not None and me.name == "Ms Ito"
+    assert [c["classroom_id"] for c in backend.classrooms(me.email)] == [cid]  # not `other`
+    assert other["classroom_id"] not in str(backend.classrooms(me.email))
+
+    posted = time.monotonic()
+    events = [cell_run("hana", "error", 2, student_name="Hana Sato"), help_request("hana")]
+    answer = httpx.post(
+        f"{deployment.url}/api/v1/events", json=events, headers=bearer(classroom["ingest_token"])
+    )
+    assert answer.status_code == 202
+    alerts = _wait_for(lambda: backend.alerts(cid, 0))
+    assert time.monotonic() - posted < 2.0, "the help alert took over 2 s"
+    assert [(a["kind"], a["name"]) for a in alerts] == [("help_raised", "Hana Sato")]
+
+    backend.claim_help(cid, "hana", me.email)
+    queue = backend.snapshot(cid)["help_queue"]
+    assert [(q["student_id"], q["claimed_by"]) for q in queue] == [("hana", me.email)]
+    backend.resolve_help(cid, "hana", me.email)
+    snapshot = backend.snapshot(cid)
+    assert snapshot["help_queue"] == [] and snapshot["help_stats"]["resolved"] == 1
+    detail = backend.student(cid, "hana")
+    assert detail is not None and detail["help_history"][0]["resolved_by"] == me.email
+    assert detail["help_history"][0]["wait_s"] >= 0
+    kinds = [
+        a["kind"]
+        for a in _wait_for(lambda: len(backend.alerts(cid, 0)) >= 3 and backend.alerts(cid, 0))
+    ]
+    assert kinds == ["help_raised", "help_claimed", "help_resolved"]
+
+    backend.set_threshold(cid, 5)
+    assert backend.snapshot(cid)["significant_error_threshold"] == 5
+    fresh = backend.rotate_tokens(cid)
+    again = httpx.post(
+        f"{deployment.url}/api/v1/events",
+        json=[cell_run("hana")],
+        headers=bearer(fresh["ingest_token"]),
+    )
+    assert again.status_code == 202
+    buckets = backend.activity(cid, "1h")
+    assert sum(b["executions"] for b in buckets) >= 1 and len(buckets) >= 12

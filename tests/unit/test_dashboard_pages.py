@@ -1,0 +1,181 @@
+"""Every dashboard page, driven through AppTest against the fake backend."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import streamlit as st
+from streamlit.testing.v1 import AppTest
+
+from streamlit_dashboard import data, roster
+from streamlit_dashboard.backend_fake import FakeBackend
+
+pytestmark = pytest.mark.unit
+
+APP = str(Path(__file__).resolve().parents[2] / "streamlit_dashboard" / "app.py")
+EMAIL, PASSWORD, NAME = "teacher@example.edu", "cellmon", "Dr. Grace Teacher"
+PAGES = ["pages/overview.py", "pages/student.py", "pages/settings.py"]
+
+
+@pytest.fixture(autouse=True)
+def fake(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """A fresh fake backend and empty caches for each test."""
+    monkeypatch.setenv("CELLMON_DASHBOARD_FAKE", "1")
+    monkeypatch.delenv("CELLMON_DASHBOARD_FAKE_LIVE_S", raising=False)
+    st.cache_resource.clear()
+    st.cache_data.clear()
+    yield
+    st.cache_resource.clear()
+    st.cache_data.clear()
+
+
+def fake_backend() -> FakeBackend:
+    """The backend instance the app under test is using."""
+    backend = data.backend()
+    assert isinstance(backend, FakeBackend)
+    return backend
+
+
+def sign_in(email: str = EMAIL, password: str = PASSWORD, classroom: str = "") -> AppTest:
+    """Open the app (optionally at ?classroom=) and submit the login form."""
+    at = AppTest.from_file(APP, default_timeout=30)
+    if classroom:
+        at.query_params["classroom"] = classroom
+    at.run()
+    at.text_input(key="login_email").input(email)
+    at.text_input(key="login_password").input(password)
+    return at.button[0].click().run()
+
+
+def banners(at: AppTest, kind: str) -> list[str]:
+    """Text of the coloured bars of one kind (help, stuck, calm)."""
+    return [m.value for m in at.markdown if f"cm-banner cm-{kind}" in m.value]
+
+
+def test_login_rejects_wrong_password() -> None:
+    at = sign_in(password="nope")
+    assert not at.exception
+    assert "Wrong email or password" in at.error[0].value
+    assert "instructor" not in at.session_state
+
+
+def test_login_accepts_the_fake_instructor() -> None:
+    at = sign_in()
+    assert not at.exception
+    assert at.session_state["instructor"]["name"] == NAME
+    assert at.title[0].value.endswith("Data Science 101")
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_every_page_renders_after_login(page: str) -> None:
+    at = sign_in().switch_page(page).run()
+    assert not at.exception, at.exception
+    assert "Data Science 101" in at.title[0].value
+
+
+def test_picker_lists_only_the_instructors_classrooms() -> None:
+    at = sign_in("ta@example.edu")
+    assert at.selectbox(key="classroom_id").options == ["Data Science 101"]
+    at = sign_in()
+    assert "Someone else's class" not in at.selectbox(key="classroom_id").options
+
+
+def test_overview_banner_names_every_help_requester() -> None:
+    at = sign_in()
+    expected = [h["name"] for h in FakeBackend().snapshot("ds101")["help_queue"]]
+    assert len(expected) >= 2
+    (banner,) = banners(at, "help")
+    assert all(name in banner for name in expected)
+    assert banners(at, "stuck"), "the fake has students over the error threshold"
+    assert at.metric[0].value == "30"
+
+
+def test_claim_calls_backend_and_shows_claimed_by() -> None:
+    at = sign_in()
+    first = fake_backend().snapshot("ds101")["help_queue"][0]["student_id"]
+    at.button(key=f"claim-{first}").click().run()
+    assert ("claim_help", "ds101", first, NAME) in fake_backend().calls
+    assert at.button(key=f"claim-{first}").disabled
+    assert any(f"claimed by **{NAME}**" in m.value for m in at.markdown)
+
+
+def test_resolve_removes_the_request_from_banner_and_queue() -> None:
+    at = sign_in()
+    entry = fake_backend().snapshot("ds101")["help_queue"][0]
+    at.button(key=f"resolve-{entry['student_id']}").click().run()
+    assert ("resolve_help", "ds101", entry["student_id"], NAME) in fake_backend().calls
+    assert entry["name"] not in banners(at, "help")[0]
+    assert not [b for b in at.button if b.key == f"claim-{entry['student_id']}"]
+
+
+def test_new_help_request_beeps_once() -> None:
+    at = sign_in()
+    assert not at.get("audio"), "requests that were already open must not beep"
+    calm = next(s for s in fake_backend().students["ds101"] if s.status == "active")
+    fake_backend().raise_help("ds101", calm.student_id)
+    data.snapshot.clear()  # skip the one-second snapshot TTL
+    at.run()
+    assert len(at.get("audio")) == 1
+    assert calm.name in banners(at, "help")[0]
+    assert not at.run().get("audio"), "the same alert must not beep again"
+
+
+def test_big_class_shows_at_most_one_page_of_students() -> None:
+    at = sign_in(classroom="lecture")
+    assert not at.exception
+    assert at.metric[0].value == "1,000"
+    table = at.dataframe[0].value
+    assert len(table) == roster.PAGE_SIZE
+    assert any("of 1,000" in c.value for c in at.caption)
+
+
+def test_students_filter_by_status_and_name() -> None:
+    at = sign_in()
+    at.multiselect(key="f_status").select("help").run()
+    assert set(at.dataframe[0].value["Status"]) == {"Help"}
+    at.multiselect(key="f_status").unselect("help").run()
+    at.text_input(key="f_name").input("lovelace").run()
+    assert list(at.dataframe[0].value["Name"]) == ["Ada Lovelace"]
+
+
+def test_student_detail_shows_code_error_and_history() -> None:
+    at = sign_in().switch_page("pages/student.py").run()
+    helper = fake_backend().snapshot("ds101")["help_queue"][0]
+    at.selectbox(key="detail_student").select(helper["student_id"]).run()
+    assert not at.exception
+    assert helper["name"] in at.markdown[1].value or any(
+        helper["name"] in m.value for m in at.markdown
+    )
+    assert at.code[0].value, "latest code"
+    assert "Error" in at.code[1].value, "latest error"
+    assert at.button(key="d-claim")
+
+
+def test_settings_saves_threshold_and_rotates_tokens() -> None:
+    at = sign_in().switch_page("pages/settings.py").run()
+    at.number_input(key="threshold_value").set_value(5)
+    next(b for b in at.button if b.label == "Save").click().run()
+    assert fake_backend().thresholds["ds101"] == 5
+    at.checkbox(key="rotate_sure").check().run()
+    at.button(key="rotate").click().run()
+    tokens = [c.value for c in at.code]
+    assert any(t.startswith("ing_") for t in tokens) and any(t.startswith("ins_") for t in tokens)
+    assert "shown only once" in at.warning[0].value
+    assert not [c for c in at.run().code], "tokens disappear after the next rerun"
+
+
+def test_logout_returns_to_login() -> None:
+    at = sign_in()
+    next(b for b in at.button if b.label == "Log out").click().run()
+    assert "instructor" not in at.session_state
+    assert not at.metric, "no class data after logging out"
+    # AppTest reruns only the last page under st.navigation; the browser test sees the form.
+
+
+def test_fake_path_does_not_import_ray() -> None:
+    import sys
+
+    sign_in()
+    assert "streamlit_dashboard.backend_ray" not in sys.modules
