@@ -38,6 +38,7 @@ def start_dashboard(settings: Settings, port: int = 8501) -> str:
             f"--server.port={port}",
             "--server.headless=true",
             "--browser.gatherUsageStats=false",
+            "--client.toolbarMode=minimal",
         ],
         stdout=log,
         stderr=subprocess.STDOUT,

@@ -13,19 +13,12 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from chromium import CHROMIUM as CHROMIUM  # re-exported for the dashboard tests
+from chromium import CHROMIUM_ARGS as HEADLESS_ARGS
+
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "test-artifacts"
-CHROMIUM = os.environ.get("CELLMON_CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--autoplay-policy=no-user-gesture-required",
-]
+CHROMIUM_ARGS = [*HEADLESS_ARGS, "--autoplay-policy=no-user-gesture-required"]
 EMAIL, PASSWORD = "teacher@example.edu", "cellmon"
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import socket
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -49,20 +50,20 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-@pytest.fixture(scope="session")
-def deployment() -> Iterator[Deployment]:
+@contextmanager
+def deployed(prefix: str, **overrides: Any) -> Iterator[Deployment]:
+    """A Ray cluster of our own with Cell Monitor on Serve and a fresh database; stopped by
+    its own handle at the end (never `ray stop`)."""
     import ray
     from ray import serve
 
     with temporary_database() as dsn:
         settings = Settings(
             http_port=_free_port(),
-            namespace=f"cellmon-test-{uuid.uuid4().hex[:6]}",
-            shards_min=2,
-            classrooms_per_shard=2,
-            shards_max=4,
+            namespace=f"{prefix}-{uuid.uuid4().hex[:6]}",
             store_url=dsn,
             checkpoint_interval_s=1.0,
+            **overrides,
         )
         # address="local": always a new cluster of our own, even if another runs on the machine.
         ray.init(
@@ -78,3 +79,10 @@ def deployment() -> Iterator[Deployment]:
         finally:
             serve.shutdown()
             ray.shutdown()
+
+
+@pytest.fixture(scope="session")
+def deployment() -> Iterator[Deployment]:
+    """The session's deployment, with room for shards to be added."""
+    with deployed("cellmon-test", shards_min=2, classrooms_per_shard=2, shards_max=4) as d:
+        yield d
