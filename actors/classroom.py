@@ -11,7 +11,7 @@ from actors import cell_stats
 from actors.activity import ActivitySeries
 from actors.dedup import RecentIds
 from actors.state import STATUSES, Effect, HelpRaised, Rules
-from actors.student import StudentActor
+from actors.student import StudentActor, iso
 from cellmon.contract import occurred_at
 
 
@@ -124,10 +124,10 @@ def _help_queue(students: dict[str, StudentActor], now: datetime) -> list[dict[s
             "student_id": s.student_id,
             "name": s.name,
             "team": s.team,
-            "since": _iso(s.help_since),
+            "since": iso(s.help_since),
             "waiting_s": _seconds(now - (s.help_since or now)),
             "claimed_by": s.help_claimed_by,
-            "claimed_at": _iso(s.help_claimed_at),
+            "claimed_at": iso(s.help_claimed_at),
         }
         for s in waiting
     ]
@@ -152,10 +152,6 @@ def _seconds(delta: timedelta) -> float:
 
 def _mean(values: list[float]) -> float | None:
     return sum(values) / len(values) if values else None
-
-
-def _iso(value: datetime | None) -> str | None:
-    return value.isoformat() if value is not None else None
 
 
 def _teams(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:

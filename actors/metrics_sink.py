@@ -57,21 +57,24 @@ class MetricsSink:
         if self._writer is None:
             return
         self._writer.start()
-        snapshot = classroom.snapshot(now, activity_minutes=2)
-        active = len(snapshot["students"]) - snapshot["summary"]["idle"]
-        for minute in snapshot["activity"]:
+        # Only what the point needs: not a whole snapshot of every student each tick.
+        active = sum(
+            1 for s in classroom.students.values() if s.status(now, classroom.rules) != "idle"
+        )
+        for minute in classroom.activity.since(now - timedelta(minutes=2)):
             at = datetime.fromisoformat(minute["minute"])
-            if now - at <= timedelta(minutes=2):
-                self._writer.add(
-                    activity_point(
-                        classroom.classroom_id,
-                        at,
-                        minute["executions"],
-                        minute["errors"],
-                        minute["help"],
-                        active,
-                    )
+            if now - at > timedelta(minutes=2):
+                continue
+            self._writer.add(
+                activity_point(
+                    classroom.classroom_id,
+                    at,
+                    minute["executions"],
+                    minute["errors"],
+                    minute["help"],
+                    active,
                 )
+            )
 
     @property
     def counters(self) -> dict[str, int]:

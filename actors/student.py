@@ -36,9 +36,9 @@ class StudentActor:
             "executions": s.executions,
             "errors": s.errors,
             "consecutive_errors": s.consecutive_errors,
-            "last_activity_at": _iso(s.last_activity_at),
-            "last_seen_at": _iso(s.last_seen_at),
-            "help_since": _iso(s.help_since),
+            "last_activity_at": iso(s.last_activity_at),
+            "last_seen_at": iso(s.last_seen_at),
+            "help_since": iso(s.help_since),
             "help_claimed_by": s.help_claimed_by,
             "current_notebook": s.current_notebook,
             "current_cell_index": s.current_cell_index,
@@ -53,7 +53,7 @@ class StudentActor:
         )
         return {
             **self.summary(now, rules),
-            "last_error_at": _iso(s.last_error_at),
+            "last_error_at": iso(s.last_error_at),
             "current_cell_id": s.current_cell_id,
             "last_code": s.last_code,
             "last_error": s.last_error,
@@ -65,17 +65,17 @@ class StudentActor:
                     "attempts": c.attempts,
                     "errors": c.errors,
                     "last_status": c.last_status,
-                    "first_success_at": _iso(c.first_success_at),
-                    "last_run_at": _iso(c.last_run_at),
+                    "first_success_at": iso(c.first_success_at),
+                    "last_run_at": iso(c.last_run_at),
                 }
                 for c in cells
             ],
             "help_history": [
                 {
-                    "raised_at": _iso(e.raised_at),
-                    "claimed_at": _iso(e.claimed_at),
+                    "raised_at": iso(e.raised_at),
+                    "claimed_at": iso(e.claimed_at),
                     "claimed_by": e.claimed_by,
-                    "resolved_at": _iso(e.ended_at),
+                    "resolved_at": iso(e.ended_at),
                     "resolved_by": e.resolved_by or "withdrawn by the student",
                     "wait_s": ((e.claimed_at or e.ended_at) - e.raised_at).total_seconds(),
                 }
@@ -83,7 +83,7 @@ class StudentActor:
             ],
             "timeline": [
                 {
-                    "time": _iso(r.time),
+                    "time": iso(r.time),
                     "cell_index": r.cell_index,
                     "status": r.status,
                     "error_name": r.error_name,
@@ -93,5 +93,6 @@ class StudentActor:
         }
 
 
-def _iso(value: datetime | None) -> str | None:
+def iso(value: datetime | None) -> str | None:
+    """ISO text of a time, or None."""
     return value.isoformat() if value is not None else None

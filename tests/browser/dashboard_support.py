@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -16,17 +15,12 @@ from typing import Any
 from chromium import CHROMIUM as CHROMIUM  # re-exported for the dashboard tests
 from chromium import CHROMIUM_ARGS as HEADLESS_ARGS
 
+from tests.support.private_postgres import free_port
+
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "test-artifacts"
 CHROMIUM_ARGS = [*HEADLESS_ARGS, "--autoplay-policy=no-user-gesture-required"]
 EMAIL, PASSWORD = "teacher@example.edu", "cellmon"
-
-
-def free_port() -> int:
-    """A port nobody listens on right now, on 127.0.0.1."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @contextmanager

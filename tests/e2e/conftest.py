@@ -3,7 +3,6 @@ test session's own handle (never `ray stop`)."""
 
 from __future__ import annotations
 
-import socket
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -16,6 +15,7 @@ import pytest
 from cellmon import stack
 from cellmon.settings import Settings
 from tests.support.fixtures import private_postgres, temporary_database
+from tests.support.private_postgres import free_port
 
 __all__ = ["private_postgres"]  # a fixture for the outage test
 
@@ -44,12 +44,6 @@ def bearer(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @contextmanager
 def deployed(prefix: str, **overrides: Any) -> Iterator[Deployment]:
     """A Ray cluster of our own with Cell Monitor on Serve and a fresh database; stopped by
@@ -59,7 +53,7 @@ def deployed(prefix: str, **overrides: Any) -> Iterator[Deployment]:
 
     with temporary_database() as dsn:
         settings = Settings(
-            http_port=_free_port(),
+            http_port=free_port(),
             namespace=f"{prefix}-{uuid.uuid4().hex[:6]}",
             store_url=dsn,
             checkpoint_interval_s=1.0,

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import socket
 import time
 import uuid
 from collections.abc import AsyncIterator, Callable
@@ -23,6 +22,7 @@ from actors.influx_writer import (
 )
 from actors.metrics import activity_point, cell_point, epoch_ms, help_point
 from cellmon.contract import CellExecuted
+from tests.support.private_postgres import free_port
 
 pytestmark = pytest.mark.integration
 
@@ -51,13 +51,6 @@ async def eventually(check: Callable[[], bool], timeout_s: float = 10.0) -> None
 
 async def rows(influx: InfluxTarget, influxql: str) -> list[dict[str, Any]]:
     return await query(influx.url, influx.database, influxql, epoch="ms")
-
-
-def free_port() -> int:
-    """A port nothing listens on (bound, then released)."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def cell_events(classroom: str, n: int, start: datetime) -> list[CellExecuted]:
