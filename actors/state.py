@@ -162,12 +162,12 @@ def apply_event(
         return _help_claimed(student, event.instructor, at)
     if kind == "help_resolved":
         return _help_ended(student, at, by=event.instructor)
-    student = _identify(student, event, at)
+    seen = _identity(student, event, at)
     if kind == "cell_executed":
-        return _cell_executed(student, event, at, rules)
+        return _cell_executed(student, event, at, rules, seen)
     if kind == "heartbeat":
-        return student, [], None
-    student = replace(student, last_activity_at=_later(student.last_activity_at, at))
+        return replace(student, **seen), [], None
+    student = replace(student, last_activity_at=_later(student.last_activity_at, at), **seen)
     if kind == "help":
         return _help(student, at)
     if kind == "help_stop":
@@ -183,14 +183,14 @@ def apply_event(
     return student, [], None
 
 
-def _identify(student: StudentState, event: Any, at: datetime) -> StudentState:
-    """Name, team and presence follow the newest event that carries them."""
-    return replace(
-        student,
-        name=event.student_name or student.name,
-        team=event.team or student.team,
-        last_seen_at=_later(student.last_seen_at, at),
-    )
+def _identity(student: StudentState, event: Any, at: datetime) -> dict[str, Any]:
+    """Name, team and presence follow the newest event that carries them (as changes, so a
+    transition makes one copy of the state, not one per concern: this is the hot path)."""
+    return {
+        "name": event.student_name or student.name,
+        "team": event.team or student.team,
+        "last_seen_at": _later(student.last_seen_at, at),
+    }
 
 
 def _help(student: StudentState, at: datetime) -> tuple[StudentState, list[Effect], None]:
@@ -231,58 +231,59 @@ def _help_ended(
 
 
 def _cell_executed(
-    student: StudentState, event: CellExecuted, at: datetime, rules: Rules
+    student: StudentState, event: CellExecuted, at: datetime, rules: Rules, seen: dict[str, Any]
 ) -> tuple[StudentState, list[Effect], CellChange | None]:
     cell_id = event.cell_id if event.cell_id is not None else f"#{event.cell_index}"
     key = cell_key(event.notebook_path, cell_id)
     before = student.cells.get(key)
     after = _cell_after(before, event, cell_id, at)
-    change = CellChange(key, before, after)
-    student = replace(
-        student,
-        last_activity_at=_later(student.last_activity_at, at),
-        current_notebook=event.notebook_path or student.current_notebook,
-        current_cell_id=cell_id,
-        current_cell_index=event.cell_index,
-        cells={**student.cells, key: after},
-        recent_runs=(
+    status = event.status
+    changes: dict[str, Any] = {
+        **seen,
+        "last_activity_at": _later(student.last_activity_at, at),
+        "current_notebook": event.notebook_path or student.current_notebook,
+        "current_cell_id": cell_id,
+        "current_cell_index": event.cell_index,
+        "cells": {**student.cells, key: after},
+        "recent_runs": (
             *student.recent_runs,
-            RunRecord(at, event.cell_index, event.status, event.error_name),
+            RunRecord(at, event.cell_index, status, event.error_name),
         )[-TIMELINE:],
-        last_code=event.code[: rules.max_code_chars] if event.code else student.last_code,
-    )
-    if event.status == "aborted":  # never ran: an earlier cell failed
-        return student, [], change
-    if event.status == "ok":
-        return replace(student, executions=student.executions + 1, consecutive_errors=0), [], change
-    streak = student.consecutive_errors + 1
-    student = replace(
-        student,
-        executions=student.executions + 1,
-        errors=student.errors + 1,
-        consecutive_errors=streak,
-        last_error_at=_later(student.last_error_at, at),
-        last_error=_error_text(event, rules),
-    )
+        "last_code": event.code[: rules.max_code_chars] if event.code else student.last_code,
+    }
     effects: list[Effect] = []
-    if streak == rules.significant_errors:
-        effects.append(Escalated(student.student_id, streak))
-    return student, effects, change
+    if status == "ok":
+        changes.update(executions=student.executions + 1, consecutive_errors=0)
+    elif status == "error":
+        streak = student.consecutive_errors + 1
+        changes.update(
+            executions=student.executions + 1,
+            errors=student.errors + 1,
+            consecutive_errors=streak,
+            last_error_at=_later(student.last_error_at, at),
+            last_error=_error_text(event, rules),
+        )
+        if streak == rules.significant_errors:
+            effects.append(Escalated(student.student_id, streak))
+    # "aborted": it never ran (an earlier cell failed), so no counter moves.
+    return replace(student, **changes), effects, CellChange(key, before, after)
 
 
 def _cell_after(
     before: CellProgress | None, event: CellExecuted, cell_id: str, at: datetime
 ) -> CellProgress:
-    cell = before or CellProgress(event.notebook_path, cell_id)
-    ran = event.status != "aborted"
-    return replace(
-        cell,
-        cell_index=event.cell_index if event.cell_index is not None else cell.cell_index,
-        attempts=cell.attempts + ran,
-        errors=cell.errors + (event.status == "error"),
-        last_status=event.status,
-        first_success_at=cell.first_success_at or (at if event.status == "ok" else None),
-        last_run_at=_later(cell.last_run_at, at),
+    status = event.status
+    if before is None:
+        before = CellProgress(event.notebook_path, cell_id)
+    return CellProgress(
+        before.notebook_path,
+        before.cell_id,
+        event.cell_index if event.cell_index is not None else before.cell_index,
+        before.attempts + (status != "aborted"),
+        before.errors + (status == "error"),
+        status,
+        before.first_success_at or (at if status == "ok" else None),
+        _later(before.last_run_at, at),
     )
 
 
