@@ -31,6 +31,8 @@ from cellmon.contract import Event
 log = logging.getLogger("cellmon.shard")
 _INSTRUCTOR_EVENT: TypeAdapter[Any] = TypeAdapter(Event)
 _REPLAY_CHUNK = 10_000
+_GROUP_EVENTS = 5_000  # at most this many events in one log write
+Pending = tuple[list[Any], "asyncio.Future[dict[str, Any]]"]
 
 
 @dataclass
@@ -45,6 +47,10 @@ class Hosted:
     # A failed append may still have committed (the answer was lost, not the write): until the
     # log after `covered_seq` has been read back, this state may lack those events.
     behind_log: bool = False
+    # Group commit: batches that arrive while a log write is in flight wait here, and the next
+    # write takes them all in one round trip (one commit, one fsync) instead of one each.
+    pending: list[Pending] = field(default_factory=list)
+    writer: asyncio.Task[None] | None = None
 
 
 class Shard:
@@ -69,19 +75,46 @@ class Shard:
         """Durably log the batch, then apply what was new. Answers counts, or an error."""
         try:
             hosted = await self._host(classroom_id)
-            async with hosted.lock:
-                if hosted.behind_log:
-                    await self._catch_up(classroom_id, hosted)
-                try:
-                    logged = await self.store.append(classroom_id, events)
-                except LogUnavailable:
-                    hosted.behind_log = True
-                    raise
-                applied = self._apply(classroom_id, hosted, logged)
         except LogUnavailable as error:
             log.warning("event log unavailable for %s: %s", classroom_id, error)
             return {"error": "log_unavailable", "detail": str(error)}
-        return {"applied": applied, "duplicates": len(events) - applied}
+        answer: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
+        hosted.pending.append((events, answer))
+        if hosted.writer is None or hosted.writer.done():
+            hosted.writer = asyncio.create_task(self._write_pending(classroom_id, hosted))
+        return await asyncio.shield(answer)
+
+    async def ingest_batches(
+        self, classroom_id: str, batches: list[list[Any]]
+    ) -> list[dict[str, Any]]:
+        """Several requests' batches in one call (the ingest coalesces them); one answer each."""
+        return list(await asyncio.gather(*(self.ingest(classroom_id, b) for b in batches)))
+
+    async def _write_pending(self, classroom_id: str, hosted: Hosted) -> None:
+        """Log and apply waiting batches, a group at a time, in arrival order."""
+        while hosted.pending:
+            group = _take_group(hosted)
+            events = [event for batch, _ in group for event in batch]
+            try:
+                async with hosted.lock:
+                    if hosted.behind_log:
+                        await self._catch_up(classroom_id, hosted)
+                    try:
+                        logged = await self.store.append(classroom_id, events)
+                    except LogUnavailable:
+                        hosted.behind_log = True
+                        raise
+                    self._apply(classroom_id, hosted, logged)
+            except LogUnavailable as error:
+                log.warning("event log unavailable for %s: %s", classroom_id, error)
+                _answer_all(group, {"error": "log_unavailable", "detail": str(error)})
+            except Exception as error:  # a bug: fail these callers loudly, keep serving others
+                log.exception("writing %d events of %s failed", len(events), classroom_id)
+                for _, answer in group:
+                    if not answer.done():
+                        answer.set_exception(error)
+            else:
+                _answer_counts(group, {entry.event.event_id for entry in logged})
 
     def _apply(self, classroom_id: str, hosted: Hosted, logged: list[Logged]) -> int:
         """Apply freshly logged events; publish their alerts and metrics. Returns how many."""
@@ -233,8 +266,38 @@ class Shard:
         idle_after = self.settings["idle_unload_s"]
         for classroom_id, hosted in list(self.hosted.items()):
             quiet = time.monotonic() - hosted.last_used > idle_after
-            if quiet and hosted.checkpointed_seq == hosted.covered_seq and not hosted.lock.locked():
+            idle = not hosted.lock.locked() and not hosted.pending
+            if quiet and idle and hosted.checkpointed_seq == hosted.covered_seq:
                 del self.hosted[classroom_id]
+
+
+def _take_group(hosted: Hosted) -> list[Pending]:
+    """The oldest waiting batches, up to `_GROUP_EVENTS` events (always at least one batch)."""
+    size, taken = 0, 0
+    for batch, _ in hosted.pending:
+        if taken and size + len(batch) > _GROUP_EVENTS:
+            break
+        size, taken = size + len(batch), taken + 1
+    group, hosted.pending = hosted.pending[:taken], hosted.pending[taken:]
+    return group
+
+
+def _answer_counts(group: list[Pending], new_ids: set[str]) -> None:
+    """Each caller's own counts: an id new to the log counts once, for its first sender."""
+    for batch, answer in group:
+        applied = 0
+        for event in batch:
+            if event.event_id in new_ids:
+                new_ids.discard(event.event_id)
+                applied += 1
+        if not answer.done():
+            answer.set_result({"applied": applied, "duplicates": len(batch) - applied})
+
+
+def _answer_all(group: list[Pending], result: dict[str, Any]) -> None:
+    for _, answer in group:
+        if not answer.done():
+            answer.set_result(result)
 
 
 def _now() -> datetime:

@@ -1,39 +1,65 @@
-"""Hand accepted events to the shard actors, detached from the HTTP request's lifetime.
+"""Hand accepted events to the shard actors, detached from the HTTP request's lifetime, and
+coalesced: batches for a classroom that arrive while its previous call is in flight go
+together in the next call.
 
-Serve cancels a request's task when its client disconnects or times out. If the actor call
-lives in that task it is cancelled too, and (measured here) later calls from the replica were
-silently dropped for ~30 s. So each call runs in a task of its own, created in a fresh context
-(no Serve request context to inherit), and the request only awaits it through `shield`.
+Detached: Serve cancels a request's task when its client disconnects or times out. If the
+actor call lives in that task it is cancelled too, and (measured here) later calls from the
+replica were silently dropped for ~30 s. So calls run in a task of their own, created in a
+fresh context (no Serve request context to inherit), and a request only awaits its answer
+through `shield`.
+
+Coalesced: an actor call costs about as much CPU as a whole small request (BENCHMARKS.md), so
+under load one call carries every batch that waited for it. With nothing in flight, a batch
+goes at once: coalescing adds no latency.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextvars
-from collections.abc import Awaitable, Callable
-from typing import Any, TypeVar
+from collections.abc import Awaitable, Callable, Hashable
+from typing import Any
 
-T = TypeVar("T")
+# Sends the waiting batches of one key in one call; answers one result per batch, in order.
+SendMany = Callable[[list[Any]], Awaitable[list[Any]]]
 
 
 class Handoff:
-    """Runs coroutines to completion whatever happens to the request that started them."""
+    """Per key (a classroom): one call in flight, and a queue for the next."""
 
     def __init__(self) -> None:
-        self._running: set[asyncio.Task[Any]] = set()
+        self._waiting: dict[Hashable, list[tuple[Any, asyncio.Future[Any]]]] = {}
+        self._senders: dict[Hashable, asyncio.Task[None]] = {}
 
-    async def run(self, call: Callable[[], Awaitable[T]]) -> T:
-        """Start `call` in its own task and wait for it; a cancelled caller does not cancel it."""
-        task = asyncio.get_running_loop().create_task(_await(call), context=contextvars.Context())
-        self._running.add(task)  # keep a reference: the loop holds tasks only weakly
-        task.add_done_callback(self._running.discard)
-        return await asyncio.shield(task)
+    async def deliver(self, key: Hashable, batch: Any, send_many: SendMany) -> Any:
+        """`batch`'s own result; a cancelled caller does not cancel the delivery."""
+        answer: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        self._waiting.setdefault(key, []).append((batch, answer))
+        if key not in self._senders:
+            task = asyncio.get_running_loop().create_task(
+                self._send_waiting(key, send_many), context=contextvars.Context()
+            )
+            self._senders[key] = task  # also keeps the task referenced (the loop holds it weakly)
+        return await asyncio.shield(answer)
+
+    async def _send_waiting(self, key: Hashable, send_many: SendMany) -> None:
+        try:
+            while group := self._waiting.pop(key, None):
+                try:
+                    results = await send_many([batch for batch, _ in group])
+                except Exception as error:  # every waiting caller gets it
+                    for _, answer in group:
+                        if not answer.done():
+                            answer.set_exception(error)
+                    continue
+                for (_, answer), result in zip(group, results, strict=True):
+                    if not answer.done():
+                        answer.set_result(result)
+        finally:
+            del self._senders[key]
 
     @property
     def in_flight(self) -> int:
-        """Calls still running, including those whose request has gone."""
-        return len(self._running)
-
-
-async def _await(call: Callable[[], Awaitable[T]]) -> T:
-    return await call()
+        """Batches handed over and not yet answered, including those whose request has gone."""
+        waiting = sum(len(group) for group in self._waiting.values())
+        return waiting + len(self._senders)

@@ -18,12 +18,12 @@ pytestmark = pytest.mark.unit
 async def test_a_cancelled_request_does_not_cancel_its_handoff() -> None:
     handoff, release, done = Handoff(), asyncio.Event(), []
 
-    async def shard_call() -> str:
+    async def shard_call(batches: list[str]) -> list[str]:
         await release.wait()
-        done.append("applied")
-        return "applied"
+        done.extend(batches)
+        return ["applied"] * len(batches)
 
-    request = asyncio.create_task(handoff.run(shard_call))
+    request = asyncio.create_task(handoff.deliver("room", "batch-1", shard_call))
     await asyncio.sleep(0)
     request.cancel()  # what Serve does when the HTTP client times out
     with pytest.raises(asyncio.CancelledError):
@@ -32,21 +32,42 @@ async def test_a_cancelled_request_does_not_cancel_its_handoff() -> None:
     release.set()
     for _ in range(10):
         await asyncio.sleep(0)
-    assert done == ["applied"] and handoff.in_flight == 0
+    assert done == ["batch-1"] and handoff.in_flight == 0
+
+
+async def test_batches_waiting_for_a_call_in_flight_go_together_in_the_next() -> None:
+    handoff, calls, release = Handoff(), [], asyncio.Event()
+
+    async def shard_call(batches: list[str]) -> list[str]:
+        calls.append(list(batches))
+        await release.wait()
+        return [f"ok {b}" for b in batches]
+
+    first = asyncio.create_task(handoff.deliver("room", "a", shard_call))
+    await asyncio.sleep(0)
+    later = [asyncio.create_task(handoff.deliver("room", b, shard_call)) for b in "bcd"]
+    other = asyncio.create_task(handoff.deliver("hall", "x", shard_call))
+    await asyncio.sleep(0)
+    release.set()
+    answers = await asyncio.gather(first, *later, other)
+    assert answers == ["ok a", "ok b", "ok c", "ok d", "ok x"]
+    assert calls == [["a"], ["x"], ["b", "c", "d"]]  # one call in flight per classroom
+    assert handoff.in_flight == 0
 
 
 async def test_handoff_returns_the_result_and_raises_the_error() -> None:
     handoff = Handoff()
 
-    async def ok() -> int:
-        return 7
+    async def ok(batches: list[int]) -> list[int]:
+        return [b * 7 for b in batches]
 
-    async def broken() -> int:
+    async def broken(batches: list[int]) -> list[int]:
         raise RuntimeError("shard down")
 
-    assert await handoff.run(ok) == 7
+    assert await handoff.deliver("room", 1, ok) == 7
     with pytest.raises(RuntimeError, match="shard down"):
-        await handoff.run(broken)
+        await handoff.deliver("room", 1, broken)
+    assert await handoff.deliver("room", 2, ok) == 14  # the classroom is not stuck
 
 
 def test_bearer_token_parsing() -> None:

@@ -135,3 +135,21 @@ def test_checkpoint_round_trip_keeps_every_student_field() -> None:
     assert restored.snapshot(NOW) == classroom.snapshot(NOW)
     for sid, student in classroom.students.items():
         assert restored.students[sid].state == student.state
+
+
+async def test_coalesced_batches_are_logged_together_and_answered_each() -> None:
+    """Concurrent batches share log writes (group commit); each caller gets its own counts,
+    and an event sent twice counts once, for whoever sent it first."""
+    store = MemoryStore()
+    shard = _shard(store)
+    events = _class_events(30)
+    room = events[0].classroom_id
+    answers = await shard.ingest_batches(room, [events[:10], events[5:20], events[20:]])
+    assert answers == [
+        {"applied": 10, "duplicates": 0},
+        {"applied": 10, "duplicates": 5},
+        {"applied": 10, "duplicates": 0},
+    ]
+    assert len(await store.read_after(room, 0, 100)) == 30
+    again = await shard.ingest(room, events[:3])
+    assert again == {"applied": 0, "duplicates": 3}

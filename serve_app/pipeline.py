@@ -1,0 +1,111 @@
+"""The ingest's work, apart from how it is served: authorize, read and validate the body,
+hand the batch to its classroom's shard in one actor call, answer.
+
+The Serve deployment (`serve_app.ingest`) and the benchmark's bare-uvicorn baseline
+(`benchmarks.baseline_ingest`) both run this, so the benchmark compares serving, not logic.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime
+from typing import Any
+
+import orjson
+import ray
+from fastapi import HTTPException, Request
+from fastapi.responses import Response
+
+from cellmon.validation import Limits, parse_batch
+from serve_app.auth import TokenCache, bearer_token, require
+from serve_app.body import json_items, status_for, unavailable
+from serve_app.handoff import Handoff
+
+log = logging.getLogger("cellmon.ingest")
+
+
+class IngestPipeline:
+    """Per-process state: the directory handle, cached token answers and shard handles."""
+
+    def __init__(self, directory: Any, limits: Limits, max_body_bytes: int) -> None:
+        self.directory, self.limits, self.max_body = directory, limits, max_body_bytes
+        self.tokens = TokenCache(lambda digest: directory.resolve.remote(digest))
+        self.handoff = Handoff()
+        self._shards: dict[str, Any] = {}
+
+    async def ingest(self, request: Request, token: str) -> Response:
+        """The whole POST: 202 with counts (and any rejections), or a 4xx/503 with a reason."""
+        caller = await self.tokens.caller(token)
+        require(caller, "ingest")
+        items = json_items(await self._body(request), self.limits.max_batch)
+        parsed = parse_batch(
+            items,
+            classroom_id=caller.classroom_id,
+            received_at=datetime.now(UTC),
+            limits=self.limits,
+        )
+        result = {"applied": 0, "duplicates": 0}
+        if parsed.events:
+            result = await self._deliver(caller.classroom_id, parsed.events)
+        body = {
+            "accepted": result["applied"],
+            "duplicates": result["duplicates"],
+            "rejected": [r.as_dict() for r in parsed.rejected],
+        }
+        return Response(
+            orjson.dumps(body),
+            status_for(len(parsed.events), parsed.rejected),
+            media_type="application/json",
+        )
+
+    async def instructor_shard(self, authorization: str | None, classroom_id: str) -> Any:
+        """The shard of a classroom the caller's instructor token may read, or 401/403/404."""
+        caller = await self.tokens.caller(bearer_token(authorization))
+        require(caller, "instructor", classroom_id)
+        return await self.shard(classroom_id)
+
+    async def read(self, call: Any) -> Any:
+        """A shard read; a shard restarting or unable to reach its store answers 503."""
+        try:
+            return await call
+        except ray.exceptions.RayError as error:
+            log.warning("shard read failed: %s", error)
+            raise unavailable("classroom state is loading") from None
+
+    async def shard(self, classroom_id: str) -> Any:
+        """The classroom's shard handle (asked of the directory once per process)."""
+        shard = self._shards.get(classroom_id)
+        if shard is None:
+            shard = await self.directory.locate.remote(classroom_id)
+            if shard is None:
+                raise HTTPException(404, f"no classroom {classroom_id!r}")
+            self._shards[classroom_id] = shard
+        return shard
+
+    async def _body(self, request: Request) -> bytes:
+        declared = request.headers.get("content-length")
+        if declared and declared.isdigit() and int(declared) > self.max_body:
+            raise HTTPException(413, f"body of {declared} bytes exceeds {self.max_body}")
+        body = bytearray()
+        async for chunk in request.stream():
+            body += chunk
+            if len(body) > self.max_body:
+                raise HTTPException(413, f"body exceeds {self.max_body} bytes")
+        return bytes(body)
+
+    async def _deliver(self, classroom_id: str, events: list[Any]) -> dict[str, Any]:
+        """The shard logs the batch durably, then applies it; 2xx only after the log write."""
+        shard = await self.shard(classroom_id)
+
+        async def send_many(batches: list[list[Any]]) -> list[dict[str, Any]]:
+            answers: list[dict[str, Any]] = await shard.ingest_batches.remote(classroom_id, batches)
+            return answers
+
+        try:
+            result: dict[str, Any] = await self.handoff.deliver(classroom_id, events, send_many)
+        except ray.exceptions.RayError as error:
+            log.warning("shard for %s unavailable: %s", classroom_id, error)
+            raise unavailable("classroom state is restarting") from None
+        if "error" in result:
+            raise unavailable("the event log cannot be written right now")
+        return result
