@@ -16,6 +16,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from cellmon.serve_tuning import apply_serve_environment, serve_environment
 from cellmon.settings import Settings
 
 
@@ -56,7 +57,11 @@ def start_head(settings: Settings) -> dict[str, Any]:
         start_new_session=True,
         # Everything acknowledged is already in the event log: `down` need not wait 30 s for
         # Ray to drain the node.
-        env={**os.environ, "RAY_GRACEFUL_SHUTDOWN_DRAIN_TIMEOUT_S": "3"},
+        env={
+            **os.environ,
+            "RAY_GRACEFUL_SHUTDOWN_DRAIN_TIMEOUT_S": "3",
+            **serve_environment(settings),
+        },
     )
     info = {
         "pid": process.pid,
@@ -70,6 +75,7 @@ def start_head(settings: Settings) -> dict[str, Any]:
 def connect(settings: Settings, address: str | None = None) -> None:
     """Attach this process to the cluster as a driver, retrying while the head starts."""
     require_token_auth()  # before importing ray: it reads the mode once
+    apply_serve_environment(settings)  # and Serve reads its tuning at import
     import ray
 
     if ray.is_initialized():  # already a driver of a cluster (a test, a notebook)

@@ -19,7 +19,13 @@ class Settings(BaseSettings):
     ray_address: str | None = Field(None, description="Attach to this cluster instead")
     num_cpus: int = Field(2, description="CPUs the local head advertises")
     http_host: str = Field("127.0.0.1", description="Where Serve listens")
-    http_port: int = Field(8000, description="Serve's HTTP port")
+    http_port: int = Field(8000, description="The ingest's public HTTP port")
+    direct_ingress: bool = Field(
+        True, description="The ingest replica serves http_port itself (see serve_tuning)"
+    )
+    proxy_port: int | None = Field(
+        None, description="Serve's own HTTP proxy under direct ingress (default: any free)"
+    )
     shards_min: int = Field(2, ge=1, description="Shard actors started with the directory")
     shards_max: int = Field(8, ge=1, description="Upper bound on shard actors")
     classrooms_per_shard: int = Field(4, ge=1, description="Placement target before a new shard")

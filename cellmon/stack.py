@@ -35,6 +35,7 @@ def deploy(settings: Settings, app_name: str = "cellmon", route: str = "/") -> N
     upgrade_database(settings)
 
     from actors.handles import start_directory
+    from cellmon.serve_tuning import proxy_port
     from serve_app.app import AppArgs
     from serve_app.app import deploy as deploy_serve
 
@@ -47,7 +48,7 @@ def deploy(settings: Settings, app_name: str = "cellmon", route: str = "/") -> N
         max_body_bytes=settings.max_body_bytes,
         max_replicas=settings.ingest_replicas_max,
     )
-    deploy_serve(args, settings.http_host, settings.http_port, app_name, route)
+    deploy_serve(args, settings.http_host, proxy_port(settings), app_name, route)
 
 
 def directory_settings(settings: Settings) -> dict[str, Any]:

@@ -13,6 +13,7 @@ import httpx
 import pytest
 
 from cellmon import stack
+from cellmon.serve_tuning import apply_serve_environment
 from cellmon.settings import Settings
 from tests.support.fixtures import private_postgres, temporary_database
 from tests.support.private_postgres import free_port
@@ -59,6 +60,7 @@ def deployed(prefix: str, **overrides: Any) -> Iterator[Deployment]:
             checkpoint_interval_s=1.0,
             **overrides,
         )
+        apply_serve_environment(settings)  # the cluster's processes inherit it
         # address="local": always a new cluster of our own, even if another runs on the machine.
         ray.init(
             address="local",
