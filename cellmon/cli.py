@@ -61,6 +61,14 @@ def _parser() -> argparse.ArgumentParser:
 
     add_arguments(simulate)
     simulate.set_defaults(run=lambda args, settings: simulate_command(args))
+    loadtest = sub.add_parser(
+        "loadtest", help="load the ingest with simulated students; latency, freshness, alerts"
+    )
+    from cellmon.loadtest.command import add_arguments as add_loadtest_arguments
+    from cellmon.loadtest.command import loadtest_command
+
+    add_loadtest_arguments(loadtest)
+    loadtest.set_defaults(run=loadtest_command)
     return parser
 
 
