@@ -19,6 +19,9 @@ import socket
 from cellmon.settings import Settings
 
 
+DIRECT_PORTS = 8
+
+
 def serve_environment(settings: Settings) -> dict[str, str]:
     """The variables for `settings`; empty when direct ingress is off (Serve's defaults)."""
     if not settings.direct_ingress:
@@ -26,10 +29,9 @@ def serve_environment(settings: Settings) -> dict[str, str]:
     return {
         "RAY_SERVE_THROUGHPUT_OPTIMIZED": "1",
         "RAY_SERVE_DIRECT_INGRESS_MIN_HTTP_PORT": str(settings.http_port),
-        # One port per ingest replica a node may run; clients use the first.
-        "RAY_SERVE_DIRECT_INGRESS_MAX_HTTP_PORT": str(
-            settings.http_port + settings.ingest_replicas_max
-        ),
+        # Every ingress replica on a node (ours, and other Serve apps') takes a port from the
+        # range, lowest free first; ours starts first, so clients use the first.
+        "RAY_SERVE_DIRECT_INGRESS_MAX_HTTP_PORT": str(settings.http_port + DIRECT_PORTS),
         "RAY_SERVE_PORT_QUARANTINE_S": "0",
         # Serve keeps a stopping direct-ingress replica for 30 s so a load balancer can stop
         # sending to it; clients of the ingest retry instead, and `down` should not wait.

@@ -26,6 +26,12 @@ class Deployment:
     url: str
     settings: Settings
 
+    @property
+    def proxy_url(self) -> str:
+        """Serve's HTTP proxy, which routes to every app by prefix (the public port is the
+        ingest replica's own, under direct ingress)."""
+        return f"http://127.0.0.1:{self.settings.proxy_port}"
+
     def classroom(self, name: str = "class") -> dict[str, Any]:
         """A fresh classroom with its two tokens."""
         return stack.create_classroom(self.settings, name, f"{name}-{uuid.uuid4().hex[:8]}")
@@ -33,7 +39,8 @@ class Deployment:
     def snapshot(self, classroom: dict[str, Any], prefix: str = "") -> dict[str, Any]:
         """The classroom's aggregate through the read API (of the app at `prefix`)."""
         response = httpx.get(
-            f"{self.url}{prefix}/api/v1/classrooms/{classroom['classroom_id']}",
+            f"{self.proxy_url if prefix else self.url}{prefix}"
+            f"/api/v1/classrooms/{classroom['classroom_id']}",
             headers=bearer(classroom["instructor_token"]),
             timeout=30,
         )
@@ -55,6 +62,7 @@ def deployed(prefix: str, **overrides: Any) -> Iterator[Deployment]:
     with temporary_database() as dsn:
         settings = Settings(
             http_port=free_port(),
+            proxy_port=free_port(),
             namespace=f"{prefix}-{uuid.uuid4().hex[:6]}",
             store_url=dsn,
             checkpoint_interval_s=1.0,

@@ -58,7 +58,7 @@ def test_influxdb_outage_never_blocks_ingest_and_drops_are_counted(
     )
     stack.deploy(settings, app_name="noinflux", route="/noinflux")
     classroom = stack.create_classroom(settings, "noinflux", "noinflux")
-    url = f"{deployment.url}/noinflux"
+    url = f"{deployment.proxy_url}/noinflux"  # a second app: only the proxy routes to it
     for n in range(20):
         answer = _post(url, classroom["ingest_token"], [cell_run(f"s{n % 4}", "ok", n)])
         assert answer.status_code == 202 and answer.json()["accepted"] == 1

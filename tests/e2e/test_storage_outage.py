@@ -48,7 +48,7 @@ def test_postgres_outage_gives_503_and_loses_nothing(
             await asyncio.to_thread(private_postgres.start)
             outage.append("up")
 
-    url = f"{deployment.url}/outage"
+    url = f"{deployment.proxy_url}/outage"  # a second app: only the proxy routes to it
     acked = asyncio.run(
         send_stream(url, classroom["ingest_token"], streams, on_acked=cut_power, answers=answers)
     )
