@@ -1,0 +1,65 @@
+"""The ingest benchmark's baseline: one bare uvicorn + FastAPI process, a Ray driver, running
+the same `IngestPipeline` as the Serve deployment (same validation, same token check, one call
+to the same Shard actors per request), but not through Serve, and with shards whose event log
+is in memory: nothing is durable.
+
+Usage (the harness starts it): python -m benchmarks.baseline_ingest ADDRESS NAMESPACE PORT
+"""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+import uvicorn
+from fastapi import FastAPI, Header, Request
+from fastapi.responses import Response
+
+from actors.handles import directory
+from cellmon import cluster
+from cellmon.settings import Settings
+from cellmon.validation import Limits
+from serve_app.auth import bearer_token
+from serve_app.pipeline import IngestPipeline
+
+
+def build_app(pipeline: IngestPipeline) -> FastAPI:
+    """The routes the benchmark drives (ingest, classroom read) and a health check."""
+    app = FastAPI()
+
+    @app.get("/healthz")
+    async def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @app.post("/api/v1/events", status_code=202)
+    async def post_events(request: Request, authorization: str | None = Header(None)) -> Response:
+        return await pipeline.ingest(request, bearer_token(authorization))
+
+    @app.get("/api/v1/classrooms/{classroom_id}")
+    async def classroom(
+        classroom_id: str, authorization: str | None = Header(None), activity_minutes: int = 60
+    ) -> Any:
+        """The read the freshness probe polls."""
+        shard = await pipeline.instructor_shard(authorization, classroom_id)
+        return await pipeline.read(shard.snapshot.remote(classroom_id, activity_minutes))
+
+    return app
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("address")
+    parser.add_argument("namespace")
+    parser.add_argument("port", type=int)
+    args = parser.parse_args()
+    settings = Settings(namespace=args.namespace)
+    cluster.connect(settings, args.address)
+    limits = Limits(max_batch=settings.max_batch, max_code_chars=settings.max_code_chars)
+    pipeline = IngestPipeline(directory(args.namespace), limits, settings.max_body_bytes)
+    uvicorn.run(
+        build_app(pipeline), host="127.0.0.1", port=args.port, log_level="warning", access_log=False
+    )
+
+
+if __name__ == "__main__":
+    main()

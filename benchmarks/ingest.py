@@ -1,0 +1,288 @@
+"""Ingest throughput and latency: Cell Monitor's durable Serve ingest against a bare
+uvicorn + FastAPI baseline, in one run on one Ray cluster; plus the memory and the restart of a
+shard holding 10,000 students.
+
+- baseline: `benchmarks.baseline_ingest`, the same `IngestPipeline` and Shard actors, no Serve,
+  events kept in memory only (nothing durable);
+- cellmon: the real deployment (Serve, shards writing the PostgreSQL log before they answer).
+
+Both are driven by `cellmon loadtest`'s stress profile (same client, same process) at batch
+1, 10 and 100, alternating which goes first in each round.
+
+Usage: .venv/bin/python -m benchmarks.ingest [--seconds 20] [--rounds 2] [--smoke]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from benchmarks import report
+from cellmon import stack
+from cellmon.loadtest import LoadPlan, Target, run_load
+from cellmon.settings import Settings
+from tests.support.fixtures import temporary_database
+from tests.support.private_postgres import free_port
+
+BATCHES = (1, 10, 100)
+
+
+@contextmanager
+def ray_cluster(settings: Settings) -> Iterator[str]:
+    """A local Ray cluster of our own, tuned as `cellmon up` tunes it, stopped by its handle;
+    yields its GCS address."""
+    from cellmon.cluster import require_token_auth
+    from cellmon.serve_tuning import apply_serve_environment
+
+    require_token_auth()
+    apply_serve_environment(settings)
+    import ray
+    from ray import serve
+
+    ray.init(
+        address="local",
+        num_cpus=2,
+        include_dashboard=False,
+        namespace=settings.namespace,
+        log_to_driver=False,
+    )
+    try:
+        yield str(ray.get_runtime_context().gcs_address)
+    finally:
+        serve.shutdown()
+        ray.shutdown()
+
+
+@contextmanager
+def baseline_server(address: str, settings: Settings) -> Iterator[str]:
+    """The bare uvicorn process, on shards of its own whose log is in memory."""
+    import ray
+
+    from actors.handles import start_directory
+
+    directory = start_directory(settings.namespace, stack.directory_settings(settings))
+    ray.get(directory.classrooms.remote())
+    port = free_port()
+    command = [sys.executable, "-m", "benchmarks.baseline_ingest", address, settings.namespace]
+    process = subprocess.Popen([*command, str(port)])
+    url = f"http://127.0.0.1:{port}"
+    try:
+        _wait_healthy(url, process)
+        yield url
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+
+
+def _wait_healthy(url: str, process: subprocess.Popen[bytes]) -> None:
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"the baseline server exited with {process.returncode}")
+        try:
+            if httpx.get(f"{url}/healthz", timeout=2).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        time.sleep(0.5)
+    raise TimeoutError(f"the baseline server at {url} did not come up")
+
+
+def classrooms(settings: Settings, count: int) -> list[Target]:
+    """Fresh classrooms in `settings.namespace`, with both tokens."""
+    run = uuid.uuid4().hex[:6]
+    made = [stack.create_classroom(settings, "bench", f"bench-{run}-{n}") for n in range(count)]
+    return [Target(m["classroom_id"], m["ingest_token"], m["instructor_token"]) for m in made]
+
+
+def _write_only(targets: list[Target]) -> list[Target]:
+    """Without the instructor token: no freshness probe polling during a throughput run."""
+    return [Target(t.classroom_id, t.ingest_token) for t in targets]
+
+
+def load(url: str, targets: list[Target], batch: int, args: argparse.Namespace) -> dict[str, Any]:
+    plan = LoadPlan(
+        profile="stress",
+        students=args.students,
+        seconds=args.seconds,
+        batch=batch,
+        concurrency=args.concurrency,
+        warmup_s=args.warmup,
+    )
+    return asyncio.run(run_load(url, _write_only(targets), plan))
+
+
+def classroom_profile(
+    args: argparse.Namespace, paths: dict[str, tuple[str, list[Target]]], redis_url: str
+) -> dict[str, Any]:
+    """The existing system's profile at `args.class_size` students in one classroom, with the
+    freshness and help-alert probes, on each path in turn."""
+    plan = LoadPlan(
+        "classroom",
+        students=args.class_size,
+        seconds=args.classroom_seconds,
+        speed=args.classroom_speed,
+        seed=1,
+    )
+    results = {}
+    for name, (url, targets) in paths.items():
+        result = asyncio.run(run_load(url, targets[:1], plan, redis_url))
+        fresh, alert = result["freshness"]["p99_ms"], result["help_alert"]["p99_ms"]
+        print(
+            f"classroom {name:>8}: {_brief(result)}  freshness p99 {fresh} ms  "
+            f"help alert p99 {alert} ms",
+            flush=True,
+        )
+        results[name] = result
+    return results
+
+
+def throughput(args: argparse.Namespace, paths: dict[str, tuple[str, list[Target]]]) -> list[Any]:
+    """Every batch size on every path, `rounds` times, the first path alternating."""
+    rows = []
+    names = list(paths)
+    for batch in args.batches:
+        runs: dict[str, list[dict[str, Any]]] = {name: [] for name in names}
+        for round_ in range(args.rounds):
+            for name in names if round_ % 2 == 0 else reversed(names):
+                url, targets = paths[name]
+                result = load(url, targets, batch, args)
+                runs[name].append(result)
+                print(f"batch {batch:>3} {name:>8}: {_brief(result)}", flush=True)
+        rows.append({"batch": batch, **{name: _merge(runs[name]) for name in names}})
+    return rows
+
+
+def _brief(result: dict[str, Any]) -> str:
+    return (
+        f"{result['requests_per_s']:,.0f} req/s  {result['events_per_s']:,.0f} ev/s  "
+        f"p50 {result['latency']['p50_ms']} ms  p99 {result['latency']['p99_ms']} ms  "
+        f"non-2xx {result['non_2xx']}"
+    )
+
+
+def _merge(runs: list[dict[str, Any]]) -> dict[str, Any]:
+    """Median over rounds of each figure, and every non-2xx."""
+
+    def median(pick: Any) -> float:
+        values = [pick(r) for r in runs if pick(r) is not None]
+        return round(statistics.median(values), 1) if values else 0.0
+
+    return {
+        "requests_per_s": median(lambda r: r["requests_per_s"]),
+        "events_per_s": median(lambda r: r["events_per_s"]),
+        "p50_ms": median(lambda r: r["latency"]["p50_ms"]),
+        "p99_ms": median(lambda r: r["latency"]["p99_ms"]),
+        "non_2xx": sum(r["non_2xx"] for r in runs),
+        "rounds": [_brief(r) for r in runs],
+    }
+
+
+def main(args: argparse.Namespace) -> dict[str, Any]:
+    """The whole benchmark; returns every figure."""
+    tag = uuid.uuid4().hex[:6]
+    with temporary_database() as dsn:
+        durable = Settings(
+            namespace=f"bench-durable-{tag}",
+            store_url=dsn,
+            http_port=free_port(),
+            direct_ingress=not args.serve_proxy,
+        )
+        with ray_cluster(durable) as address:
+            return _measure(args, address, dsn, durable, tag)
+
+
+def _measure(
+    args: argparse.Namespace, address: str, dsn: str, durable: Settings, tag: str
+) -> dict[str, Any]:
+    from benchmarks import shard_restart
+
+    stack.deploy(durable)
+    bare = Settings(namespace=f"bench-baseline-{tag}", store_url="memory://")
+    with baseline_server(address, bare) as baseline_url:
+        paths = {
+            "baseline": (baseline_url, classrooms(bare, args.classrooms)),
+            "cellmon": (
+                f"http://127.0.0.1:{durable.http_port}",
+                classrooms(durable, args.classrooms),
+            ),
+        }
+        rows = throughput(args, paths)
+        class_rows = classroom_profile(args, paths, durable.alerts_url)
+    shard = None if args.skip_shard else shard_restart.measure(dsn, args.shard_students)
+    return {
+        "when": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
+        "command": args.command,
+        "machine": report.machine(),
+        "settings": {
+            "seconds": args.seconds,
+            "warmup_s": args.warmup,
+            "rounds": args.rounds,
+            "concurrency": args.concurrency,
+            "students": args.students,
+            "classrooms": args.classrooms,
+            "serve": "direct ingress" if durable.direct_ingress else "HTTP proxy",
+        },
+        "throughput": rows,
+        "classroom": class_rows,
+        "shard": shard,
+    }
+
+
+def parse(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=float, default=20.0, help="measured per run")
+    parser.add_argument("--warmup", type=float, default=3.0, help="unmeasured, before each run")
+    parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--concurrency", type=int, default=16, help="client connections")
+    parser.add_argument("--students", type=int, default=300)
+    parser.add_argument("--classrooms", type=int, default=4)
+    parser.add_argument("--class-size", type=int, default=300, help="classroom profile")
+    parser.add_argument("--classroom-seconds", type=float, default=60.0)
+    parser.add_argument("--classroom-speed", type=float, default=1.0)
+    parser.add_argument("--shard-students", type=int, default=10_000)
+    parser.add_argument("--batches", type=int, nargs="+", default=list(BATCHES))
+    parser.add_argument(
+        "--serve-proxy", action="store_true", help="Serve's default HTTP proxy path instead"
+    )
+    parser.add_argument("--skip-shard", action="store_true", help="throughput only")
+    parser.add_argument("--json", dest="json_path", help="write the figures here")
+    parser.add_argument("--write", type=Path, help="update this BENCHMARKS.md's generated part")
+    parser.add_argument(
+        "--smoke", action="store_true", help="seconds-long runs and 400 students: CI's check"
+    )
+    args = parser.parse_args(argv)
+    args.command = os.environ.get("BENCH_COMMAND") or "python -m benchmarks.ingest " + " ".join(
+        sys.argv[1:] if argv is None else argv
+    )
+    if args.smoke:
+        args.seconds, args.warmup, args.rounds, args.shard_students = 1.5, 0.5, 1, 400
+        args.class_size, args.classroom_seconds, args.classroom_speed = 20, 4.0, 20.0
+    return args
+
+
+if __name__ == "__main__":
+    arguments = parse()
+    figures = main(arguments)
+    text = json.dumps(figures, indent=2)
+    if arguments.json_path:
+        Path(arguments.json_path).parent.mkdir(parents=True, exist_ok=True)
+        Path(arguments.json_path).write_text(text + "\n")
+    if arguments.write:
+        report.update(arguments.write, report.render(figures))
+        print(f"updated {arguments.write}")
+    else:
+        print(text)
