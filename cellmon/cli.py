@@ -30,6 +30,9 @@ def _parser() -> argparse.ArgumentParser:
     deploy.set_defaults(run=cmd_deploy)
     sub.add_parser("down", help="stop the cluster `up` started").set_defaults(run=cmd_down)
     sub.add_parser("status", help="classrooms and shard load").set_defaults(run=cmd_status)
+    sub.add_parser(
+        "serve-env", help="the Ray Serve tuning a `ray start` of our cluster needs, as KEY=VALUE"
+    ).set_defaults(run=cmd_serve_env)
     demo = sub.add_parser("demo", help="up + a demo classroom + a simulated class")
     demo.add_argument("--students", type=int, default=30)
     demo.add_argument("--speed", type=float, default=1.0)
@@ -177,6 +180,15 @@ def cmd_classroom_create(args: argparse.Namespace, settings: Settings) -> int:
         print(f"error: {error}", file=sys.stderr)
         return 1
     print(json.dumps(created, indent=2) if args.json else _tokens_text(created, settings))
+    return 0
+
+
+def cmd_serve_env(args: argparse.Namespace, settings: Settings) -> int:
+    """Print the environment every node's `ray start` needs (`export $(cellmon serve-env)`)."""
+    from cellmon.serve_tuning import serve_environment
+
+    for key, value in serve_environment(settings).items():
+        print(f"{key}={value}")
     return 0
 
 

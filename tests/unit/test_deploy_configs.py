@@ -30,3 +30,8 @@ def test_compose_file_builds_cellmon_and_publishes_only_on_loopback() -> None:
     assert (ROOT / "Dockerfile").exists()
     assert all(port.startswith("127.0.0.1:") for port in service["ports"])
     assert "healthz" in " ".join(service["healthcheck"]["test"])
+    # The actors' stores are services of the same file, reached by service name.
+    for store in ("postgres", "redis", "influxdb"):
+        assert store in compose["services"] and store in service["depends_on"]
+        assert "ports" not in compose["services"][store]  # not published at all
+    assert "@postgres:5432/" in service["environment"]["CELLMON_STORE_URL"]
