@@ -32,38 +32,13 @@ import httpx
 
 from benchmarks import report
 from cellmon import stack
+from cellmon.cluster import own_cluster
 from cellmon.loadtest import LoadPlan, Target, run_load
 from cellmon.settings import Settings
 from tests.support.fixtures import temporary_database
 from tests.support.private_postgres import free_port
 
 BATCHES = (1, 10, 100)
-
-
-@contextmanager
-def ray_cluster(settings: Settings) -> Iterator[str]:
-    """A local Ray cluster of our own, tuned as `cellmon up` tunes it, stopped by its handle;
-    yields its GCS address."""
-    from cellmon.cluster import require_token_auth
-    from cellmon.serve_tuning import apply_serve_environment
-
-    require_token_auth()
-    apply_serve_environment(settings)
-    import ray
-    from ray import serve
-
-    ray.init(
-        address="local",
-        num_cpus=2,
-        include_dashboard=False,
-        namespace=settings.namespace,
-        log_to_driver=False,
-    )
-    try:
-        yield str(ray.get_runtime_context().gcs_address)
-    finally:
-        serve.shutdown()
-        ray.shutdown()
 
 
 @contextmanager
@@ -201,7 +176,7 @@ def main(args: argparse.Namespace) -> dict[str, Any]:
             http_port=free_port(),
             direct_ingress=not args.serve_proxy,
         )
-        with ray_cluster(durable) as address:
+        with own_cluster(durable) as address:
             return _measure(args, address, dsn, durable, tag)
 
 

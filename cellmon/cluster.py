@@ -13,6 +13,8 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -96,6 +98,30 @@ def connect(settings: Settings, address: str | None = None) -> None:
             if time.monotonic() > deadline:
                 raise
             time.sleep(1)
+
+
+@contextmanager
+def own_cluster(settings: Settings) -> Iterator[str]:
+    """A new local Ray cluster for this process alone (tests, benchmarks), tuned as `up` tunes
+    its head, stopped by its own handle at the end (never `ray stop`); yields its address."""
+    require_token_auth()
+    apply_serve_environment(settings)  # the cluster's processes inherit it
+    import ray
+    from ray import serve
+
+    # address="local": always a new cluster of our own, even if another runs on the machine.
+    ray.init(
+        address="local",
+        num_cpus=settings.num_cpus,
+        include_dashboard=False,
+        namespace=settings.namespace,
+        log_to_driver=False,
+    )
+    try:
+        yield str(ray.get_runtime_context().gcs_address)
+    finally:
+        serve.shutdown()  # type: ignore[no-untyped-call]
+        ray.shutdown()
 
 
 def require_token_auth() -> None:

@@ -13,7 +13,7 @@ import httpx
 import pytest
 
 from cellmon import stack
-from cellmon.serve_tuning import apply_serve_environment
+from cellmon.cluster import own_cluster
 from cellmon.settings import Settings
 from tests.support.fixtures import private_postgres, temporary_database
 from tests.support.private_postgres import free_port
@@ -56,9 +56,6 @@ def bearer(token: str) -> dict[str, str]:
 def deployed(prefix: str, **overrides: Any) -> Iterator[Deployment]:
     """A Ray cluster of our own with Cell Monitor on Serve and a fresh database; stopped by
     its own handle at the end (never `ray stop`)."""
-    import ray
-    from ray import serve
-
     with temporary_database() as dsn:
         settings = Settings(
             http_port=free_port(),
@@ -68,21 +65,9 @@ def deployed(prefix: str, **overrides: Any) -> Iterator[Deployment]:
             checkpoint_interval_s=1.0,
             **overrides,
         )
-        apply_serve_environment(settings)  # the cluster's processes inherit it
-        # address="local": always a new cluster of our own, even if another runs on the machine.
-        ray.init(
-            address="local",
-            num_cpus=2,
-            include_dashboard=False,
-            namespace=settings.namespace,
-            log_to_driver=False,
-        )
-        try:
+        with own_cluster(settings):
             stack.deploy(settings)
             yield Deployment(f"http://127.0.0.1:{settings.http_port}", settings)
-        finally:
-            serve.shutdown()
-            ray.shutdown()
 
 
 @pytest.fixture(scope="session")
