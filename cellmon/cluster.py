@@ -104,7 +104,8 @@ def connect(settings: Settings, address: str | None = None) -> None:
 def own_cluster(settings: Settings) -> Iterator[str]:
     """A new local Ray cluster for this process alone (tests, benchmarks), tuned as `up` tunes
     its head, stopped by its own handle at the end (never `ray stop`); yields its address."""
-    require_token_auth()
+    if "ray" not in sys.modules:  # Ray reads the auth mode once, at import: keep it consistent
+        require_token_auth()
     apply_serve_environment(settings)  # the cluster's processes inherit it
     import ray
     from ray import serve

@@ -18,7 +18,6 @@ import socket
 
 from cellmon.settings import Settings
 
-
 DIRECT_PORTS = 8
 
 
