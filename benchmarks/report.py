@@ -137,6 +137,10 @@ def _shard(shard: dict[str, Any] | None) -> list[str]:
         f"| {shard['restart_full_replay_s']:.2f} s replaying the whole log "
         f"| {shard['restart_ratio']:.2f} |",
         "",
+        f"Of the restart, {shard.get('restart_process_s', 0):.2f} s passed before the new "
+        "process answered at all (Ray starting a worker: quick when it has an idle one, "
+        "seconds when not); the rest is loading the checkpoints.",
+        "",
     ]
 
 

@@ -65,6 +65,7 @@ FIGURES: dict[str, Any] = {
         "pss_empty_mb": 100.0,
         "pss_loaded_mb": 180.0,
         "pss_ratio": 1.8,
+        "restart_process_s": 1.5,
         "restart_from_checkpoints_s": 4.2,
         "restart_full_replay_s": 12.0,
         "restart_ratio": 0.35,
@@ -83,6 +84,7 @@ def test_render_sets_each_figure_beside_its_baseline_and_judges_the_targets() ->
     assert "help alert p99 <= 250 ms at 300 students | 300 ms | **no** |" in text
     assert "| shard memory (PSS) | 180 MB | 100 MB empty | 1.80 |" in text
     assert "| 4.20 s | 12.00 s replaying the whole log | 0.35 |" in text
+    assert "1.50 s passed before the new process answered" in text
 
 
 def test_update_replaces_only_the_generated_section(tmp_path: Path) -> None:
