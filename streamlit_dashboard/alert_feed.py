@@ -45,12 +45,28 @@ class AlertFeed:
                 self.ready.set()
                 for message in pubsub.listen():
                     if message["type"] == "pmessage":
-                        self._keep(orjson.loads(message["data"]))
-            except (redis.RedisError, OSError, ValueError) as error:
+                        self.take(message["channel"], message["data"])
+            except (redis.RedisError, OSError) as error:
                 log.warning("alert feed: %s; retrying", error)
                 time.sleep(1)
 
-    def _keep(self, alert: dict[str, Any]) -> None:
+    def take(self, channel: bytes | str, data: bytes | str) -> bool:
+        """Keep one published message if it is an alert. Redis is shared: anything else on a
+        matching channel is skipped (and logged), never allowed to stop the feed."""
+        name = channel.decode(errors="replace") if isinstance(channel, bytes) else channel
+        prefix, _, rest = name.partition(":")
+        classroom_id, _, suffix = rest.rpartition(":")
+        try:
+            alert = orjson.loads(data)
+        except orjson.JSONDecodeError:
+            alert = None
+        if (prefix, suffix) != ("cellmon", "alerts") or not classroom_id:
+            alert = None
+        if not isinstance(alert, dict) or not isinstance(alert.get("kind"), str):
+            log.warning("alert feed: skipped a message on %r that is not an alert", name)
+            return False
+        alert["classroom_id"] = classroom_id  # the channel says whose it is
         with self._lock:
             alert["id"] = next(self._ids)
-            self._alerts[alert["classroom_id"]].append(alert)
+            self._alerts[classroom_id].append(alert)
+        return True
