@@ -111,9 +111,15 @@ def test_overview_help_banner_claim_and_beep(url: str, browser: Any) -> None:
 def test_student_and_settings_pages(url: str, browser: Any) -> None:
     page = new_page(browser, height=1400)
     login(page, url)
-    # Clicking a row of the students list opens that student (the list starts with help).
+    # Clicking a row of the students list opens that student. Filter to one raised hand
+    # first: the 2 s refresh re-sorts the list, and the fake class changes while it runs.
+    search = page.get_by_role("textbox", name="Search")
+    search.fill(HELP_NAMES[0])
+    search.press("Enter")
+    page.get_by_text("Showing 1 to 1 of 1").wait_for(timeout=10_000)
     open_first_row(page)
-    page.get_by_text("Asked for help").first.wait_for()  # the first row is a raised hand
+    page.get_by_text(HELP_NAMES[0]).first.wait_for()
+    page.get_by_text("Asked for help").first.wait_for()
     shot(page, "student")
     try:
         page.get_by_role("link", name="Settings").click(timeout=10_000)
