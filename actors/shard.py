@@ -116,8 +116,8 @@ class Shard:
             else:
                 _answer_counts(group, {entry.event.event_id for entry in logged})
 
-    def _apply(self, classroom_id: str, hosted: Hosted, logged: list[Logged]) -> int:
-        """Apply freshly logged events; publish their alerts and metrics. Returns how many."""
+    def _apply(self, classroom_id: str, hosted: Hosted, logged: list[Logged]) -> None:
+        """Apply freshly logged events; publish their alerts and metrics."""
         outcome = hosted.classroom.apply_batch([entry.event for entry in logged])
         if logged:
             hosted.covered_seq = max(hosted.covered_seq, logged[-1].seq)
@@ -126,7 +126,6 @@ class Shard:
             name = student.state.name if student else None
             self.publisher.publish(classroom_id, alert_for(classroom_id, effect, name))
         self.metrics.record(classroom_id, logged, outcome.effects)
-        return outcome.applied
 
     async def _catch_up(self, classroom_id: str, hosted: Hosted) -> None:
         """Apply what the log holds after `covered_seq` (writes whose answer was lost)."""

@@ -48,9 +48,12 @@ def proxy_port(settings: Settings) -> int:
     `settings.proxy_port` or, when unset, a free port."""
     if not settings.direct_ingress:
         return settings.http_port
-    if settings.proxy_port:
-        return settings.proxy_port
+    return settings.proxy_port or free_port(settings.http_host)
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    """A TCP port on `host` that nothing listens on right now."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind((settings.http_host, 0))
+        sock.bind((host, 0))
         port: int = sock.getsockname()[1]
         return port

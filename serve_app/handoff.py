@@ -60,6 +60,7 @@ class Handoff:
 
     @property
     def in_flight(self) -> int:
-        """Batches handed over and not yet answered, including those whose request has gone."""
+        """Batches waiting for a call, plus calls in flight (one per classroom), including those
+        whose request has gone."""
         waiting = sum(len(group) for group in self._waiting.values())
         return waiting + len(self._senders)

@@ -12,7 +12,6 @@ import os
 import pwd
 import shutil
 import signal
-import socket
 import subprocess
 import tempfile
 import time
@@ -23,6 +22,8 @@ from types import TracebackType
 from typing import Any, Literal, Self, TypeVar
 
 import asyncpg
+
+from cellmon.serve_tuning import free_port
 
 T = TypeVar("T")
 StopMode = Literal["smart", "fast", "immediate"]
@@ -57,14 +58,6 @@ def find_bindir() -> Path:
     if not versions:
         raise PrivatePostgresError(f"no PostgreSQL server binaries under {PG_ROOT}/*/bin")
     return max(versions, key=lambda p: int(p.parent.name) if p.parent.name.isdigit() else -1)
-
-
-def free_port() -> int:
-    """A TCP port on 127.0.0.1 that nothing listens on right now."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 def _pid_alive(pid: int) -> bool:
