@@ -16,6 +16,23 @@ from cellmon.settings import Settings
 APP = Path(__file__).resolve().parent.parent / "streamlit_dashboard" / "app.py"
 
 
+# Every tab polls the alert feed four times a second; Streamlit's default full gc.collect() after
+# each script run made that cost half a core per open tab. Python's own GC still runs.
+SERVER_OPTIONS = (
+    "--server.headless=true",
+    "--server.fileWatcherType=none",
+    "--runner.postScriptGC=false",
+    "--browser.gatherUsageStats=false",
+    "--client.toolbarMode=minimal",
+)
+
+
+def streamlit_command(port: int) -> list[str]:
+    """The dashboard server on 127.0.0.1:`port`, as `cellmon` and the browser tests start it."""
+    run = [sys.executable, "-m", "streamlit", "run", str(APP), "--server.address=127.0.0.1"]
+    return [*run, f"--server.port={port}", *SERVER_OPTIONS]
+
+
 def _pid_file(settings: Settings) -> Path:
     return settings.state_dir / "dashboard.pid"
 
@@ -28,18 +45,7 @@ def start_dashboard(settings: Settings, port: int = 8501) -> str:
     settings.state_dir.mkdir(parents=True, exist_ok=True)
     log = (settings.state_dir / "dashboard.log").open("ab")
     process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "streamlit",
-            "run",
-            str(APP),
-            "--server.address=127.0.0.1",
-            f"--server.port={port}",
-            "--server.headless=true",
-            "--browser.gatherUsageStats=false",
-            "--client.toolbarMode=minimal",
-        ],
+        streamlit_command(port),
         stdout=log,
         stderr=subprocess.STDOUT,
         start_new_session=True,

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
 import time
 import urllib.request
 from collections.abc import Iterator
@@ -15,6 +14,7 @@ from typing import Any
 from chromium import CHROMIUM as CHROMIUM  # re-exported for the dashboard tests
 from chromium import CHROMIUM_ARGS as HEADLESS_ARGS
 
+from cellmon.dashboard_process import streamlit_command
 from tests.support.private_postgres import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -27,10 +27,7 @@ EMAIL, PASSWORD = "teacher@example.edu", "cellmon"
 def streamlit_server(env: dict[str, str] | None = None, timeout_s: float = 60) -> Iterator[str]:
     """Run the dashboard with the fake backend; yields its base URL."""
     port = free_port()
-    cmd = [sys.executable, "-m", "streamlit", "run", str(ROOT / "streamlit_dashboard" / "app.py")]
-    cmd += ["--server.headless", "true", "--browser.gatherUsageStats", "false"]
-    cmd += ["--server.address", "127.0.0.1", "--server.port", str(port)]
-    cmd += ["--server.fileWatcherType", "none", "--client.toolbarMode", "minimal"]
+    cmd = streamlit_command(port)
     full_env = {**os.environ, "CELLMON_DASHBOARD_FAKE": "1", **(env or {})}
     ARTIFACTS.mkdir(exist_ok=True)
     log = (ARTIFACTS / f"streamlit-{port}.log").open("w")
