@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from streamlit_dashboard import session, ui
+from streamlit_dashboard import live, session, ui
 
 st.set_page_config(page_title="Cell Monitor", page_icon="🧑‍🏫", layout="wide")
 ui.style()
@@ -25,4 +25,9 @@ else:
     ]
     page = st.navigation(pages)
     st.sidebar.button("Log out", icon="🚪", width="stretch", on_click=session.logout)
+    if room is not None:
+        # In the sidebar, drawn before any page: the alert poll sits at the same place on every
+        # page, so a poll that lands as the page changes never writes into the wrong layout.
+        with st.sidebar:
+            live.help_alerts(room["classroom_id"])
     page.run()

@@ -57,8 +57,8 @@ def alerts(classroom_id: str, after: int) -> list[dict[str, Any]]:
     return backend().alerts(classroom_id, after)
 
 
-def _changed() -> None:
-    # A click must show its effect on the very next render, not after the TTL.
+def drop_live_cache() -> None:
+    """The next render reads the actors: a click or a raised hand shows now, not after the TTL."""
     snapshot.clear()
     student.clear()
 
@@ -66,19 +66,19 @@ def _changed() -> None:
 def claim_help(classroom_id: str, student_id: str, instructor: str) -> None:
     """Say "on my way" to a help request."""
     backend().claim_help(classroom_id, student_id, instructor)
-    _changed()
+    drop_live_cache()
 
 
 def resolve_help(classroom_id: str, student_id: str, instructor: str) -> None:
     """Close a help request."""
     backend().resolve_help(classroom_id, student_id, instructor)
-    _changed()
+    drop_live_cache()
 
 
 def set_threshold(classroom_id: str, significant_errors: int) -> None:
     """Save the consecutive-error threshold."""
     backend().set_threshold(classroom_id, significant_errors)
-    _changed()
+    drop_live_cache()
 
 
 def rotate_tokens(classroom_id: str) -> dict[str, str]:

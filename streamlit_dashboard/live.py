@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import html
+import time
 from typing import Any
 
 import streamlit as st
 
 from streamlit_dashboard import data, ui
+from streamlit_dashboard.alert_watch import AlertWatch
 from streamlit_dashboard.backend import STATUS_MD
 from streamlit_dashboard.beep import beep_wav
 
 STUCK_NAMED = 10
+ALERT_POLL = "0.25s"  # the feed is an in-process deque: a poll costs the tab one tiny rerun
+ALERTS_KEY = "alert_watch:"  # + classroom id; dropped at log-out
 QUEUE_SHOWN = 12  # beyond this the queue is a wall of buttons; the banner still names everyone
 CARDS = (
     ("Students", "students", "blue", None),
@@ -24,22 +28,28 @@ CARDS = (
 )
 
 
-@st.fragment(run_every="1s")
+@st.fragment(run_every=ALERT_POLL)
 def help_alerts(classroom_id: str) -> None:
-    """Beep and toast when a new help request arrives; old ones never beep."""
-    key = f"last_alert_id:{classroom_id}"
-    if key not in st.session_state:  # first look: start the cursor at the newest alert
-        st.session_state[key] = max((a["id"] for a in data.alerts(classroom_id, 0)), default=0)
+    """Show a new help request at once: redraw the page around it, beep, toast.
+
+    The live panel only refreshes every 2 s; waiting for it would put a raised hand on screen
+    up to 2 s late. So a new hand clears the cached snapshot and reruns the whole page, and the
+    run that follows mounts the beep.
+    """
+    key = f"{ALERTS_KEY}{classroom_id}"
+    watch = st.session_state.get(key)
+    if watch is None:  # first look: what is already in the feed never beeps
+        st.session_state[key] = AlertWatch.starting_after(data.alerts(classroom_id, 0))
         return
-    new = data.alerts(classroom_id, st.session_state[key])
-    if not new:
-        return
-    st.session_state[key] = max(a["id"] for a in new)
-    raised = [a for a in new if a["kind"] == "help_raised"]
-    if raised:
+    if watch.take(data.alerts(classroom_id, watch.cursor), time.monotonic()):
+        data.drop_live_cache()  # cached before the hand went up
+        st.rerun(scope="app")
+    mounted, names = watch.beep(time.monotonic())
+    if mounted:  # re-rendered unchanged while mounted, so the tone plays once
         with st.container(key="cm-beep"):
             st.audio(beep_wav(), format="audio/wav", autoplay=True)
-        st.toast("🙋 " + ", ".join(a["name"] for a in raised) + " asked for help", icon="🔔")
+    if names:
+        st.toast("🙋 " + ", ".join(names) + " asked for help", icon="🔔")
 
 
 def big(n: int) -> str:

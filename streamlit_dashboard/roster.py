@@ -13,6 +13,7 @@ from streamlit_dashboard import ui
 from streamlit_dashboard.backend import STATUS_COLORS, STATUS_LABELS, STATUSES
 
 PAGE_SIZE = 50
+STUDENT_PAGE = "pages/student.py"
 ALL_TEAMS = "All teams"
 SORTS = {
     "Needs attention": lambda r: (STATUSES.index(r["status"]), -r["consecutive_errors"], r["name"]),
@@ -113,5 +114,9 @@ def students_list(snap: dict[str, Any], n_cells: int) -> None:
     if len(picked) > PAGE_SIZE:
         note += f" — {PAGE_SIZE} per page; filter or change page to see more"
     st.caption(note + f" ({len(rows):,} in class). Click a row to open the student.")
-    if st.session_state.get("want_student"):
-        st.rerun(scope="app")  # switch pages from a full run, never from inside a fragment
+    if picked_id := st.session_state.pop("want_student", None):
+        # Straight from this fragment run, with the pick in the URL: the page reads it from
+        # there, so a run cut short by a rerun cannot lose it, and the view can be bookmarked.
+        st.switch_page(
+            STUDENT_PAGE, query_params={"classroom": snap["classroom_id"], "student": picked_id}
+        )

@@ -39,7 +39,7 @@ def login_form() -> None:
 def logout() -> None:
     """Forget the instructor and their picks."""
     for key in list(st.session_state):
-        if key in (USER, CLASSROOM, "classroom") or str(key).startswith("last_alert_id"):
+        if key in (USER, CLASSROOM, "classroom") or str(key).startswith("alert_watch:"):
             del st.session_state[key]
 
 

@@ -7,8 +7,6 @@ import streamlit as st
 from streamlit_dashboard import charts, data, live, roster, session, ui
 from streamlit_dashboard.backend import WINDOWS
 
-if st.session_state.get("want_student"):  # a row of the students list was clicked
-    st.switch_page("pages/student.py")
 room = session.classroom()
 me = session.instructor() or {"name": "?"}
 cid = room["classroom_id"]
@@ -53,4 +51,3 @@ def activity_panel() -> None:
 
 live_panel()
 activity_panel()
-live.help_alerts(cid)  # every page beeps, wherever the instructor is looking

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import streamlit as st
 
-from streamlit_dashboard import data, live, session
+from streamlit_dashboard import data, session
+
+ROTATED = "rotated_tokens"
 
 room = session.classroom()
 cid = room["classroom_id"]
@@ -30,9 +32,17 @@ with st.container(border=True):
     )
     sure = st.checkbox("I understand the old tokens stop working", key="rotate_sure")
     if st.button("Rotate tokens", disabled=not sure, key="rotate"):
-        tokens = data.rotate_tokens(cid)
+        # Kept in this tab's session, not in a local: a help alert redraws the page, and the
+        # new tokens must stay on screen until the instructor says they are copied.
+        st.session_state[ROTATED] = data.rotate_tokens(cid)
+    if tokens := st.session_state.get(ROTATED):
         st.warning("Copy these now: they are shown only once and are not stored here.", icon="🔐")
         for name, token in tokens.items():
             st.text(name.replace("_", " ").capitalize())
             st.code(token, language=None)
-live.help_alerts(cid)  # every page beeps, wherever the instructor is looking
+        st.button(
+            "I have copied them",
+            key="rotated_done",
+            on_click=st.session_state.pop,
+            args=(ROTATED, None),
+        )

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from streamlit_dashboard import charts, data, live, session, ui
+from streamlit_dashboard import charts, data, session, ui
 from streamlit_dashboard.backend import STATUS_LABELS, STATUS_MD
 
 room = session.classroom()
@@ -18,8 +18,8 @@ if not roster:
     st.info("No students have connected to this class yet.")
     st.stop()
 ids = sorted(roster, key=lambda i: roster[i]["name"])
-wanted = st.session_state.pop("want_student", None)  # a row clicked on the overview
-if wanted in roster:
+wanted = st.query_params.get("student")  # a row clicked on the overview, or a bookmark
+if wanted in roster and st.session_state.get("detail_student") != wanted:
     st.session_state["detail_student"] = wanted
 sid = st.selectbox(
     "Student",
@@ -27,6 +27,7 @@ sid = st.selectbox(
     key="detail_student",
     format_func=lambda i: f"{roster[i]['name']} · {roster[i]['team']}",
     placeholder="Type a name",
+    on_change=lambda: st.query_params.update(student=st.session_state["detail_student"]),
 )
 
 
@@ -86,4 +87,3 @@ def detail(student_id: str) -> None:
 
 if sid:
     detail(sid)
-live.help_alerts(cid)  # every page beeps, wherever the instructor is looking

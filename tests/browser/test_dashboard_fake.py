@@ -49,8 +49,18 @@ def browser() -> Iterator[Any]:
 
 
 def new_page(browser: Any, height: int = 1000) -> Any:
-    """A fresh session (Streamlit keeps login per tab) at projector width."""
-    return browser.new_context(viewport={"width": 1600, "height": height}).new_page()
+    """A fresh session (Streamlit keeps login per tab) at projector width; its console and
+    page errors go to test-artifacts/dashboard-console.log, for the failures seen only in CI."""
+    page = browser.new_context(viewport={"width": 1600, "height": height}).new_page()
+    log = ARTIFACTS / "dashboard-console.log"
+
+    def keep(line: str) -> None:
+        with log.open("a") as out:
+            out.write(f"{time.strftime('%H:%M:%S')} {page.url} {line}\n")
+
+    page.on("console", lambda m: keep(f"{m.type}: {m.text}") if m.type != "debug" else None)
+    page.on("pageerror", lambda e: keep(f"page error: {e}"))
+    return page
 
 
 def shot(page: Any, name: str) -> None:
@@ -118,7 +128,11 @@ def test_student_and_settings_pages(url: str, browser: Any) -> None:
     search.press("Enter")
     page.get_by_text("Showing 1 to 1 of 1").wait_for(timeout=10_000)
     open_first_row(page)
-    page.get_by_text(HELP_NAMES[0]).first.wait_for()
+    try:
+        page.get_by_text(HELP_NAMES[0]).first.wait_for()
+    except sync_api.TimeoutError:  # seen once under load in CI: keep the evidence
+        page.screenshot(path=str(ARTIFACTS / "dashboard-failure-student-name.png"))
+        raise
     page.get_by_text("Asked for help").first.wait_for()
     shot(page, "student")
     try:

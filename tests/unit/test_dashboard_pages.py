@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -11,6 +12,7 @@ import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 from streamlit_dashboard import data, roster
+from streamlit_dashboard.alert_watch import BEEP_MOUNTED_S
 from streamlit_dashboard.backend_fake import FakeBackend
 
 pytestmark = pytest.mark.unit
@@ -111,16 +113,32 @@ def test_resolve_removes_the_request_from_banner_and_queue() -> None:
     assert not [b for b in at.button if b.key == f"claim-{entry['student_id']}"]
 
 
-def test_new_help_request_beeps_once() -> None:
-    at = sign_in()
+def _alert_poll() -> None:
+    # The sidebar's alert poll on its own: AppTest reruns only the page under st.navigation,
+    # never app.py's sidebar, so the poll is driven here and the page in the browser tests.
+    from streamlit_dashboard import live
+
+    live.help_alerts("ds101")
+
+
+def test_new_help_request_beeps_and_toasts_once() -> None:
+    at = AppTest.from_function(_alert_poll, default_timeout=30).run()
     assert not at.get("audio"), "requests that were already open must not beep"
     calm = next(s for s in fake_backend().students["ds101"] if s.status == "active")
     fake_backend().raise_help("ds101", calm.student_id)
-    data.snapshot.clear()  # skip the one-second snapshot TTL
     at.run()
-    assert len(at.get("audio")) == 1
-    assert calm.name in banners(at, "help")[0]
-    assert not at.run().get("audio"), "the same alert must not beep again"
+    assert len(at.get("audio")) == 1 and calm.name in at.toast[0].value
+    assert not at.run().toast, "one toast per hand"
+    time.sleep(BEEP_MOUNTED_S)
+    assert not at.run().get("audio"), "the beep unmounts, and the same alert never beeps again"
+
+
+def test_a_raised_hand_is_in_the_banner_on_the_next_render() -> None:
+    at = sign_in()
+    calm = next(s for s in fake_backend().students["ds101"] if s.status == "active")
+    fake_backend().raise_help("ds101", calm.student_id)
+    data.drop_live_cache()  # what the alert poll does before it redraws the page
+    assert calm.name in banners(at.run(), "help")[0]
 
 
 def test_big_class_shows_at_most_one_page_of_students() -> None:
@@ -154,6 +172,15 @@ def test_student_detail_shows_code_error_and_history() -> None:
     assert at.button(key="d-claim")
 
 
+def test_student_page_opens_the_student_named_in_the_url() -> None:
+    helper = fake_backend().snapshot("ds101")["help_queue"][0]
+    at = sign_in()
+    at.query_params["student"] = helper["student_id"]  # a clicked row, or a bookmark
+    at.switch_page("pages/student.py").run()
+    assert at.selectbox(key="detail_student").value == helper["student_id"]
+    assert any(helper["name"] in m.value for m in at.markdown)
+
+
 def test_settings_saves_threshold_and_rotates_tokens() -> None:
     at = sign_in().switch_page("pages/settings.py").run()
     at.number_input(key="threshold_value").set_value(5)
@@ -164,7 +191,9 @@ def test_settings_saves_threshold_and_rotates_tokens() -> None:
     tokens = [c.value for c in at.code]
     assert any(t.startswith("ing_") for t in tokens) and any(t.startswith("ins_") for t in tokens)
     assert "shown only once" in at.warning[0].value
-    assert not [c for c in at.run().code], "tokens disappear after the next rerun"
+    assert len(at.run().code) == 2, "a redraw (say, for a help alert) keeps them on screen"
+    at.button(key="rotated_done").click().run()
+    assert not at.code, "gone once the instructor says they are copied"
 
 
 def test_logout_returns_to_login() -> None:

@@ -1,0 +1,51 @@
+"""One dashboard tab's view of the help alerts: which are new, and when to redraw and beep.
+
+Pure logic, no Streamlit: the page's alert poll feeds it new alerts and the clock, and does
+what it answers. A raised hand redraws the whole page at once (the live panel itself only
+refreshes every 2 s), but a burst of hands redraws a 1,000-student page at most once a
+`min_redraw_gap_s`, and shares one beep.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+BEEP_MOUNTED_S = 1.2  # long enough for the 0.3 s tone to start and finish before unmounting
+MIN_REDRAW_GAP_S = 1.0
+
+
+@dataclass
+class AlertWatch:
+    """Per tab and classroom; lives in st.session_state."""
+
+    cursor: int  # the newest alert id seen; older alerts never beep
+    waiting: list[str] = field(default_factory=list)  # raised hands not on screen yet
+    announcing: list[str] = field(default_factory=list)  # hands the next beep announces
+    beep_until: float | None = 0.0  # None: a beep is due on the next run
+    redrawn_at: float = float("-inf")
+
+    @classmethod
+    def starting_after(cls, alerts: list[dict[str, Any]]) -> AlertWatch:
+        """A tab that just opened: what is already in the feed is old news."""
+        return cls(cursor=max((a["id"] for a in alerts), default=0))
+
+    def take(self, alerts: list[dict[str, Any]], now: float) -> bool:
+        """Record new alerts; True when the page should redraw now for raised hands."""
+        if alerts:
+            self.cursor = max(self.cursor, *(a["id"] for a in alerts))
+            self.waiting += [a["name"] for a in alerts if a.get("kind") == "help_raised"]
+        if not self.waiting or now - self.redrawn_at < MIN_REDRAW_GAP_S:
+            return False
+        self.redrawn_at = now
+        self.announcing, self.waiting = self.waiting, []
+        self.beep_until = None
+        return True
+
+    def beep(self, now: float) -> tuple[bool, list[str]]:
+        """(keep the beep mounted?, names to toast once) for this run."""
+        if self.beep_until is None:  # the clock starts when the beep first mounts
+            self.beep_until = now + BEEP_MOUNTED_S
+            names, self.announcing = self.announcing, []
+            return True, names
+        return now < self.beep_until, []
