@@ -27,10 +27,13 @@ SERVER_OPTIONS = (
 )
 
 
-def streamlit_command(port: int) -> list[str]:
-    """The dashboard server on 127.0.0.1:`port`, as `cellmon` and the browser tests start it."""
+def streamlit_command(port: int, overrides: tuple[str, ...] = ()) -> list[str]:
+    """The dashboard server on 127.0.0.1:`port`, as `cellmon` and the browser tests start it;
+    `overrides` replace options of the same name (a benchmark's baseline)."""
+    replaced = {o.split("=", 1)[0] for o in overrides}
+    options = [o for o in SERVER_OPTIONS if o.split("=", 1)[0] not in replaced]
     run = [sys.executable, "-m", "streamlit", "run", str(APP), "--server.address=127.0.0.1"]
-    return [*run, f"--server.port={port}", *SERVER_OPTIONS]
+    return [*run, f"--server.port={port}", *options, *overrides]
 
 
 def _pid_file(settings: Settings) -> Path:

@@ -24,10 +24,12 @@ EMAIL, PASSWORD = "teacher@example.edu", "cellmon"
 
 
 @contextmanager
-def streamlit_server(env: dict[str, str] | None = None, timeout_s: float = 60) -> Iterator[str]:
-    """Run the dashboard with the fake backend; yields its base URL."""
+def streamlit_process(
+    env: dict[str, str] | None = None, timeout_s: float = 60, overrides: tuple[str, ...] = ()
+) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
+    """Run the dashboard with the fake backend; yields its base URL and its process."""
     port = free_port()
-    cmd = streamlit_command(port)
+    cmd = streamlit_command(port, overrides)
     full_env = {**os.environ, "CELLMON_DASHBOARD_FAKE": "1", **(env or {})}
     ARTIFACTS.mkdir(exist_ok=True)
     log = (ARTIFACTS / f"streamlit-{port}.log").open("w")
@@ -43,7 +45,7 @@ def streamlit_server(env: dict[str, str] | None = None, timeout_s: float = 60) -
                 if proc.poll() is not None or time.monotonic() > deadline:
                     raise RuntimeError(f"streamlit did not start; see {log.name}") from None
                 time.sleep(0.3)
-        yield url
+        yield url, proc
     finally:
         proc.terminate()  # only the process this helper started
         try:
@@ -51,6 +53,13 @@ def streamlit_server(env: dict[str, str] | None = None, timeout_s: float = 60) -
         except subprocess.TimeoutExpired:
             proc.kill()
         log.close()
+
+
+@contextmanager
+def streamlit_server(env: dict[str, str] | None = None, timeout_s: float = 60) -> Iterator[str]:
+    """Run the dashboard with the fake backend; yields its base URL."""
+    with streamlit_process(env, timeout_s) as (url, _):
+        yield url
 
 
 def login(
