@@ -15,7 +15,7 @@ from streamlit_dashboard.beep import beep_wav
 
 STUCK_NAMED = 10
 ALERT_POLL = "0.25s"  # the feed is an in-process deque: a poll costs the tab one tiny rerun
-ALERTS_KEY = "alert_watch:"  # + classroom id; dropped at log-out
+ALERTS_KEY = "alert_watch:"  # + classroom id
 QUEUE_SHOWN = 12  # beyond this the queue is a wall of buttons; the banner still names everyone
 CARDS = (
     ("Students", "students", "blue", None),

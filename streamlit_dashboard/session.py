@@ -37,10 +37,9 @@ def login_form() -> None:
 
 
 def logout() -> None:
-    """Forget the instructor and their picks."""
-    for key in list(st.session_state):
-        if key in (USER, CLASSROOM, "classroom") or str(key).startswith("alert_watch:"):
-            del st.session_state[key]
+    """Forget everything this tab held: the instructor, their picks, alert cursors and any
+    freshly rotated tokens. The next person at this browser starts from the sign-in form."""
+    st.session_state.clear()
 
 
 def classroom_picker(email: str) -> dict[str, Any] | None:

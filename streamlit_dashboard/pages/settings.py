@@ -6,10 +6,9 @@ import streamlit as st
 
 from streamlit_dashboard import data, session
 
-ROTATED = "rotated_tokens"
-
 room = session.classroom()
 cid = room["classroom_id"]
+ROTATED = f"rotated_tokens:{cid}"  # per classroom: switching class never shows another's tokens
 st.title(f"⚙️ Settings · {room['name']}")
 
 current = int(data.snapshot(cid)["significant_error_threshold"])

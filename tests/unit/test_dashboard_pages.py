@@ -198,8 +198,10 @@ def test_settings_saves_threshold_and_rotates_tokens() -> None:
 
 def test_logout_returns_to_login() -> None:
     at = sign_in()
+    at.session_state["rotated_tokens:ds101"] = {"ingest_token": "ing_x"}  # as Settings keeps them
     next(b for b in at.button if b.label == "Log out").click().run()
     assert "instructor" not in at.session_state
+    assert "rotated_tokens:ds101" not in at.session_state, "the next person must not see them"
     assert not at.metric, "no class data after logging out"
     # AppTest reruns only the last page under st.navigation; the browser test sees the form.
 
