@@ -17,7 +17,7 @@ APP = Path(__file__).resolve().parent.parent / "streamlit_dashboard" / "app.py"
 
 
 # Every tab polls the alert feed four times a second; Streamlit's default full gc.collect() after
-# each script run made that cost half a core per open tab. Python's own GC still runs.
+# each script run made one open tab cost most of a core (BENCHMARKS.md). Python's own GC still runs.
 SERVER_OPTIONS = (
     "--server.headless=true",
     "--server.fileWatcherType=none",

@@ -15,7 +15,7 @@ from chromium import CHROMIUM as CHROMIUM  # re-exported for the dashboard tests
 from chromium import CHROMIUM_ARGS as HEADLESS_ARGS
 
 from cellmon.dashboard_process import streamlit_command
-from tests.support.private_postgres import free_port
+from cellmon.serve_tuning import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "test-artifacts"
