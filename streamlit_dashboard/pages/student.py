@@ -12,16 +12,20 @@ room = session.classroom()
 me = session.instructor() or {"name": "?"}
 cid = room["classroom_id"]
 st.title(f"🧑‍🎓 Student detail · {room['name']}")
+# The layout goes out before the snapshot call: an overview fragment's last poll can still
+# arrive as the page changes, and Streamlit's frontend crashes (a white page) on a delta for a
+# position the new page does not have yet. With these in place, it lands on a slot and is redrawn.
+picker, body = st.container(), st.container()
 
 roster = {s["student_id"]: s for s in data.snapshot(cid)["students"]}
 if not roster:
-    st.info("No students have connected to this class yet.")
+    picker.info("No students have connected to this class yet.")
     st.stop()
 ids = sorted(roster, key=lambda i: roster[i]["name"])
 wanted = st.query_params.get("student")  # a row clicked on the overview, or a bookmark
 if wanted in roster and st.session_state.get("detail_student") != wanted:
     st.session_state["detail_student"] = wanted
-sid = st.selectbox(
+sid = picker.selectbox(
     "Student",
     ids,
     key="detail_student",
@@ -86,4 +90,5 @@ def detail(student_id: str) -> None:
 
 
 if sid:
-    detail(sid)
+    with body:
+        detail(sid)
