@@ -41,8 +41,11 @@ class _Event(BaseModel):
     session_id: Id | None = None
     student_name: Annotated[str, StringConstraints(max_length=200)] | None = None
     team: Annotated[str, StringConstraints(max_length=100)] | None = None
-    # Stamped by the ingest, never trusted from the client (see `receive`).
+    # Stamped by the ingest, never trusted from the client (see `cellmon.validation`).
     received_at: datetime | None = None
+    text_cleaned: bool = Field(
+        False, description="Set by the ingest when it removed NUL or lone surrogates from a text"
+    )
 
 
 class CellExecuted(_Event):

@@ -1,7 +1,13 @@
-"""Per-item validation of an event batch: good items pass, each bad one is named with a reason."""
+"""Per-item validation of an event batch: good items pass, each bad one is named with a reason.
+
+Ingest policy lives here, not in the contract models: the models also decode the event log on
+replay, and an event logged under an older policy must still load.
+"""
 
 from __future__ import annotations
 
+import math
+import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
@@ -9,20 +15,17 @@ from typing import Any, Literal
 from pydantic import TypeAdapter, ValidationError
 
 from cellmon.contract import EVENT_TYPES, Event
+from cellmon.limits import DEFAULT_LIMITS, Limits
 from cellmon.seed_format import SeedFormatError, from_seed, is_seed_event
 
 _EVENT = TypeAdapter(Event)
 
-RejectionKind = Literal["invalid", "forbidden"]
-
-
-@dataclass(frozen=True)
-class Limits:
-    """Bounds on what one request may carry."""
-
-    max_batch: int = 500
-    max_code_chars: int = 64_000
-    max_error_chars: int = 2_000
+# "limit": a bound of the classroom or the student (`Limits`); the item itself was fine.
+RejectionKind = Literal["invalid", "forbidden", "limit"]
+# NUL, which PostgreSQL refuses in text and jsonb, and UTF-16 surrogates, which no UTF-8 store
+# can hold (a lone one arrives when a client JSON-escapes a broken Python string).
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+_ECHOED_ID_CHARS = 128  # a 70,000-character id is not echoed back whole
 
 
 @dataclass(frozen=True)
@@ -46,20 +49,22 @@ class Rejection:
 
 @dataclass
 class ParsedBatch:
-    """The events to accept and the items rejected, in input order."""
+    """The events to accept (with their index in the request) and the items rejected."""
 
     events: list[Any] = field(default_factory=list)
     rejected: list[Rejection] = field(default_factory=list)
+    indices: list[int] = field(default_factory=list)
 
 
 def parse_batch(
-    items: list[Any], *, classroom_id: str, received_at: datetime, limits: Limits = Limits()
+    items: list[Any], *, classroom_id: str, received_at: datetime, limits: Limits = DEFAULT_LIMITS
 ) -> ParsedBatch:
     """Validate each item for the token's classroom; never lets one bad item drop another."""
     out = ParsedBatch()
     for index, item in enumerate(items):
         try:
             out.events.append(parse_item(item, classroom_id, received_at, limits))
+            out.indices.append(index)
         except _Rejected as rejected:
             out.rejected.append(
                 Rejection(index, rejected.reason, rejected.kind, _event_id_of(item))
@@ -81,30 +86,56 @@ def parse_item(item: Any, classroom_id: str, received_at: datetime, limits: Limi
     claimed = data["classroom_id"] = data.get("classroom_id") or classroom_id
     if claimed != classroom_id:
         raise _Rejected(
-            f"event is for classroom {claimed!r} but the token is for {classroom_id!r}",
+            f"event is for classroom {clean(str(claimed))[:128]!r} but the token is for "
+            f"{classroom_id!r}",
             "forbidden",
         )
     _bound_text(data, limits)
     data["received_at"] = received_at
     try:
-        return _EVENT.validate_python(data)
+        event = _EVENT.validate_python(data)
     except ValidationError as error:
         raise _Rejected(describe(error)) from None
+    _check_time(event.time, received_at, limits)
+    _check_numbers(event, limits)
+    return event
 
 
 def _to_v1(item: dict[str, Any]) -> dict[str, Any]:
     if is_seed_event(item):
         try:
-            return from_seed(item)
+            data = from_seed(item)
         except SeedFormatError as error:
-            raise _Rejected(str(error)) from None
-    data = dict(item)
-    kind = data.get("type")
-    if kind is None:
-        raise _Rejected("missing field 'type'")
-    if kind not in EVENT_TYPES:
-        raise _Rejected(f"unknown event type {kind!r}; expected one of: {', '.join(EVENT_TYPES)}")
+            raise _Rejected(clean(str(error))) from None
+    else:
+        data = dict(item)
+        kind = data.get("type")
+        if kind is None:
+            raise _Rejected("missing field 'type'")
+        if not isinstance(kind, str) or kind not in EVENT_TYPES:
+            raise _Rejected(
+                f"unknown event type {clean(str(kind))[:64]!r}; "
+                f"expected one of: {', '.join(EVENT_TYPES)}"
+            )
+    if _clean_texts(data):
+        data["text_cleaned"] = True
     return data
+
+
+def clean(text: str) -> str:
+    """`text` with NUL removed and lone surrogates replaced by U+FFFD, so any store can hold it."""
+    if not _UNSTORABLE.search(text):
+        return text
+    return _UNSTORABLE.sub(lambda m: "" if m.group() == "\x00" else "\ufffd", text)
+
+
+def _clean_texts(data: dict[str, Any]) -> bool:
+    """Clean every string value in place; True when any changed (the event is flagged)."""
+    changed = False
+    for key, value in data.items():
+        if isinstance(value, str) and _UNSTORABLE.search(value):
+            data[key], changed = clean(value), True
+    return changed
 
 
 def _bound_text(data: dict[str, Any], limits: Limits) -> None:
@@ -123,19 +154,43 @@ def _bound_text(data: dict[str, Any], limits: Limits) -> None:
             data[name] = value[:bound]  # a long help message must not lose the help request
 
 
+def _check_time(time: datetime, received_at: datetime, limits: Limits) -> None:
+    """The client's clock, within a window around receipt (aware datetimes compare safely even
+    at year 1 or 9999, where converting them to UTC would overflow)."""
+    if time < received_at - limits.max_event_age:
+        days = limits.max_event_age.days
+        raise _Rejected(f"time: more than {days} days before the server received it")
+    if time > received_at + limits.max_event_ahead:
+        hours = limits.max_event_ahead.total_seconds() / 3600
+        raise _Rejected(f"time: more than {hours:g} h after the server received it")
+
+
+def _check_numbers(event: Any, limits: Limits) -> None:
+    """Integers and durations a real kernel can produce, far inside what the stores hold."""
+    bounds = (
+        ("cell_index", limits.max_cell_index),
+        ("execution_count", limits.max_execution_count),
+        ("duration_ms", limits.max_duration_ms),
+    )
+    for name, bound in bounds:
+        value = getattr(event, name, None)
+        if value is not None and not (math.isfinite(value) and value <= bound):
+            raise _Rejected(f"{name}: must be a number from 0 to {bound:,}")
+
+
 def describe(error: ValidationError) -> str:
     """A pydantic error as one line a client developer can act on."""
     parts = []
     for problem in error.errors(include_url=False):
         where = ".".join(str(p) for p in problem["loc"][1:] or problem["loc"]) or "event"
-        parts.append(f"{where}: {problem['msg']}")
+        parts.append(f"{clean(where)[:64]}: {problem['msg']}")
     return "; ".join(parts)
 
 
 def _event_id_of(item: Any) -> str | None:
     if isinstance(item, dict):
         value = item.get("event_id", item.get("eventId"))
-        return value if isinstance(value, str) else None
+        return clean(value)[:_ECHOED_ID_CHARS] if isinstance(value, str) else None
     return None
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import orjson
@@ -10,10 +11,7 @@ from fastapi import HTTPException
 
 def json_items(body: bytes, max_batch: int) -> list[Any]:
     """Parse the body: a JSON array of events or one event object."""
-    try:
-        data = orjson.loads(body)
-    except orjson.JSONDecodeError as error:
-        raise HTTPException(400, f"malformed JSON: {error}") from None
+    data = _loads(body)
     if isinstance(data, dict):
         return [data]
     if not isinstance(data, list):
@@ -21,6 +19,25 @@ def json_items(body: bytes, max_batch: int) -> list[Any]:
     if len(data) > max_batch:
         raise HTTPException(413, f"batch of {len(data)} events exceeds {max_batch}")
     return data
+
+
+def _loads(body: bytes) -> Any:
+    """orjson, or the standard parser for what orjson refuses but JSON allows: a lone surrogate
+    escape such as "\\ud800" (Python's own `json.dumps` writes those; validation then cleans
+    them). Nesting deeper than orjson's 1,024 levels stays refused."""
+    try:
+        return orjson.loads(body)
+    except orjson.JSONDecodeError as error:
+        if "surrogate" not in str(error):
+            raise HTTPException(400, f"malformed JSON: {error}") from None
+    try:
+        return json.loads(body, parse_constant=_no_constants)
+    except (ValueError, RecursionError) as error:
+        raise HTTPException(400, f"malformed JSON: {error}") from None
+
+
+def _no_constants(name: str) -> None:
+    raise ValueError(f"{name} is not JSON")
 
 
 def status_for(accepted: int, rejected: list[Any]) -> int:
