@@ -6,12 +6,25 @@ import dataclasses
 from datetime import datetime, timedelta
 from typing import Any
 
+from immutables import Map
+
 from actors import cell_stats
 from actors.classroom import ClassroomActor
-from actors.state import CellProgress, HelpEpisode, Rules, RunRecord, StudentState
+from actors.state import (
+    CellProgress,
+    HelpEpisode,
+    Rules,
+    RunRecord,
+    StudentState,
+)
 from actors.student import StudentActor
+from cellmon.limits import DEFAULT_LIMITS, Limits
 
-VERSION = 1
+VERSION = 2  # 2: per-student notebooks and a completed-cells count
+
+
+class OutdatedCheckpoint(ValueError):
+    """Written by another version: the classroom is rebuilt from its whole log instead."""
 
 
 def dump(classroom: ClassroomActor) -> dict[str, Any]:
@@ -26,12 +39,14 @@ def dump(classroom: ClassroomActor) -> dict[str, Any]:
     }
 
 
-def restore(classroom_id: str, data: dict[str, Any]) -> ClassroomActor:
+def restore(
+    classroom_id: str, data: dict[str, Any], limits: Limits = DEFAULT_LIMITS
+) -> ClassroomActor:
     """The classroom a checkpoint describes."""
     if data.get("version") != VERSION:
-        raise ValueError(f"checkpoint version {data.get('version')} is not {VERSION}")
+        raise OutdatedCheckpoint(f"checkpoint version {data.get('version')} is not {VERSION}")
     rules = Rules(significant_errors=data["significant_errors"])
-    classroom = ClassroomActor(classroom_id, rules)
+    classroom = ClassroomActor(classroom_id, rules, limits=limits)
     classroom.events_applied = data["events_applied"]
     for row in data["students"]:
         actor = StudentActor(row["student_id"])
@@ -42,12 +57,13 @@ def restore(classroom_id: str, data: dict[str, Any]) -> ClassroomActor:
     return classroom
 
 
-_NESTED = ("cells", "help_history", "recent_runs")
+_NESTED = ("cells", "notebooks", "help_history", "recent_runs")
 
 
 def _plain(state: StudentState) -> dict[str, Any]:
     row = {f.name: _to_json(getattr(state, f.name)) for f in dataclasses.fields(state)}
     row["cells"] = {k: _flat(c) for k, c in state.cells.items()}
+    row["notebooks"] = list(state.notebooks)
     row["help_history"] = [_flat(e) for e in state.help_history]
     row["recent_runs"] = [_flat(r) for r in state.recent_runs]
     return row
@@ -57,7 +73,8 @@ def _student(row: dict[str, Any]) -> StudentState:
     values = {k: _from_json(StudentState, k, v) for k, v in row.items() if k not in _NESTED}
     return StudentState(
         **values,
-        cells={k: _build(CellProgress, c) for k, c in row["cells"].items()},
+        cells=Map({k: _build(CellProgress, c) for k, c in row["cells"].items()}),
+        notebooks=Map(dict.fromkeys(row["notebooks"])),
         help_history=tuple(_build(HelpEpisode, e) for e in row.get("help_history", [])),
         recent_runs=tuple(_build(RunRecord, r) for r in row.get("recent_runs", [])),
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections import Counter
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
@@ -9,10 +10,14 @@ from typing import Any
 
 from actors import cell_stats
 from actors.activity import ActivitySeries
+from actors.admission import Admission
 from actors.dedup import RecentIds
 from actors.state import STATUSES, Effect, HelpRaised, Rules
 from actors.student import StudentActor, iso
 from cellmon.contract import occurred_at
+from cellmon.limits import DEFAULT_LIMITS, Limits
+
+log = logging.getLogger("cellmon.classroom")
 
 
 @dataclass
@@ -33,16 +38,27 @@ class ClassroomActor:
     """
 
     def __init__(
-        self, classroom_id: str, rules: Rules | None = None, dedup_capacity: int = 50_000
+        self,
+        classroom_id: str,
+        rules: Rules | None = None,
+        dedup_capacity: int = 50_000,
+        limits: Limits = DEFAULT_LIMITS,
     ) -> None:
         self.classroom_id = classroom_id
         self.rules = rules or Rules()
+        self.limits = limits
         self.students: dict[str, StudentActor] = {}
         self.cells: dict[str, cell_stats.CellStats] = {}
         self.activity = ActivitySeries()
         self.seen = RecentIds(dedup_capacity)
         self.dirty: set[str] = set()
         self.events_applied = 0
+        self.apply_failures = 0
+
+    def refusals(self, events: list[Any]) -> list[str | None]:
+        """For each event in order, why it would pass a bound of `limits` (None: it fits)."""
+        admission = Admission(self.students, self.limits)
+        return [admission.judge(event) for event in events]
 
     def apply_batch(self, events: list[Any]) -> BatchOutcome:
         """Apply events in order, skipping any already applied (idempotent by `event_id`)."""
@@ -53,7 +69,13 @@ class ClassroomActor:
             if not self.seen.add(event.event_id):
                 outcome.duplicates += 1
                 continue
-            outcome.effects.extend(self._apply(event))
+            try:
+                outcome.effects.extend(self._apply(event))
+            except Exception:  # a bug for this one event must not stop its classroom
+                log.exception(
+                    "event %r of %s could not be applied", event.event_id, self.classroom_id
+                )
+                self.apply_failures += 1
             outcome.applied += 1
         self.events_applied += outcome.applied
         return outcome
@@ -65,7 +87,7 @@ class ClassroomActor:
         student = self.students.get(event.student_id)
         if student is None:
             student = self.students[event.student_id] = StudentActor(event.student_id)
-        effects, change = student.apply(event, self.rules)
+        effects, change = student.apply(event, self.rules, self.limits)
         self.dirty.add(event.student_id)
         if change is not None:
             cell_stats.track(self.cells, change)

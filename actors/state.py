@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
+from immutables import Map
+
 from cellmon.contract import CellExecuted, occurred_at
+from cellmon.limits import DEFAULT_LIMITS, Limits
 
 Status = Literal["help", "significant_error", "error", "active", "idle"]
 STATUSES: tuple[Status, ...] = ("help", "significant_error", "error", "active", "idle")
@@ -20,8 +22,6 @@ class Rules:
     significant_errors: int = 3
     error_window: timedelta = timedelta(minutes=5)
     active_window: timedelta = timedelta(minutes=2)
-    max_code_chars: int = 4_000
-    max_error_chars: int = 1_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,7 +55,11 @@ class StudentState:
     current_notebook: str | None = None
     current_cell_id: str | None = None
     current_cell_index: int | None = None
-    cells: Mapping[str, CellProgress] = field(default_factory=dict)
+    # Persistent maps: a run updates one cell in O(log n) without copying the others, so the
+    # 10,000th cell costs what the 10th does (BENCHMARKS.md).
+    cells: Map[str, CellProgress] = field(default_factory=Map)
+    cells_completed: int = 0
+    notebooks: Map[str, None] = field(default_factory=Map)
     last_code: str | None = None
     last_error: str | None = None
     help_claimed_by: str | None = None
@@ -118,8 +122,6 @@ class Escalated:
 
 
 Effect = HelpRaised | HelpClaimed | HelpWithdrawn | Escalated
-HISTORY = 20  # help episodes kept per student
-TIMELINE = 50  # recent runs kept per student
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,6 +131,11 @@ class CellChange:
     key: str
     before: CellProgress | None
     after: CellProgress
+
+
+def cell_id_of(event: CellExecuted) -> str:
+    """The cell's id, or its position when the client sent no id (the existing extension)."""
+    return event.cell_id if event.cell_id is not None else f"#{event.cell_index}"
 
 
 def cell_key(notebook_path: str | None, cell_id: str) -> str:
@@ -153,7 +160,7 @@ def status_of(student: StudentState, now: datetime, rules: Rules) -> Status:
 
 
 def apply_event(
-    student: StudentState, event: Any, rules: Rules
+    student: StudentState, event: Any, rules: Rules, limits: Limits = DEFAULT_LIMITS
 ) -> tuple[StudentState, list[Effect], CellChange | None]:
     """One event applied to one student: the new state, its effects, and any cell change."""
     at = occurred_at(event)
@@ -161,17 +168,17 @@ def apply_event(
     if kind == "help_claimed":  # instructor actions: not the student's activity
         return _help_claimed(student, event.instructor, at)
     if kind == "help_resolved":
-        return _help_ended(student, at, by=event.instructor)
+        return _help_ended(student, at, event.instructor, limits)
     seen = _identity(student, event, at)
     if kind == "cell_executed":
-        return _cell_executed(student, event, at, rules, seen)
+        return _cell_executed(student, event, at, rules, limits, seen)
     if kind == "heartbeat":
         return replace(student, **seen), [], None
     student = replace(student, last_activity_at=_later(student.last_activity_at, at), **seen)
     if kind == "help":
-        return _help(student, at)
+        return _help(student, event.received_at or at)
     if kind == "help_stop":
-        return _help_ended(student, at, by=None)
+        return _help_ended(student, at, None, limits)
     if kind == "notebook_opened":
         return replace(student, current_notebook=event.notebook_path), [], None
     if kind == "notebook_closed" and student.current_notebook == event.notebook_path:
@@ -184,17 +191,24 @@ def apply_event(
 
 
 def _identity(student: StudentState, event: Any, at: datetime) -> dict[str, Any]:
-    """Name, team and presence follow the newest event that carries them (as changes, so a
-    transition makes one copy of the state, not one per concern: this is the hot path)."""
-    return {
+    """Name, team, presence and notebooks follow the newest event that carries them (as
+    changes, so a transition makes one copy of the state, not one per concern: this is the hot
+    path)."""
+    seen = {
         "name": event.student_name or student.name,
         "team": event.team or student.team,
         "last_seen_at": _later(student.last_seen_at, at),
     }
+    path = event.notebook_path
+    if path is not None and path not in student.notebooks:
+        seen["notebooks"] = student.notebooks.set(path, None)
+    return seen
 
 
 def _help(student: StudentState, at: datetime) -> tuple[StudentState, list[Effect], None]:
-    # The existing extension re-sends `help` every 10 s while the button is on: keep the first time.
+    """`at` is the server's receipt: the queue is in the order hands reached the server, so a
+    client clock cannot move anyone ahead. The existing extension re-sends `help` every 10 s
+    while the button is on: keep the first time."""
     if student.help_since is not None:
         return student, [], None
     return replace(student, help_since=at), [HelpRaised(student.student_id, at)], None
@@ -211,7 +225,7 @@ def _help_claimed(
 
 
 def _help_ended(
-    student: StudentState, at: datetime, by: str | None
+    student: StudentState, at: datetime, by: str | None, limits: Limits
 ) -> tuple[StudentState, list[Effect], None]:
     """Withdrawn by the student (`by` None) or resolved by an instructor."""
     if student.help_since is None:
@@ -225,31 +239,40 @@ def _help_ended(
         help_since=None,
         help_claimed_by=None,
         help_claimed_at=None,
-        help_history=(*student.help_history, episode)[-HISTORY:],
+        help_history=(*student.help_history, episode)[-limits.help_history :],
     )
     return ended, [HelpWithdrawn(student.student_id, waited, at, by)], None
 
 
 def _cell_executed(
-    student: StudentState, event: CellExecuted, at: datetime, rules: Rules, seen: dict[str, Any]
+    student: StudentState,
+    event: CellExecuted,
+    at: datetime,
+    rules: Rules,
+    limits: Limits,
+    seen: dict[str, Any],
 ) -> tuple[StudentState, list[Effect], CellChange | None]:
-    cell_id = event.cell_id if event.cell_id is not None else f"#{event.cell_index}"
+    cell_id = cell_id_of(event)
     key = cell_key(event.notebook_path, cell_id)
     before = student.cells.get(key)
     after = _cell_after(before, event, cell_id, at)
     status = event.status
+    completed = after.first_success_at is not None and (
+        before is None or before.first_success_at is None
+    )
     changes: dict[str, Any] = {
         **seen,
         "last_activity_at": _later(student.last_activity_at, at),
         "current_notebook": event.notebook_path or student.current_notebook,
         "current_cell_id": cell_id,
-        "current_cell_index": event.cell_index,
-        "cells": {**student.cells, key: after},
+        "current_cell_index": after.cell_index,
+        "cells": student.cells.set(key, after),
+        "cells_completed": student.cells_completed + completed,
         "recent_runs": (
             *student.recent_runs,
-            RunRecord(at, event.cell_index, status, event.error_name),
-        )[-TIMELINE:],
-        "last_code": event.code[: rules.max_code_chars] if event.code else student.last_code,
+            RunRecord(at, after.cell_index, status, event.error_name),
+        )[-limits.timeline :],
+        "last_code": event.code[: limits.kept_code_chars] if event.code else student.last_code,
     }
     effects: list[Effect] = []
     if status == "ok":
@@ -261,7 +284,7 @@ def _cell_executed(
             errors=student.errors + 1,
             consecutive_errors=streak,
             last_error_at=_later(student.last_error_at, at),
-            last_error=_error_text(event, rules),
+            last_error=_error_text(event, limits),
         )
         if streak == rules.significant_errors:
             effects.append(Escalated(student.student_id, streak))
@@ -287,9 +310,9 @@ def _cell_after(
     )
 
 
-def _error_text(event: CellExecuted, rules: Rules) -> str:
+def _error_text(event: CellExecuted, limits: Limits) -> str:
     text = ": ".join(part for part in (event.error_name, event.error_value) if part)
-    return (text or "error")[: rules.max_error_chars]
+    return (text or "error")[: limits.kept_error_chars]
 
 
 def _later(current: datetime | None, candidate: datetime) -> datetime:

@@ -5,7 +5,15 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from actors.state import CellChange, Effect, Rules, StudentState, apply_event, status_of
+from actors.state import (
+    CellChange,
+    Effect,
+    Rules,
+    StudentState,
+    apply_event,
+    status_of,
+)
+from cellmon.limits import DEFAULT_LIMITS, Limits
 
 
 class StudentActor:
@@ -16,9 +24,11 @@ class StudentActor:
     def __init__(self, student_id: str) -> None:
         self.state = StudentState(student_id)
 
-    def apply(self, event: Any, rules: Rules) -> tuple[list[Effect], CellChange | None]:
+    def apply(
+        self, event: Any, rules: Rules, limits: Limits = DEFAULT_LIMITS
+    ) -> tuple[list[Effect], CellChange | None]:
         """Apply one event; returns its effects and the cell it touched."""
-        self.state, effects, change = apply_event(self.state, event, rules)
+        self.state, effects, change = apply_event(self.state, event, rules, limits)
         return effects, change
 
     def status(self, now: datetime, rules: Rules) -> str:
@@ -42,7 +52,7 @@ class StudentActor:
             "help_claimed_by": s.help_claimed_by,
             "current_notebook": s.current_notebook,
             "current_cell_index": s.current_cell_index,
-            "cells_completed": sum(1 for c in s.cells.values() if c.first_success_at),
+            "cells_completed": s.cells_completed,
         }
 
     def detail(self, now: datetime, rules: Rules) -> dict[str, Any]:

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from factories import T0, at, cell, event
+from factories import at, cell, event
 
 from actors.activity import ActivitySeries
 from actors.classroom import ClassroomActor
@@ -120,23 +120,19 @@ def test_help_queue_is_ordered_by_request_time_with_wait(room: ClassroomActor) -
     assert queue[0]["since"] == at(1).isoformat()
 
 
-def test_help_queue_order_holds_across_client_time_zones(room: ClassroomActor) -> None:
+def test_help_queue_is_in_the_order_hands_reached_the_server(room: ClassroomActor) -> None:
     paris = timezone(timedelta(hours=2))
     room.apply_batch(
         [
-            event("help", student_id="later", time=at(30), received_at=at(40)),
-            # 09:10 in +02:00 is 07:10 UTC: asked long before "later".
-            event(
-                "help",
-                student_id="earlier",
-                time=T0.astimezone(paris) + timedelta(minutes=10),
-                received_at=at(40),
-            ),
+            event("help", student_id="first", time=at(30), received_at=at(31)),
+            # A client clock far behind (or in another zone) cannot move anyone ahead.
+            event("help", student_id="cheater", time=at(-30 * 24 * 60), received_at=at(35)),
+            event("help", student_id="zoned", time=at(36).astimezone(paris), received_at=at(36)),
         ]
     )
     queue = room.snapshot(at(40))["help_queue"]
-    assert [q["student_id"] for q in queue] == ["earlier", "later"]
-    assert queue[0]["waiting_s"] > queue[1]["waiting_s"]
+    assert [q["student_id"] for q in queue] == ["first", "cheater", "zoned"]
+    assert [q["waiting_s"] for q in queue] == [540, 300, 240]
 
 
 def test_team_aggregates(room: ClassroomActor) -> None:

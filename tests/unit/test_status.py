@@ -17,17 +17,20 @@ from actors.state import (
     apply_event,
     status_of,
 )
+from cellmon.limits import DEFAULT_LIMITS, Limits
 
 pytestmark = pytest.mark.unit
 
 RULES = Rules()
 
 
-def play(*events: Any, rules: Rules = RULES) -> tuple[StudentState, list[Any]]:
+def play(
+    *events: Any, rules: Rules = RULES, limits: Limits = DEFAULT_LIMITS
+) -> tuple[StudentState, list[Any]]:
     """Apply events in order to a fresh student; return the state and all effects."""
     state, effects = StudentState("s1"), []
     for ev in events:
-        state, new_effects, _ = apply_event(state, ev, rules)
+        state, new_effects, _ = apply_event(state, ev, rules, limits)
         effects.extend(new_effects)
     return state, effects
 
@@ -209,10 +212,10 @@ def test_client_clock_behind_is_kept() -> None:
 
 
 def test_last_code_and_error_are_bounded() -> None:
-    rules = Rules(max_code_chars=10, max_error_chars=12)
+    limits = Limits(kept_code_chars=10, kept_error_chars=12)
     state, _ = play(
         cell("error", code="x" * 50, error_name="NameError", error_value="name 'x' is not defined"),
-        rules=rules,
+        limits=limits,
     )
     assert state.last_code == "x" * 10
     assert state.last_error == "NameError: n"

@@ -1,0 +1,46 @@
+"""Properties of the pure state over any sequence of valid events."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from factories import at
+from hypothesis import given, settings
+from strategies import event_lists
+
+from actors import checkpoint
+from actors.classroom import ClassroomActor
+
+pytestmark = pytest.mark.unit
+NOW = at(120)
+
+
+def _applied(events: list[Any]) -> ClassroomActor:
+    classroom = ClassroomActor("c1")
+    classroom.apply_batch(events)
+    return classroom
+
+
+@settings(max_examples=150, deadline=None)
+@given(event_lists)
+def test_applying_any_events_twice_gives_the_state_of_once(events: list[Any]) -> None:
+    once = _applied(events)
+    twice = _applied(events)
+    outcome = twice.apply_batch(events)
+    assert outcome.applied == 0 and outcome.effects == []
+    assert twice.snapshot(NOW) == once.snapshot(NOW)
+    assert once.apply_failures == 0
+
+
+@settings(max_examples=150, deadline=None)
+@given(event_lists, event_lists)
+def test_a_checkpoint_then_the_rest_equals_one_uninterrupted_run(
+    before: list[Any], after: list[Any]
+) -> None:
+    straight = _applied(before + after)
+    restored = checkpoint.restore("c1", checkpoint.dump(_applied(before)))
+    restored.apply_batch(after)
+    assert restored.snapshot(NOW) == straight.snapshot(NOW)
+    for sid, student in straight.students.items():
+        assert restored.students[sid].state == student.state
