@@ -27,12 +27,15 @@ from actors.ports import AlertPublisher, open_publisher
 from actors.state import Rules
 from actors.stores import EventStore, Logged, LogUnavailable, open_store
 from cellmon.contract import Event
+from cellmon.limits import Limits
 
 log = logging.getLogger("cellmon.shard")
 _INSTRUCTOR_EVENT: TypeAdapter[Any] = TypeAdapter(Event)
 _REPLAY_CHUNK = 10_000
 _GROUP_EVENTS = 5_000  # at most this many events in one log write
 Pending = tuple[list[Any], "asyncio.Future[dict[str, Any]]"]
+CheckpointRow = tuple[str, int, dict[str, Any]]
+Verdict = tuple[str, str]  # (rejection kind, reason) of an item the shard refuses
 
 
 @dataclass
@@ -60,6 +63,7 @@ class Shard:
         self.shard_id = shard_id
         self.settings = settings
         self.default_rules = Rules(significant_errors=settings["significant_errors"])
+        self.limits = Limits(**settings.get("limits", {}))
         self.store: EventStore = open_store(
             settings["store_url"],
             writer=f"cellmon-shard-{settings.get('namespace', '')}-{shard_id}",
@@ -99,8 +103,10 @@ class Shard:
                 async with hosted.lock:
                     if hosted.behind_log:
                         await self._catch_up(classroom_id, hosted)
+                    verdicts = _limit_verdicts(hosted.classroom.refusals(events))
+                    admitted = [(i, e) for i, e in enumerate(events) if i not in verdicts]
                     try:
-                        logged = await self.store.append(classroom_id, events)
+                        logged, unstorable = await self._append(classroom_id, admitted)
                     except LogUnavailable:
                         hosted.behind_log = True
                         raise
@@ -114,18 +120,46 @@ class Shard:
                     if not answer.done():
                         answer.set_exception(error)
             else:
-                _answer_counts(group, {entry.event.event_id for entry in logged})
+                verdicts.update(unstorable)
+                _answer_counts(group, verdicts, {entry.event.event_id for entry in logged})
+
+    async def _append(
+        self, classroom_id: str, items: list[tuple[int, Any]]
+    ) -> tuple[list[Logged], dict[int, Verdict]]:
+        """Log the items; an item the store refuses (a bug or an unforeseen value, since
+        validation cleans what is known) is isolated by halving, and refused alone."""
+        if not items:
+            return [], {}
+        try:
+            return await self.store.append(classroom_id, [event for _, event in items]), {}
+        except LogUnavailable:
+            raise
+        except Exception as error:
+            if len(items) == 1:
+                position, event = items[0]
+                log.exception("event %r of %s cannot be stored", event.event_id[:64], classroom_id)
+                return [], {position: ("invalid", f"the event log cannot store it: {error!s:.200}")}
+        half = len(items) // 2
+        first, refused = await self._append(classroom_id, items[:half])
+        second, more = await self._append(classroom_id, items[half:])
+        return first + second, {**refused, **more}
 
     def _apply(self, classroom_id: str, hosted: Hosted, logged: list[Logged]) -> None:
-        """Apply freshly logged events; publish their alerts and metrics."""
+        """Apply freshly logged events; publish their alerts and metrics. Once the log holds
+        them, nothing here may fail the callers: a publishing error is logged, not answered."""
         outcome = hosted.classroom.apply_batch([entry.event for entry in logged])
         if logged:
             hosted.covered_seq = max(hosted.covered_seq, logged[-1].seq)
-        for effect in outcome.effects:
-            student = hosted.classroom.students.get(effect.student_id)
-            name = student.state.name if student else None
-            self.publisher.publish(classroom_id, alert_for(classroom_id, effect, name))
-        self.metrics.record(classroom_id, logged, outcome.effects)
+        try:
+            for effect in outcome.effects:
+                student = hosted.classroom.students.get(effect.student_id)
+                name = student.state.name if student else None
+                self.publisher.publish(classroom_id, alert_for(classroom_id, effect, name))
+            self.metrics.record(classroom_id, logged, outcome.effects)
+        except Exception:
+            log.exception(
+                "publishing the effects of %d events of %s failed", len(logged), classroom_id
+            )
 
     async def _catch_up(self, classroom_id: str, hosted: Hosted) -> None:
         """Apply what the log holds after `covered_seq` (writes whose answer was lost)."""
@@ -198,6 +232,10 @@ class Shard:
             "students": sum(len(c.students) for c in loaded),
             "metrics": self.metrics.counters,
             "events_applied": sum(c.events_applied for c in loaded),
+            "classrooms": {
+                cid: {"covered_seq": h.covered_seq, "checkpointed_seq": h.checkpointed_seq}
+                for cid, h in self.hosted.items()
+            },
         }
 
     async def checkpoint_now(self) -> int:
@@ -209,11 +247,27 @@ class Shard:
                     rows.append(
                         (classroom_id, hosted.covered_seq, checkpoint.dump(hosted.classroom))
                     )
-        if rows:
-            await self.store.save_checkpoints(rows)
-            for classroom_id, covered, _ in rows:
+        saved = await self._save_checkpoints(rows)
+        for classroom_id, covered, _ in saved:
+            if classroom_id in self.hosted:
                 self.hosted[classroom_id].checkpointed_seq = covered
-        return len(rows)
+        return len(saved)
+
+    async def _save_checkpoints(self, rows: list[CheckpointRow]) -> list[CheckpointRow]:
+        """Save the rows in one statement; if the store refuses one, save the others one by
+        one, so a classroom it cannot checkpoint never stops the rest (it stays in the log)."""
+        if not rows:
+            return []
+        try:
+            await self.store.save_checkpoints(rows)
+            return rows
+        except LogUnavailable:
+            raise
+        except Exception:
+            if len(rows) == 1:
+                log.exception("checkpoint of %s refused; its log still has it", rows[0][0])
+                return []
+        return [row for row in rows if await self._save_checkpoints([row])]
 
     async def _host(self, classroom_id: str) -> Hosted:
         """The loaded classroom; loads it (checkpoint + log replay) on first use."""
@@ -233,33 +287,50 @@ class Shard:
             if not self._fenced:
                 await self.store.fence()
                 self._fenced = True
-        saved = await self.store.load_checkpoint(classroom_id)
-        if saved is None:
-            hosted = Hosted(ClassroomActor(classroom_id, self.default_rules))
-        else:
-            hosted = Hosted(checkpoint.restore(classroom_id, saved[1]), saved[0], saved[0])
+        hosted = self._from_checkpoint(classroom_id, await self.store.load_checkpoint(classroom_id))
         while batch := await self.store.read_after(classroom_id, hosted.covered_seq, _REPLAY_CHUNK):
             hosted.classroom.apply_batch([entry.event for entry in batch])
             hosted.covered_seq = batch[-1].seq
         self.hosted[classroom_id] = hosted
         return hosted
 
+    def _from_checkpoint(
+        self, classroom_id: str, saved: tuple[int, dict[str, Any]] | None
+    ) -> Hosted:
+        """The checkpointed classroom, or an empty one (to replay the whole log) when there is
+        none or it cannot be read back (an older format, say)."""
+        if saved is not None:
+            try:
+                restored = checkpoint.restore(classroom_id, saved[1], self.limits)
+                return Hosted(restored, saved[0], saved[0])
+            except Exception as error:
+                log.warning(
+                    "checkpoint of %s not used (%s): replaying its log", classroom_id, error
+                )
+        return Hosted(ClassroomActor(classroom_id, self.default_rules, limits=self.limits))
+
     def _start_maintenance(self) -> None:
         if self._maintenance is None or self._maintenance.done():
             self._maintenance = asyncio.create_task(self._maintain())
 
     async def _maintain(self) -> None:
-        """Every few seconds: checkpoint what changed, unload classrooms idle for long."""
+        """Every few seconds: checkpoint what changed, unload classrooms idle for long. Nothing
+        may end this loop: a failed pass is logged and the next one tries again."""
         while True:
             await asyncio.sleep(self.settings["checkpoint_interval_s"])
-            now = _now()
-            for hosted in list(self.hosted.values()):
-                self.metrics.record_activity(hosted.classroom, now)
             try:
-                await self.checkpoint_now()
-                self._unload_idle()
+                await self._maintenance_pass()
             except LogUnavailable as error:
                 log.warning("checkpoint deferred: %s", error)
+            except Exception:
+                log.exception("maintenance pass of shard %d failed", self.shard_id)
+
+    async def _maintenance_pass(self) -> None:
+        now = _now()
+        for hosted in list(self.hosted.values()):
+            self.metrics.record_activity(hosted.classroom, now)
+        await self.checkpoint_now()
+        self._unload_idle()
 
     def _unload_idle(self) -> None:
         idle_after = self.settings["idle_unload_s"]
@@ -281,16 +352,28 @@ def _take_group(hosted: Hosted) -> list[Pending]:
     return group
 
 
-def _answer_counts(group: list[Pending], new_ids: set[str]) -> None:
-    """Each caller's own counts: an id new to the log counts once, for its first sender."""
+def _limit_verdicts(refusals: list[str | None]) -> dict[int, Verdict]:
+    """Position in the group -> ("limit", reason), for the events past a classroom bound."""
+    return {i: ("limit", why) for i, why in enumerate(refusals) if why is not None}
+
+
+def _answer_counts(group: list[Pending], refused: dict[int, Verdict], new_ids: set[str]) -> None:
+    """Each caller's own counts and refusals (by position in its batch): an id new to the log
+    counts once, for its first sender."""
+    position = 0
     for batch, answer in group:
-        applied = 0
-        for event in batch:
-            if event.event_id in new_ids:
+        applied, rejected = 0, []
+        for offset, event in enumerate(batch):
+            verdict = refused.get(position + offset)
+            if verdict is not None:
+                rejected.append([offset, *verdict])
+            elif event.event_id in new_ids:
                 new_ids.discard(event.event_id)
                 applied += 1
+        position += len(batch)
+        duplicates = len(batch) - applied - len(rejected)
         if not answer.done():
-            answer.set_result({"applied": applied, "duplicates": len(batch) - applied})
+            answer.set_result({"applied": applied, "duplicates": duplicates, "rejected": rejected})
 
 
 def _answer_all(group: list[Pending], result: dict[str, Any]) -> None:

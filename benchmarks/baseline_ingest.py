@@ -18,7 +18,6 @@ from fastapi.responses import Response
 from actors.handles import directory
 from cellmon import cluster
 from cellmon.settings import Settings
-from cellmon.validation import Limits
 from serve_app.auth import bearer_token
 from serve_app.pipeline import IngestPipeline
 
@@ -54,7 +53,7 @@ def main() -> None:
     args = parser.parse_args()
     settings = Settings(namespace=args.namespace)
     cluster.connect(settings, args.address)
-    limits = Limits(max_batch=settings.max_batch, max_code_chars=settings.max_code_chars)
+    limits = settings.limits()
     pipeline = IngestPipeline(directory(args.namespace), limits, settings.max_body_bytes)
     uvicorn.run(
         build_app(pipeline), host="127.0.0.1", port=args.port, log_level="warning", access_log=False

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from cellmon.limits import Limits
 
 
 class Settings(BaseSettings):
@@ -33,6 +36,16 @@ class Settings(BaseSettings):
     max_batch: int = Field(500, ge=1, description="Events per request before 413")
     max_body_bytes: int = Field(4 * 1024 * 1024, ge=1024, description="Body size before 413")
     max_code_chars: int = Field(64_000, ge=100, description="Longer code is truncated, flagged")
+    max_event_age_days: float = Field(
+        30, gt=0, description="Refuse events whose time is this long before receipt"
+    )
+    max_event_ahead_hours: float = Field(
+        24, gt=0, description="Refuse events whose time is this long after receipt"
+    )
+    students_per_classroom: int = Field(2_000, ge=1, description="New students past it refused")
+    cells_per_student: int = Field(2_000, ge=1, description="Runs of new cells past it refused")
+    notebooks_per_student: int = Field(100, ge=1, description="New notebooks past it refused")
+    help_history: int = Field(20, ge=1, description="Help requests kept per student")
     store_url: str = Field(
         "postgresql://postgres@127.0.0.1:5432/cellmon",
         description="Event log, checkpoints and registry (memory:// keeps nothing)",
@@ -47,3 +60,17 @@ class Settings(BaseSettings):
     checkpoint_interval_s: float = Field(5.0, gt=0, description="How often shards checkpoint")
     idle_unload_s: float = Field(1800.0, gt=0, description="Unload classrooms quiet this long")
     significant_errors: int = Field(3, ge=1, description="Default consecutive-error threshold")
+
+    def limits(self) -> Limits:
+        """The bounds these settings set (the rest keep `Limits`' defaults)."""
+        return Limits(
+            max_batch=self.max_batch,
+            max_body_bytes=self.max_body_bytes,
+            max_code_chars=self.max_code_chars,
+            max_event_age=timedelta(days=self.max_event_age_days),
+            max_event_ahead=timedelta(hours=self.max_event_ahead_hours),
+            students_per_classroom=self.students_per_classroom,
+            cells_per_student=self.cells_per_student,
+            notebooks_per_student=self.notebooks_per_student,
+            help_history=self.help_history,
+        )

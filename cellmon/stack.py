@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 from typing import Any
 
 from cellmon.settings import Settings
@@ -46,6 +47,8 @@ def deploy(settings: Settings, app_name: str = "cellmon", route: str = "/") -> N
         max_batch=settings.max_batch,
         max_code_chars=settings.max_code_chars,
         max_body_bytes=settings.max_body_bytes,
+        max_event_age=settings.limits().max_event_age,
+        max_event_ahead=settings.limits().max_event_ahead,
         max_replicas=settings.ingest_replicas_max,
     )
     deploy_serve(args, settings.http_host, proxy_port(settings), app_name, route)
@@ -53,7 +56,7 @@ def deploy(settings: Settings, app_name: str = "cellmon", route: str = "/") -> N
 
 def directory_settings(settings: Settings) -> dict[str, Any]:
     """The part of the settings the directory and shard actors use."""
-    return settings.model_dump(
+    return {"limits": dataclasses.asdict(settings.limits())} | settings.model_dump(
         include={
             "shards_min",
             "shards_max",

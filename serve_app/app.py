@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from pydantic import BaseModel, Field
 from ray import serve
 from ray.serve import Application
@@ -16,13 +18,20 @@ class AppArgs(BaseModel):
     max_batch: int = Field(500, ge=1)
     max_code_chars: int = Field(64_000, ge=100)
     max_body_bytes: int = Field(4 * 1024 * 1024, ge=1024)
+    max_event_age: timedelta = timedelta(days=30)
+    max_event_ahead: timedelta = timedelta(days=1)
     min_replicas: int = Field(1, ge=1)
     max_replicas: int = Field(2, ge=1)
 
 
 def build_app(args: AppArgs) -> Application:
     """The ingest deployment, autoscaled between min and max replicas."""
-    limits = {"max_batch": args.max_batch, "max_code_chars": args.max_code_chars}
+    limits = {
+        "max_batch": args.max_batch,
+        "max_code_chars": args.max_code_chars,
+        "max_event_age": args.max_event_age,
+        "max_event_ahead": args.max_event_ahead,
+    }
     deployment = Ingest.options(
         autoscaling_config={
             "min_replicas": args.min_replicas,

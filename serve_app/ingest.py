@@ -11,7 +11,7 @@ from fastapi.responses import Response
 from ray import serve
 
 from actors.handles import directory
-from cellmon.validation import Limits
+from cellmon.limits import Limits
 from serve_app.auth import bearer_token
 from serve_app.pipeline import IngestPipeline
 from serve_app.rebind import allow_rebind_after_crash
@@ -28,7 +28,7 @@ api = FastAPI(
 class Ingest:
     """Validates, authorizes and hands each batch to its classroom's shard in one actor call."""
 
-    def __init__(self, namespace: str, limits: dict[str, int], max_body_bytes: int) -> None:
+    def __init__(self, namespace: str, limits: dict[str, Any], max_body_bytes: int) -> None:
         allow_rebind_after_crash()  # runs before Serve opens this replica's HTTP port
         self._pipeline = IngestPipeline(directory(namespace), Limits(**limits), max_body_bytes)
 

@@ -16,7 +16,8 @@ import ray
 from fastapi import HTTPException, Request
 from fastapi.responses import Response
 
-from cellmon.validation import Limits, parse_batch
+from cellmon.limits import Limits
+from cellmon.validation import ParsedBatch, Rejection, parse_batch
 from serve_app.auth import TokenCache, bearer_token, require
 from serve_app.body import json_items, status_for, unavailable
 from serve_app.handoff import Handoff
@@ -44,18 +45,18 @@ class IngestPipeline:
             received_at=datetime.now(UTC),
             limits=self.limits,
         )
-        result = {"applied": 0, "duplicates": 0}
+        result: dict[str, Any] = {"applied": 0, "duplicates": 0, "rejected": []}
         if parsed.events:
             result = await self._deliver(caller.classroom_id, parsed.events)
+        rejected = merge_refusals(parsed, result.get("rejected", []))
+        taken = len(parsed.events) + len(parsed.rejected) - len(rejected)
         body = {
             "accepted": result["applied"],
             "duplicates": result["duplicates"],
-            "rejected": [r.as_dict() for r in parsed.rejected],
+            "rejected": [r.as_dict() for r in rejected],
         }
         return Response(
-            orjson.dumps(body),
-            status_for(len(parsed.events), parsed.rejected),
-            media_type="application/json",
+            orjson.dumps(body), status_for(taken, rejected), media_type="application/json"
         )
 
     async def instructor_shard(self, authorization: str | None, classroom_id: str) -> Any:
@@ -109,3 +110,13 @@ class IngestPipeline:
         if "error" in result:
             raise unavailable("the event log cannot be written right now")
         return result
+
+
+def merge_refusals(parsed: ParsedBatch, refused: list[list[Any]]) -> list[Rejection]:
+    """Validation's rejections plus the shard's ([position among the events, kind, reason]),
+    in request order, each with its index in the request."""
+    from_shard = [
+        Rejection(parsed.indices[pos], reason, kind, parsed.events[pos].event_id)
+        for pos, kind, reason in refused
+    ]
+    return sorted([*parsed.rejected, *from_shard], key=lambda r: r.index)
