@@ -95,3 +95,20 @@ async def test_fence_ends_a_dead_predecessors_open_write(machine_database: str) 
     with pytest.raises((asyncpg.PostgresError, asyncpg.InterfaceError, OSError)):
         await writing.commit()
     await successor.close()
+
+
+async def test_a_value_postgresql_refuses_costs_only_its_own_event(store: PostgresStore) -> None:
+    """Validation cleans NUL before the store; should any value still reach PostgreSQL and be
+    refused, the shard finds that one event and refuses it alone (real server, real error)."""
+    from actors.shard import Shard
+
+    poisoned = _event(2).model_copy(update={"error_value": "nul \x00 here"})  # bypasses validation
+    settings = {"significant_errors": 3, "store_url": "memory://"}
+    shard = Shard(0, {**settings, "checkpoint_interval_s": 60, "idle_unload_s": 60})
+    shard.store = store
+    answers = await shard.ingest_batches("c1", [[_event(1), poisoned, _event(3)], [_event(4)]])
+    assert [a["applied"] for a in answers] == [2, 1]
+    [[position, kind, reason]] = answers[0]["rejected"]
+    assert (position, kind) == (1, "invalid") and "cannot store" in reason
+    logged = await store.read_after("c1", 0, 100)
+    assert [entry.event.event_id for entry in logged] == ["e1", "e3", "e4"]
