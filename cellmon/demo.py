@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+from pathlib import Path
 from typing import Any
 
 from cellmon import stack
@@ -11,22 +12,37 @@ from cellmon.settings import Settings
 from cellmon.simulation import simulate_command
 
 DEMO_ID = "demo"
+DEMO_NAME = "Demo class: Python week 3"
 
 
 def demo_classroom(settings: Settings) -> dict[str, Any]:
-    """Create the demo classroom, or reuse the one this cluster already has (tokens kept in
-    the run folder, since the directory shows tokens only once)."""
+    """Create the demo classroom, or reuse the one the database already has: with the tokens
+    saved in the run folder if they still work, else with new ones (the directory shows tokens
+    only once, and a second clone or a removed `.cellmon/` has none)."""
     saved = settings.state_dir / "demo-classroom.json"
     try:
-        created = stack.create_classroom(settings, "Demo class: Python week 3", DEMO_ID)
+        classroom = stack.create_classroom(settings, DEMO_NAME, DEMO_ID)
     except ValueError:
-        if not saved.exists():
-            raise
-        loaded: dict[str, Any] = json.loads(saved.read_text())
-        return loaded
-    saved.write_text(json.dumps(created))
+        classroom = _still_working(settings, saved) or {
+            "classroom_id": DEMO_ID,
+            "name": DEMO_NAME,
+            **stack.rotate_tokens(settings, DEMO_ID),
+        }
+    settings.state_dir.mkdir(parents=True, exist_ok=True)
+    saved.write_text(json.dumps(classroom))
     saved.chmod(0o600)
-    return created
+    return classroom
+
+
+def _still_working(settings: Settings, saved: Path) -> dict[str, Any] | None:
+    """The saved demo tokens, if the file is readable and the cluster still knows them."""
+    try:
+        classroom: dict[str, Any] = json.loads(saved.read_text())
+        tokens = (classroom["ingest_token"], classroom["instructor_token"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    grants = [stack.token_grant(settings, token) for token in tokens]
+    return classroom if grants == [(DEMO_ID, "ingest"), (DEMO_ID, "instructor")] else None
 
 
 def where_to_look(settings: Settings, classroom: dict[str, Any], dashboard: str) -> str:

@@ -83,6 +83,29 @@ def create_classroom(settings: Settings, name: str, classroom_id: str | None) ->
     return created
 
 
+def rotate_tokens(settings: Settings, classroom_id: str) -> dict[str, str]:
+    """New ingest and instructor tokens for the classroom (the old ones stop working)."""
+    import ray
+
+    from actors.handles import directory
+
+    tokens: dict[str, str] = ray.get(
+        directory(settings.namespace).rotate_tokens.remote(classroom_id)
+    )
+    return tokens
+
+
+def token_grant(settings: Settings, token: str) -> tuple[str, str] | None:
+    """(classroom_id, role) the token grants, or None for an unknown token."""
+    import ray
+
+    from actors.handles import directory
+    from actors.registry import hash_token
+
+    found = ray.get(directory(settings.namespace).resolve.remote(hash_token(token)))
+    return None if found is None else (found[0], found[1])
+
+
 def status(settings: Settings) -> dict[str, Any]:
     """Classrooms and shard load, as the directory and shards report them."""
     import ray
