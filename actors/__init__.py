@@ -1,1 +1,1 @@
-"""Actors: pure progress state, the classroom/student virtual actors, shards and the directory."""
+"""Actors: the pure domain, its adapters, and the Ray runtime that hosts them (see README)."""

@@ -15,7 +15,7 @@ from typing import Any
 
 from pydantic import TypeAdapter
 
-from actors.classroom import ClassroomActor
+from actors.domain.classroom import ClassroomActor
 from cellmon.contract import Event
 from cellmon.limits import Limits
 

@@ -15,7 +15,7 @@ import uvicorn
 from fastapi import FastAPI, Header, Request
 from fastapi.responses import Response
 
-from actors.handles import directory
+from actors.runtime.client import ActorClient
 from cellmon import cluster
 from cellmon.settings import Settings
 from serve_app.auth import bearer_token
@@ -39,8 +39,8 @@ def build_app(pipeline: IngestPipeline) -> FastAPI:
         classroom_id: str, authorization: str | None = Header(None), activity_minutes: int = 60
     ) -> Any:
         """The read the freshness probe polls."""
-        shard = await pipeline.instructor_shard(authorization, classroom_id)
-        return await pipeline.read(shard.snapshot.remote(classroom_id, activity_minutes))
+        await pipeline.authorize_reader(authorization, classroom_id)
+        return await pipeline.read(pipeline.actors.snapshot(classroom_id, activity_minutes))
 
     return app
 
@@ -54,7 +54,7 @@ def main() -> None:
     settings = Settings(namespace=args.namespace)
     cluster.connect(settings, args.address)
     limits = settings.limits()
-    pipeline = IngestPipeline(directory(args.namespace), limits, settings.max_body_bytes)
+    pipeline = IngestPipeline(ActorClient(args.namespace), limits)
     uvicorn.run(
         build_app(pipeline), host="127.0.0.1", port=args.port, log_level="warning", access_log=False
     )

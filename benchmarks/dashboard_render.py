@@ -45,7 +45,7 @@ def _snapshot_cost(students: int, runs: int = 20) -> float:
     """Median seconds for one classroom snapshot of `students` on the actor side (in-process)."""
     from pydantic import TypeAdapter
 
-    from actors.classroom import ClassroomActor
+    from actors.domain.classroom import ClassroomActor
     from cellmon.contract import Event
 
     adapter: TypeAdapter[Any] = TypeAdapter(Event)

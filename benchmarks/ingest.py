@@ -44,12 +44,9 @@ BATCHES = (1, 10, 100)
 @contextmanager
 def baseline_server(address: str, settings: Settings) -> Iterator[str]:
     """The bare uvicorn process, on shards of its own whose log is in memory."""
-    import ray
+    from actors.runtime.client import ActorClient, blocking
 
-    from actors.handles import start_directory
-
-    directory = start_directory(settings.namespace, stack.directory_settings(settings))
-    ray.get(directory.classrooms.remote())
+    blocking(ActorClient.deploy(settings), timeout_s=120)
     port = free_port()
     command = [sys.executable, "-m", "benchmarks.baseline_ingest", address, settings.namespace]
     process = subprocess.Popen([*command, str(port)])
@@ -177,12 +174,10 @@ def main(args: argparse.Namespace) -> dict[str, Any]:
             direct_ingress=not args.serve_proxy,
         )
         with own_cluster(durable) as address:
-            return _measure(args, address, dsn, durable, tag)
+            return _measure(args, address, durable, tag)
 
 
-def _measure(
-    args: argparse.Namespace, address: str, dsn: str, durable: Settings, tag: str
-) -> dict[str, Any]:
+def _measure(args: argparse.Namespace, address: str, durable: Settings, tag: str) -> dict[str, Any]:
     from benchmarks import shard_restart
 
     stack.deploy(durable)
@@ -197,7 +192,10 @@ def _measure(
         }
         rows = throughput(args, paths)
         class_rows = classroom_profile(args, paths, durable.alerts_url)
-    shard = None if args.skip_shard else shard_restart.measure(dsn, args.shard_students)
+    shard = None
+    if not args.skip_shard:
+        with temporary_database() as shard_dsn:  # its own registry: every classroom on one shard
+            shard = shard_restart.measure(shard_dsn, args.shard_students)
     return {
         "when": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
         "command": args.command,

@@ -8,20 +8,25 @@ Runs inside a connected Ray cluster (see `benchmarks.ingest`), against a Postgre
 
 from __future__ import annotations
 
+import asyncio
 import os
 import random
 import signal
 import time
 import uuid
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import asyncpg
 from pydantic import TypeAdapter
 
-from actors.stores.migrate import upgrade
+from actors.adapters.stores.migrate import upgrade
 from cellmon.contract import Event
+from cellmon.settings import Settings
 from tests.support.private_postgres import run_blocking
+
+if TYPE_CHECKING:
+    from actors.runtime.client import ActorClient
 
 _EVENT: TypeAdapter[Any] = TypeAdapter(Event)
 CLASS_SIZE = 200
@@ -69,37 +74,37 @@ def pss_mb(pid: int) -> float:
 
 def measure(dsn: str, students: int = 10_000, per_student: int = 10) -> dict[str, Any]:
     """Fill one shard with `students`, then kill it twice: with and without checkpoints."""
-    import ray
-
-    from actors.handles import start_shard
+    from actors.runtime.client import ActorClient, blocking
 
     run_blocking(lambda: _migrate(dsn))
-    settings = {
-        "significant_errors": 3,
-        "store_url": dsn,
-        "checkpoint_interval_s": 3600.0,
-        "idle_unload_s": 36_000.0,
-        "influx_url": None,
-        "alerts_url": "memory://",
-    }
-    shard = start_shard(0, f"bench-shard-{uuid.uuid4().hex[:6]}", settings)
     rooms = [f"room{n:03d}" for n in range(max(students // CLASS_SIZE, 1))]
+    settings = Settings(
+        namespace=f"bench-shard-{uuid.uuid4().hex[:6]}",
+        store_url=dsn,
+        shards_min=1,
+        shards_max=1,
+        classrooms_per_shard=len(rooms),
+        checkpoint_interval_s=3600.0,
+        idle_unload_s=36_000.0,
+        influx_url=None,
+        alerts_url="memory://",
+    )
+    client = blocking(ActorClient.deploy(settings), timeout_s=120)
+    for room in rooms:
+        blocking(client.create_classroom(room, room))
     size = min(students, CLASS_SIZE)
-    empty_pid = ray.get(shard.stats.remote())["pid"]
-    empty = pss_mb(empty_pid)
+    empty = pss_mb(blocking(client.shard_stats(rooms[0]))["pid"])
     rng = random.Random(7)
     for room in rooms:
         batch = events(room, size, per_student, rng)
-        ray.get(
-            [shard.ingest.remote(room, batch[i : i + CHUNK]) for i in range(0, len(batch), CHUNK)]
-        )
-    stats = ray.get(shard.stats.remote())
+        chunks = [batch[i : i + CHUNK] for i in range(0, len(batch), CHUNK)]
+        blocking(client.ingest_batches(room, chunks), timeout_s=300)
+    stats = blocking(client.shard_stats(rooms[0]))
     loaded = pss_mb(stats["pid"])
-    ray.get(shard.checkpoint_now.remote())
-    process_back, from_checkpoints = _restart(shard, rooms)
+    blocking(client.checkpoint(rooms[0]))
+    process_back, from_checkpoints = _restart(client, rooms)
     run_blocking(lambda: _drop_checkpoints(dsn))
-    _, full_replay = _restart(shard, rooms)
-    ray.kill(shard, no_restart=True)
+    _, full_replay = _restart(client, rooms)
     return {
         "students": stats["students"],
         "classrooms": len(rooms),
@@ -114,17 +119,21 @@ def measure(dsn: str, students: int = 10_000, per_student: int = 10) -> dict[str
     }
 
 
-def _restart(shard: Any, rooms: list[str]) -> tuple[float, float]:
+def _restart(client: ActorClient, rooms: list[str]) -> tuple[float, float]:
     """Seconds from `kill -9` of the shard's process until the new process answers, and until
     every classroom has answered a snapshot again."""
-    import ray
+    from actors.runtime.client import blocking
 
-    pid = ray.get(shard.stats.remote())["pid"]
+    pid = blocking(client.shard_stats(rooms[0]))["pid"]
     started = time.perf_counter()
     os.kill(pid, signal.SIGKILL)
-    new_pid = ray.get(shard.stats.remote())["pid"]  # retried by Ray until the restart
+    new_pid = blocking(client.shard_stats(rooms[0]), 120)["pid"]  # Ray retries until restarted
     process_back = time.perf_counter() - started
-    snapshots = ray.get([shard.snapshot.remote(room) for room in rooms])
+
+    async def every_room() -> list[dict[str, Any]]:
+        return list(await asyncio.gather(*(client.snapshot(room) for room in rooms)))
+
+    snapshots = blocking(every_room(), 300)
     elapsed = time.perf_counter() - started
     assert new_pid != pid, "the shard was not restarted"
     assert all(s["summary"]["students"] for s in snapshots)

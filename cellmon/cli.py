@@ -137,7 +137,7 @@ def cmd_instructor_add(args: argparse.Namespace, settings: Settings) -> int:
     """Create the account (password from a prompt or stdin) and grant its classrooms."""
     import getpass
 
-    from cellmon import accounts
+    from actors.adapters import accounts
 
     password = sys.stdin.readline().rstrip("\n") if args.password_stdin else getpass.getpass()
     dsn = stack.reachable_store(settings).store_url
@@ -157,7 +157,7 @@ def cmd_instructor_grant(args: argparse.Namespace, settings: Settings) -> int:
     """Let an existing instructor see a classroom."""
     import asyncpg
 
-    from cellmon import accounts
+    from actors.adapters import accounts
 
     try:
         accounts.grant(stack.reachable_store(settings).store_url, args.email, args.classroom)

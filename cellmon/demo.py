@@ -76,7 +76,7 @@ DEMO_INSTRUCTOR = ("teacher@example.edu", "Demo Teacher", "cellmon-demo")
 
 def demo_instructor(settings: Settings) -> None:
     """An instructor account that may see the demo classroom."""
-    from cellmon import accounts
+    from actors.adapters import accounts
 
     email, name, password = DEMO_INSTRUCTOR
     dsn = stack.reachable_store(settings).store_url

@@ -58,7 +58,7 @@ class Settings(BaseSettings):
         "redis://127.0.0.1:6379/0", description="Where help alerts are published (memory://)"
     )
     checkpoint_interval_s: float = Field(5.0, gt=0, description="How often shards checkpoint")
-    idle_unload_s: float = Field(1800.0, gt=0, description="Unload classrooms quiet this long")
+    idle_unload_s: float = Field(1800.0, ge=0, description="Unload classrooms quiet this long")
     significant_errors: int = Field(3, ge=1, description="Default consecutive-error threshold")
 
     def limits(self) -> Limits:

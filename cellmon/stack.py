@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import asyncio
-import dataclasses
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from cellmon.settings import Settings
+
+if TYPE_CHECKING:
+    from actors.runtime.client import ActorClient
 
 
 def upgrade_database(settings: Settings) -> list[str]:
@@ -19,7 +21,7 @@ def upgrade_database(settings: Settings) -> list[str]:
 async def _upgrade(dsn: str) -> list[str]:
     import asyncpg
 
-    from actors.stores.migrate import ensure_database, upgrade
+    from actors.adapters.stores.migrate import ensure_database, upgrade
 
     await ensure_database(dsn)
     connection = await asyncpg.connect(dsn)
@@ -31,92 +33,55 @@ async def _upgrade(dsn: str) -> list[str]:
 
 def deploy(settings: Settings, app_name: str = "cellmon", route: str = "/") -> None:
     """Migrate the database, start (or find) the directory and shards, run the ingest."""
-    import ray
-
-    upgrade_database(settings)
-
-    from actors.handles import start_directory
+    from actors.runtime.client import ActorClient, blocking
     from cellmon.serve_tuning import proxy_port
     from serve_app.app import AppArgs
     from serve_app.app import deploy as deploy_serve
 
-    directory = start_directory(settings.namespace, directory_settings(settings))
-    ray.get(directory.classrooms.remote())  # wait until it and its shards are up
-    args = AppArgs(
-        namespace=settings.namespace,
-        max_batch=settings.max_batch,
-        max_code_chars=settings.max_code_chars,
-        max_body_bytes=settings.max_body_bytes,
-        max_event_age=settings.limits().max_event_age,
-        max_event_ahead=settings.limits().max_event_ahead,
-        max_replicas=settings.ingest_replicas_max,
+    upgrade_database(settings)
+    blocking(ActorClient.deploy(settings), timeout_s=120)  # the directory and its shards answer
+    deploy_serve(
+        AppArgs(settings=settings), settings.http_host, proxy_port(settings), app_name, route
     )
-    deploy_serve(args, settings.http_host, proxy_port(settings), app_name, route)
 
 
-def directory_settings(settings: Settings) -> dict[str, Any]:
-    """The part of the settings the directory and shard actors use."""
-    return {"limits": dataclasses.asdict(settings.limits())} | settings.model_dump(
-        include={
-            "shards_min",
-            "shards_max",
-            "classrooms_per_shard",
-            "significant_errors",
-            "store_url",
-            "checkpoint_interval_s",
-            "idle_unload_s",
-            "influx_url",
-            "alerts_url",
-        }
-    )
+def actors(settings: Settings) -> ActorClient:
+    """The typed client of this deployment's actors (the process must be attached to Ray)."""
+    from actors.runtime.client import ActorClient
+
+    return ActorClient(settings.namespace)
 
 
 def create_classroom(settings: Settings, name: str, classroom_id: str | None) -> dict[str, Any]:
     """Register a classroom; returns its id and tokens."""
-    import ray
+    from actors.runtime.client import blocking
 
-    from actors.handles import directory
-
-    created: dict[str, Any] = ray.get(
-        directory(settings.namespace).create_classroom.remote(name, classroom_id)
-    )
-    return created
+    return blocking(actors(settings).create_classroom(name, classroom_id))
 
 
 def rotate_tokens(settings: Settings, classroom_id: str) -> dict[str, str]:
     """New ingest and instructor tokens for the classroom (the old ones stop working)."""
-    import ray
+    from actors.runtime.client import blocking
 
-    from actors.handles import directory
-
-    tokens: dict[str, str] = ray.get(
-        directory(settings.namespace).rotate_tokens.remote(classroom_id)
-    )
-    return tokens
+    return blocking(actors(settings).rotate_tokens(classroom_id))
 
 
 def token_grant(settings: Settings, token: str) -> tuple[str, str] | None:
     """(classroom_id, role) the token grants, or None for an unknown token."""
-    import ray
+    from actors.domain.registry import hash_token
+    from actors.runtime.client import blocking
 
-    from actors.handles import directory
-    from actors.registry import hash_token
-
-    found = ray.get(directory(settings.namespace).resolve.remote(hash_token(token)))
-    return None if found is None else (found[0], found[1])
+    return blocking(actors(settings).resolve(hash_token(token)))
 
 
 def status(settings: Settings) -> dict[str, Any]:
     """Classrooms and shard load, as the directory and shards report them."""
-    import ray
+    from actors.runtime.client import blocking
 
-    from actors.handles import directory
-
-    handle = directory(settings.namespace)
-    shards = ray.get(handle.shard_handles.remote())
+    client = actors(settings)
     return {
-        "classrooms": ray.get(handle.classrooms.remote()),
-        "shards": ray.get([shard.stats.remote() for shard in shards]),
+        "classrooms": blocking(client.classrooms()),
+        "shards": blocking(client.all_shard_stats()),
     }
 
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from fastapi import HTTPException
 
-from actors.registry import hash_token
+from actors.domain.registry import hash_token
 
 Resolver = Callable[[str], Awaitable[tuple[str, str] | None]]
 

@@ -10,8 +10,8 @@ from fastapi import FastAPI, Header, HTTPException, Query, Request
 from fastapi.responses import Response
 from ray import serve
 
-from actors.handles import directory
-from cellmon.limits import Limits
+from actors.runtime.client import ActorClient
+from cellmon.settings import Settings
 from serve_app.auth import bearer_token
 from serve_app.pipeline import IngestPipeline
 from serve_app.rebind import allow_rebind_after_crash
@@ -28,9 +28,9 @@ api = FastAPI(
 class Ingest:
     """Validates, authorizes and hands each batch to its classroom's shard in one actor call."""
 
-    def __init__(self, namespace: str, limits: dict[str, Any], max_body_bytes: int) -> None:
+    def __init__(self, settings: Settings) -> None:
         allow_rebind_after_crash()  # runs before Serve opens this replica's HTTP port
-        self._pipeline = IngestPipeline(directory(namespace), Limits(**limits), max_body_bytes)
+        self._pipeline = IngestPipeline(ActorClient(settings.namespace), settings.limits())
 
     @api.get("/healthz")
     async def healthz(self) -> dict[str, Any]:
@@ -61,21 +61,18 @@ class Ingest:
         activity_minutes: int = Query(60, ge=1, le=7 * 24 * 60),
     ) -> dict[str, Any]:
         """The classroom's live aggregate: summary, help queue, students, teams, cells."""
-        shard = await self._pipeline.instructor_shard(authorization, classroom_id)
-        snapshot: dict[str, Any] = await self._pipeline.read(
-            shard.snapshot.remote(classroom_id, activity_minutes)
-        )
-        return snapshot
+        await self._pipeline.authorize_reader(authorization, classroom_id)
+        actors = self._pipeline.actors
+        return await self._pipeline.read(actors.snapshot(classroom_id, activity_minutes))
 
     @api.get("/api/v1/classrooms/{classroom_id}/students/{student_id}")
     async def student(
         self, classroom_id: str, student_id: str, authorization: str | None = Header(None)
     ) -> dict[str, Any]:
         """One student's detail: counters, current cell, latest code and error, per-cell runs."""
-        shard = await self._pipeline.instructor_shard(authorization, classroom_id)
-        detail: dict[str, Any] | None = await self._pipeline.read(
-            shard.student.remote(classroom_id, student_id)
-        )
+        await self._pipeline.authorize_reader(authorization, classroom_id)
+        actors = self._pipeline.actors
+        detail = await self._pipeline.read(actors.student(classroom_id, student_id))
         if detail is None:
             raise HTTPException(404, f"no events from student {student_id!r} in {classroom_id!r}")
         return detail

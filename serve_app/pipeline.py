@@ -8,14 +8,15 @@ The Serve deployment (`serve_app.ingest`) and the benchmark's bare-uvicorn basel
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 import orjson
-import ray
 from fastapi import HTTPException, Request
 from fastapi.responses import Response
 
+from actors.runtime.client import ActorClient, ActorsUnavailable, UnknownClassroom
 from cellmon.limits import Limits
 from cellmon.validation import ParsedBatch, Rejection, parse_batch
 from serve_app.auth import TokenCache, bearer_token, require
@@ -23,16 +24,16 @@ from serve_app.body import json_items, status_for, unavailable
 from serve_app.handoff import Handoff
 
 log = logging.getLogger("cellmon.ingest")
+T = TypeVar("T")
 
 
 class IngestPipeline:
-    """Per-process state: the directory handle, cached token answers and shard handles."""
+    """Per-process state: the actor client, cached token answers, the coalescing hand-off."""
 
-    def __init__(self, directory: Any, limits: Limits, max_body_bytes: int) -> None:
-        self.directory, self.limits, self.max_body = directory, limits, max_body_bytes
-        self.tokens = TokenCache(lambda digest: directory.resolve.remote(digest))
+    def __init__(self, actors: ActorClient, limits: Limits) -> None:
+        self.actors, self.limits = actors, limits
+        self.tokens = TokenCache(actors.resolve)
         self.handoff = Handoff()
-        self._shards: dict[str, Any] = {}
 
     async def ingest(self, request: Request, token: str) -> Response:
         """The whole POST: 202 with counts (and any rejections), or a 4xx/503 with a reason."""
@@ -59,52 +60,46 @@ class IngestPipeline:
             orjson.dumps(body), status_for(taken, rejected), media_type="application/json"
         )
 
-    async def instructor_shard(self, authorization: str | None, classroom_id: str) -> Any:
-        """The shard of a classroom the caller's instructor token may read, or 401/403/404."""
+    async def authorize_reader(self, authorization: str | None, classroom_id: str) -> None:
+        """401/403 unless the caller's instructor token may read the classroom."""
         caller = await self.tokens.caller(bearer_token(authorization))
         require(caller, "instructor", classroom_id)
-        return await self.shard(classroom_id)
 
-    async def read(self, call: Any) -> Any:
-        """A shard read; a shard restarting or unable to reach its store answers 503."""
+    async def read(self, call: Awaitable[T]) -> T:
+        """A shard read; an unknown classroom is 404, a shard restarting or unable to reach its
+        store 503."""
         try:
             return await call
-        except ray.exceptions.RayError as error:
+        except UnknownClassroom as error:
+            raise HTTPException(404, str(error)) from None
+        except ActorsUnavailable as error:
             log.warning("shard read failed: %s", error)
             raise unavailable("classroom state is loading") from None
 
-    async def shard(self, classroom_id: str) -> Any:
-        """The classroom's shard handle (asked of the directory once per process)."""
-        shard = self._shards.get(classroom_id)
-        if shard is None:
-            shard = await self.directory.locate.remote(classroom_id)
-            if shard is None:
-                raise HTTPException(404, f"no classroom {classroom_id!r}")
-            self._shards[classroom_id] = shard
-        return shard
-
     async def _body(self, request: Request) -> bytes:
         declared = request.headers.get("content-length")
-        if declared and declared.isdigit() and int(declared) > self.max_body:
-            raise HTTPException(413, f"body of {declared} bytes exceeds {self.max_body}")
+        if declared and declared.isdigit() and int(declared) > self.limits.max_body_bytes:
+            raise HTTPException(
+                413, f"body of {declared} bytes exceeds {self.limits.max_body_bytes}"
+            )
         body = bytearray()
         async for chunk in request.stream():
             body += chunk
-            if len(body) > self.max_body:
-                raise HTTPException(413, f"body exceeds {self.max_body} bytes")
+            if len(body) > self.limits.max_body_bytes:
+                raise HTTPException(413, f"body exceeds {self.limits.max_body_bytes} bytes")
         return bytes(body)
 
     async def _deliver(self, classroom_id: str, events: list[Any]) -> dict[str, Any]:
         """The shard logs the batch durably, then applies it; 2xx only after the log write."""
-        shard = await self.shard(classroom_id)
 
         async def send_many(batches: list[list[Any]]) -> list[dict[str, Any]]:
-            answers: list[dict[str, Any]] = await shard.ingest_batches.remote(classroom_id, batches)
-            return answers
+            return await self.actors.ingest_batches(classroom_id, batches)
 
         try:
             result: dict[str, Any] = await self.handoff.deliver(classroom_id, events, send_many)
-        except ray.exceptions.RayError as error:
+        except UnknownClassroom as error:  # the token outlived its classroom
+            raise HTTPException(404, str(error)) from None
+        except ActorsUnavailable as error:
             log.warning("shard for %s unavailable: %s", classroom_id, error)
             raise unavailable("classroom state is restarting") from None
         if "error" in result:

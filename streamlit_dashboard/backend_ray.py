@@ -7,7 +7,9 @@ import asyncio
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from cellmon import accounts, cluster
+from actors.adapters import accounts
+from actors.runtime.client import ActorClient, blocking
+from cellmon import cluster
 from cellmon.settings import Settings
 from streamlit_dashboard.alert_feed import AlertFeed
 from streamlit_dashboard.backend import Instructor
@@ -29,7 +31,7 @@ class RayBackend:
             store = start_embedded_postgres(self.settings.state_dir)  # the one `up` started
         self._store = store
         cluster.connect(self.settings)
-        self._shards: dict[str, Any] = {}
+        self._actors = ActorClient(self.settings.namespace)
         self._feed = AlertFeed(self.settings.alerts_url)
 
     def login(self, email: str, password: str) -> Instructor | None:
@@ -43,12 +45,11 @@ class RayBackend:
 
     def snapshot(self, classroom_id: str, activity_minutes: int = 60) -> dict[str, Any]:
         """The classroom aggregate, in one actor call."""
-        return dict(self._call(self._shard(classroom_id).snapshot, classroom_id, activity_minutes))
+        return blocking(self._actors.snapshot(classroom_id, activity_minutes), _CALL_TIMEOUT_S)
 
     def student(self, classroom_id: str, student_id: str) -> dict[str, Any] | None:
         """One student's detail."""
-        found = self._call(self._shard(classroom_id).student, classroom_id, student_id)
-        return dict(found) if found else None
+        return blocking(self._actors.student(classroom_id, student_id), _CALL_TIMEOUT_S)
 
     def claim_help(self, classroom_id: str, student_id: str, instructor: str) -> None:
         """ "On my way": logged, so the wait time is kept."""
@@ -60,13 +61,12 @@ class RayBackend:
 
     def set_threshold(self, classroom_id: str, significant_errors: int) -> None:
         """The classroom's consecutive-error threshold."""
-        self._check(
-            self._call(self._shard(classroom_id).configure, classroom_id, significant_errors)
-        )
+        answer = self._actors.configure(classroom_id, significant_errors)
+        self._check(blocking(answer, _CALL_TIMEOUT_S))
 
     def rotate_tokens(self, classroom_id: str) -> dict[str, str]:
         """New tokens, shown once."""
-        return dict(self._call(self._directory().rotate_tokens, classroom_id))
+        return blocking(self._actors.rotate_tokens(classroom_id), _CALL_TIMEOUT_S)
 
     def alerts(self, classroom_id: str, after: int) -> list[dict[str, Any]]:
         """Alerts that arrived over Redis since id `after`."""
@@ -82,7 +82,7 @@ class RayBackend:
             return bucketed(rows, bucket, datetime.now(UTC), minutes)
 
     async def _influx_activity(self, classroom_id: str, minutes: int, bucket: int) -> list[Any]:
-        from actors.influx_writer import influxql_string, parse_influx_url, query
+        from actors.adapters.influx.writer import influxql_string, parse_influx_url, query
 
         target = parse_influx_url(self.settings.influx_url or "")
         rows = await query(
@@ -106,27 +106,8 @@ class RayBackend:
         ]
 
     def _help(self, classroom_id: str, student_id: str, action: str, instructor: str) -> None:
-        shard = self._shard(classroom_id)
-        self._check(self._call(shard.help_action, classroom_id, student_id, action, instructor))
-
-    def _shard(self, classroom_id: str) -> Any:
-        if classroom_id not in self._shards:
-            shard = self._call(self._directory().locate, classroom_id)
-            if shard is None:
-                raise LookupError(f"no classroom {classroom_id!r}")
-            self._shards[classroom_id] = shard
-        return self._shards[classroom_id]
-
-    def _directory(self) -> Any:
-        from actors.handles import directory
-
-        return directory(self.settings.namespace)
-
-    @staticmethod
-    def _call(method: Any, *args: Any) -> Any:
-        import ray
-
-        return ray.get(method.remote(*args), timeout=_CALL_TIMEOUT_S)
+        answer = self._actors.help_action(classroom_id, student_id, action, instructor)
+        self._check(blocking(answer, _CALL_TIMEOUT_S))
 
     @staticmethod
     def _check(result: dict[str, Any]) -> None:

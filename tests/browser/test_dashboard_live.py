@@ -14,7 +14,7 @@ import pytest
 import ray
 from dashboard_support import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, login, streamlit_server
 
-from cellmon import accounts
+from actors.adapters import accounts
 from tests.e2e.conftest import Deployment, bearer
 from tests.e2e.events import cell_run, help_request
 

@@ -12,6 +12,7 @@ from typing import Any
 import httpx
 import pytest
 
+from actors.runtime.client import ActorClient
 from cellmon import stack
 from cellmon.cluster import own_cluster
 from cellmon.settings import Settings
@@ -25,6 +26,11 @@ __all__ = ["private_postgres"]  # a fixture for the outage test
 class Deployment:
     url: str
     settings: Settings
+
+    @property
+    def actors(self) -> ActorClient:
+        """The typed client of this deployment's actors."""
+        return ActorClient(self.settings.namespace)
 
     @property
     def proxy_url(self) -> str:

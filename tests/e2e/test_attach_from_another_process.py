@@ -15,15 +15,13 @@ pytestmark = pytest.mark.e2e
 
 RESEARCHER = """
 import json, sys
-import ray
 from cellmon import cluster
 from cellmon.settings import Settings
-from actors.handles import directory
+from actors.runtime.client import ActorClient, blocking
 
 settings = Settings(namespace=sys.argv[2])
 cluster.connect(settings, sys.argv[1])
-shard = ray.get(directory(settings.namespace).locate.remote(sys.argv[3]))
-snapshot = ray.get(shard.snapshot.remote(sys.argv[3]))
+snapshot = blocking(ActorClient(settings.namespace).snapshot(sys.argv[3]))
 print(json.dumps(snapshot["summary"]))
 """
 

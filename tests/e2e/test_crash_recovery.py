@@ -11,18 +11,14 @@ from typing import Any
 
 import httpx
 import pytest
-import ray
 from conftest import Deployment
 from stream import class_stream, comparable, fresh_ids, send_stream
-
-from actors.handles import directory
 
 pytestmark = pytest.mark.e2e
 
 
-def _shard_pid(deployment: Deployment, classroom_id: str) -> int:
-    shard = ray.get(directory(deployment.settings.namespace).locate.remote(classroom_id))
-    return int(ray.get(shard.stats.remote())["pid"])
+async def _shard_pid(deployment: Deployment, classroom_id: str) -> int:
+    return int((await deployment.actors.shard_stats(classroom_id))["pid"])
 
 
 def _replica_pid(deployment: Deployment) -> int:
@@ -42,7 +38,7 @@ def test_killed_shard_and_replica_lose_nothing(deployment: Deployment) -> None:
     async def faults(acked: int) -> None:
         if acked >= total // 3 and not killed:
             killed.append("shard")
-            os.kill(_shard_pid(deployment, stormy["classroom_id"]), signal.SIGKILL)
+            os.kill(await _shard_pid(deployment, stormy["classroom_id"]), signal.SIGKILL)
         elif acked >= 2 * total // 3 and killed == ["shard"]:
             killed.append("replica")
             os.kill(await asyncio.to_thread(_replica_pid, deployment), signal.SIGKILL)

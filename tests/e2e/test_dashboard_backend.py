@@ -10,7 +10,7 @@ import pytest
 from conftest import Deployment, bearer
 from events import cell_run, help_request
 
-from cellmon import accounts
+from actors.adapters import accounts
 from streamlit_dashboard.backend_ray import RayBackend
 
 pytestmark = pytest.mark.e2e

@@ -13,11 +13,10 @@ from typing import Any
 
 import httpx
 import pytest
-import ray
 from conftest import Deployment, bearer
 from events import cell_run, help_request
 
-from actors.handles import directory
+from actors.runtime.client import blocking
 from tests.support.waiting import wait_until
 
 pytestmark = pytest.mark.e2e
@@ -95,8 +94,9 @@ async def storm(deployment: Deployment, room: dict[str, Any], calm: dict[str, An
 
 
 def checkpoint_positions(deployment: Deployment, classroom_id: str) -> dict[str, int]:
-    shard = ray.get(directory(deployment.settings.namespace).locate.remote(classroom_id))
-    found: dict[str, int] = ray.get(shard.stats.remote())["classrooms"][classroom_id]
+    found: dict[str, int] = blocking(deployment.actors.shard_stats(classroom_id))["classrooms"][
+        classroom_id
+    ]
     return found
 
 

@@ -9,13 +9,13 @@ import uuid
 
 import httpx
 import pytest
-import ray
 from conftest import Deployment, bearer
 from events import cell_run, help_request
 
-from actors.handles import directory
-from actors.influx_writer import influxql_string, parse_influx_url, query
+from actors.adapters.influx.writer import influxql_string, parse_influx_url, query
+from actors.runtime.client import ActorClient, blocking
 from cellmon import stack
+from tests.support.waiting import wait_until
 
 pytestmark = pytest.mark.e2e
 
@@ -63,13 +63,13 @@ def test_influxdb_outage_never_blocks_ingest_and_drops_are_counted(
         answer = _post(url, classroom["ingest_token"], [cell_run(f"s{n % 4}", "ok", n)])
         assert answer.status_code == 202 and answer.json()["accepted"] == 1
 
-    shard = ray.get(directory(settings.namespace).locate.remote("noinflux"))
-    deadline, metrics = time.monotonic() + 60, {}
-    while time.monotonic() < deadline:
-        metrics = ray.get(shard.stats.remote())["metrics"]
-        if metrics["dropped"] >= 20:
-            break
-        time.sleep(1)
+    client = ActorClient(settings.namespace)
+
+    def metrics_counted() -> dict[str, int]:
+        counted: dict[str, int] = blocking(client.shard_stats("noinflux"))["metrics"]
+        return counted if counted["dropped"] >= 20 else {}
+
+    metrics = wait_until(metrics_counted, 60, "the dropped metric lines")
     # Every line is accounted for: nothing written, the rest dropped or still waiting.
     assert metrics["written"] == 0 and metrics["retried"] > 0 and metrics["dropped"] >= 20
     pending = metrics["buffered"] + metrics["in_flight"]

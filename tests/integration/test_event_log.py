@@ -9,8 +9,8 @@ import asyncpg
 import pytest
 from pydantic import TypeAdapter
 
-from actors.stores.migrate import migrations, upgrade
-from actors.stores.postgres import PostgresStore
+from actors.adapters.stores.migrate import migrations, upgrade
+from actors.adapters.stores.postgres import PostgresStore
 from cellmon.contract import Event
 
 pytestmark = pytest.mark.integration
@@ -100,11 +100,12 @@ async def test_fence_ends_a_dead_predecessors_open_write(machine_database: str) 
 async def test_a_value_postgresql_refuses_costs_only_its_own_event(store: PostgresStore) -> None:
     """Validation cleans NUL before the store; should any value still reach PostgreSQL and be
     refused, the shard finds that one event and refuses it alone (real server, real error)."""
-    from actors.shard import Shard
+    from actors.runtime.shard import Shard
 
     poisoned = _event(2).model_copy(update={"error_value": "nul \x00 here"})  # bypasses validation
-    settings = {"significant_errors": 3, "store_url": "memory://"}
-    shard = Shard(0, {**settings, "checkpoint_interval_s": 60, "idle_unload_s": 60})
+    from cellmon.settings import Settings
+
+    shard = Shard(0, Settings(store_url="memory://", alerts_url="memory://", influx_url=None))
     shard.store = store
     answers = await shard.ingest_batches("c1", [[_event(1), poisoned, _event(3)], [_event(4)]])
     assert [a["applied"] for a in answers] == [2, 1]

@@ -12,7 +12,8 @@ from typing import Any
 
 import pytest
 
-from actors.influx_writer import (
+from actors.adapters.influx.lines import activity_point, cell_point, epoch_ms, help_point
+from actors.adapters.influx.writer import (
     InfluxTarget,
     InfluxWriter,
     from_url,
@@ -20,7 +21,6 @@ from actors.influx_writer import (
     parse_influx_url,
     query,
 )
-from actors.metrics import activity_point, cell_point, epoch_ms, help_point
 from cellmon.contract import CellExecuted
 from tests.support.private_postgres import free_port
 
@@ -234,7 +234,7 @@ async def test_close_during_an_outage_returns_within_its_timeout(classroom: str)
 async def test_refused_lines_are_dropped_and_counted_and_writing_goes_on(
     influx: InfluxTarget, classroom: str, caplog: pytest.LogCaptureFixture
 ) -> None:
-    caplog.set_level(logging.WARNING, logger="actors.influx_writer")
+    caplog.set_level(logging.WARNING, logger="actors.adapters.influx.writer")
     start = datetime.now(UTC) - timedelta(minutes=2)
     good = [cell_point(ev) or "" for ev in cell_events(classroom, 5, start)]
     writer = InfluxWriter(influx.url, influx.database, flush_interval_s=0.05)
@@ -266,7 +266,7 @@ async def test_refused_lines_are_dropped_and_counted_and_writing_goes_on(
 
 
 async def test_query_reports_influxql_errors(influx: InfluxTarget) -> None:
-    from actors.influx_writer import InfluxQueryError
+    from actors.adapters.influx.writer import InfluxQueryError
 
     with pytest.raises(InfluxQueryError, match="error parsing query"):
         await query(influx.url, influx.database, "SELEC nonsense")

@@ -10,7 +10,7 @@ import orjson
 import pytest
 import redis.asyncio as aioredis
 
-from actors.redis_publisher import RedisPublisher, channel
+from actors.adapters.alerts.redis import RedisPublisher, channel
 
 pytestmark = pytest.mark.integration
 REDIS = "redis://127.0.0.1:6379/0"

@@ -9,6 +9,7 @@ from typing import Any
 from pydantic import TypeAdapter
 
 from cellmon.contract import Event
+from cellmon.settings import Settings
 
 T0 = datetime(2024, 3, 4, 9, 0, tzinfo=UTC)
 NOTEBOOK = "lab1.ipynb"
@@ -48,3 +49,15 @@ def event(
 def cell(status: str = "ok", **fields: Any) -> Any:
     """Shorthand for a cell execution with the given status."""
     return event("cell_executed", status=status, **fields)
+
+
+def unit_settings(**overrides: Any) -> Settings:
+    """Settings whose stores are all in memory: nothing leaves the process."""
+    base: dict[str, Any] = {
+        "store_url": "memory://",
+        "alerts_url": "memory://",
+        "influx_url": None,
+        "checkpoint_interval_s": 60,
+        "idle_unload_s": 60,
+    }
+    return Settings(**{**base, **overrides})

@@ -11,10 +11,10 @@ from typing import Any
 import pytest
 from factories import at, cell, event
 
-from actors.activity import ActivitySeries
-from actors.classroom import ClassroomActor
-from actors.dedup import RecentIds
-from actors.state import STATUSES, Escalated, HelpRaised
+from actors.domain.activity import ActivitySeries
+from actors.domain.classroom import ClassroomActor
+from actors.domain.dedup import RecentIds
+from actors.domain.state import STATUSES, Escalated, HelpRaised
 
 pytestmark = pytest.mark.unit
 
@@ -238,7 +238,7 @@ def test_unit_tier_refuses_to_start_ray() -> None:
 
 def test_modules_under_test_do_not_import_ray() -> None:
     code = (
-        "import sys, actors.classroom, cellmon.validation, cellmon.seed_format; "
+        "import sys, actors.domain.classroom, cellmon.validation, cellmon.seed_format; "
         "sys.exit('ray' in sys.modules)"
     )
     root = Path(__file__).resolve().parents[2]

@@ -7,9 +7,16 @@ from datetime import timedelta
 import pytest
 from factories import at, event
 
-from actors import checkpoint
-from actors.classroom import ClassroomActor
-from actors.state import HelpClaimed, HelpRaised, HelpWithdrawn, Rules, StudentState, apply_event
+from actors.domain import checkpoint
+from actors.domain.classroom import ClassroomActor
+from actors.domain.state import (
+    HelpClaimed,
+    HelpRaised,
+    HelpWithdrawn,
+    Rules,
+    StudentState,
+    apply_event,
+)
 from cellmon.validation import parse_batch
 
 pytestmark = pytest.mark.unit

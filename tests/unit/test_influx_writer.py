@@ -5,7 +5,7 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from actors.influx_writer import InfluxWriter, parse_influx_url
+from actors.adapters.influx.writer import InfluxWriter, parse_influx_url
 
 pytestmark = pytest.mark.unit
 

@@ -9,7 +9,7 @@ from datetime import timedelta, timezone
 import pytest
 from factories import at, cell, event
 
-from actors.metrics import activity_point, cell_point, epoch_ms, help_point
+from actors.adapters.influx.lines import activity_point, cell_point, epoch_ms, help_point
 
 pytestmark = pytest.mark.unit
 
@@ -151,7 +151,7 @@ def test_lines_are_escaped_exactly_as_influxdb_clients_point(seed: int) -> None:
     """`_line` replaces `Point` for speed: it must write the same bytes, awkward values included."""
     from influxdb_client.client.write.point import Point
 
-    from actors.metrics import _line
+    from actors.adapters.influx.lines import _line
 
     rng = random.Random(seed)
     alphabet = 'ab ,=\\"\n\t\r\u00e9'

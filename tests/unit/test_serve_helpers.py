@@ -7,7 +7,7 @@ import asyncio
 import pytest
 from fastapi import HTTPException
 
-from actors.registry import ClassroomRegistry, hash_token, slug
+from actors.domain.registry import ClassroomRegistry, hash_token, slug
 from serve_app.auth import Caller, TokenCache, bearer_token, require
 from serve_app.body import json_items, status_for
 from serve_app.handoff import Handoff

@@ -2,29 +2,20 @@
 
 from __future__ import annotations
 
-import dataclasses
 from typing import Any
 
 import pytest
-from factories import cell, event
+from factories import cell, event, unit_settings
 
-from actors.shard import Shard
-from actors.stores.memory import MemoryStore
-from cellmon.limits import Limits
+from actors.adapters.stores.memory import MemoryStore
+from actors.runtime.shard import Shard
 from tests.support.waiting import async_wait_until
 
 pytestmark = pytest.mark.unit
 
 
 def _shard(store: MemoryStore, **limits: Any) -> Shard:
-    settings = {
-        "significant_errors": 3,
-        "store_url": "memory://",
-        "checkpoint_interval_s": 0.01,
-        "idle_unload_s": 60,
-        "limits": dataclasses.asdict(Limits(**limits)),
-    }
-    shard = Shard(0, settings)
+    shard = Shard(0, unit_settings(checkpoint_interval_s=0.01, **limits))
     shard.store = store
     return shard
 

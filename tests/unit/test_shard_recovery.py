@@ -6,24 +6,18 @@ import random
 from typing import Any
 
 import pytest
-from factories import at, cell, event
+from factories import at, cell, event, unit_settings
 
-from actors import checkpoint
-from actors.shard import Shard
-from actors.stores.memory import MemoryStore
+from actors.adapters.stores.memory import MemoryStore
+from actors.domain import checkpoint
+from actors.runtime.shard import Shard
 
 pytestmark = pytest.mark.unit
-SETTINGS = {
-    "significant_errors": 3,
-    "store_url": "memory://",
-    "checkpoint_interval_s": 60,
-    "idle_unload_s": 60,
-}
 NOW = at(minutes=30)
 
 
 def _shard(store: MemoryStore, **overrides: Any) -> Shard:
-    shard = Shard(0, {**SETTINGS, **overrides})
+    shard = Shard(0, unit_settings(**overrides))
     shard.store = store  # the same database, as after a restart
     return shard
 
@@ -127,7 +121,7 @@ async def test_idle_classrooms_unload_after_a_checkpoint_and_come_back() -> None
 
 
 def test_checkpoint_round_trip_keeps_every_student_field() -> None:
-    from actors.classroom import ClassroomActor
+    from actors.domain.classroom import ClassroomActor
 
     classroom = ClassroomActor("c1")
     classroom.apply_batch(_class_events(120, seed=9))

@@ -9,8 +9,8 @@ from factories import at
 from hypothesis import given, settings
 from strategies import event_lists
 
-from actors import checkpoint
-from actors.classroom import ClassroomActor
+from actors.domain import checkpoint
+from actors.domain.classroom import ClassroomActor
 
 pytestmark = pytest.mark.unit
 NOW = at(120)

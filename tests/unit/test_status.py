@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from factories import T0, at, cell, event
 
-from actors.state import (
+from actors.domain.state import (
     Escalated,
     HelpRaised,
     HelpWithdrawn,

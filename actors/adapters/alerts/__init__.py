@@ -1,7 +1,7 @@
 """The seam between the actors and alert delivery (help requests, escalations).
 
 `redis://` is what users run (actors/redis_publisher.py); the memory publisher is for unit
-tests. The event log and checkpoints have their own interface in `actors.stores`.
+tests. The event log and checkpoints have their own interface in `actors.adapters.stores`.
 """
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ def open_publisher(url: str) -> AlertPublisher:
     if url.startswith("memory://"):
         return MemoryPublisher()
     if url.startswith(("redis://", "rediss://", "unix://")):
-        from actors.redis_publisher import RedisPublisher
+        from actors.adapters.alerts.redis import RedisPublisher
 
         return RedisPublisher(url)
     raise ValueError(f"unsupported alert publisher URL {url!r}; expected redis:// or memory://")

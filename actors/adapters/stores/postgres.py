@@ -9,7 +9,7 @@ import asyncpg
 import orjson
 from pydantic import TypeAdapter
 
-from actors.stores.base import Logged, LogUnavailable
+from actors.adapters.stores.base import Logged, LogUnavailable
 from cellmon.contract import Event
 
 _EVENT: TypeAdapter[Any] = TypeAdapter(Event)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from actors.state import CellChange, CellProgress
+from actors.domain.state import CellChange, CellProgress
 
 
 @dataclass(slots=True)

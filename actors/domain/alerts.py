@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from actors.state import Effect, Escalated, HelpClaimed, HelpRaised, HelpWithdrawn
+from actors.domain.state import Effect, Escalated, HelpClaimed, HelpRaised, HelpWithdrawn
 
 
 def alert_for(classroom_id: str, effect: Effect, name: str | None = None) -> dict[str, Any]:

@@ -8,16 +8,16 @@ from typing import Any
 
 from immutables import Map
 
-from actors import cell_stats
-from actors.classroom import ClassroomActor
-from actors.state import (
+from actors.domain import cell_stats
+from actors.domain.classroom import ClassroomActor
+from actors.domain.state import (
     CellProgress,
     HelpEpisode,
     Rules,
     RunRecord,
     StudentState,
 )
-from actors.student import StudentActor
+from actors.domain.student import StudentActor
 from cellmon.limits import DEFAULT_LIMITS, Limits
 
 VERSION = 2  # 2: per-student notebooks and a completed-cells count

@@ -8,12 +8,12 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from actors import cell_stats
-from actors.activity import ActivitySeries
-from actors.admission import Admission
-from actors.dedup import RecentIds
-from actors.state import STATUSES, Effect, HelpRaised, Rules
-from actors.student import StudentActor, iso
+from actors.domain import cell_stats
+from actors.domain.activity import ActivitySeries
+from actors.domain.admission import Admission
+from actors.domain.dedup import RecentIds
+from actors.domain.state import STATUSES, Effect, HelpRaised, Rules
+from actors.domain.student import StudentActor, iso
 from cellmon.contract import occurred_at
 from cellmon.limits import DEFAULT_LIMITS, Limits
 
@@ -34,7 +34,7 @@ class ClassroomActor:
 
     It mutates its own containers rather than returning a new frozen classroom: copying a
     1,000-student map on every event would be O(students) per event. Student state itself is
-    frozen and changed only by the pure `actors.state.apply_event`.
+    frozen and changed only by the pure `actors.domain.state.apply_event`.
     """
 
     def __init__(

@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from typing import Any
 
-from actors.registry import ClassroomRegistry
-from actors.stores import EventStore, open_store
+from actors.adapters.stores import EventStore, open_store
+from actors.domain.registry import ClassroomRegistry
+from cellmon.settings import Settings
+
+# Starts (or finds) shard N and returns its handle; injected, so this module knows no Ray.
+ShardStarter = Callable[[int, Settings], Any]
 
 
 class Directory:
@@ -16,11 +21,11 @@ class Directory:
     classroom and token again; it is loaded on the first call after (re)start.
     """
 
-    def __init__(self, namespace: str, settings: dict[str, Any]) -> None:
-        self.namespace = namespace
+    def __init__(self, settings: Settings, start_shard: ShardStarter) -> None:
         self.settings = settings
+        self._start_shard = start_shard
         self.registry = ClassroomRegistry()
-        self.store: EventStore = open_store(settings["store_url"])
+        self.store: EventStore = open_store(settings.store_url)
         self.shards: list[Any] = []
         self._loaded = asyncio.Lock()
         self._ready = False
@@ -31,20 +36,18 @@ class Directory:
                 return
             self.registry.restore(*await self.store.load_registry())
             known = max((c.shard + 1 for c in self.registry.classrooms.values()), default=0)
-            while len(self.shards) < max(known, self.settings["shards_min"]):
+            while len(self.shards) < max(known, self.settings.shards_min):
                 self._add_shard()
             self._ready = True
 
     def _add_shard(self) -> None:
-        from actors.handles import start_shard  # the Ray wrapper imports this module
-
-        self.shards.append(start_shard(len(self.shards), self.namespace, self.settings))
+        self.shards.append(self._start_shard(len(self.shards), self.settings))
 
     def _place(self) -> int:
         load = self.registry.load_per_shard(len(self.shards))
         emptiest = min(range(len(load)), key=load.__getitem__)
-        full = load[emptiest] >= self.settings["classrooms_per_shard"]
-        if full and len(self.shards) < self.settings["shards_max"]:
+        full = load[emptiest] >= self.settings.classrooms_per_shard
+        if full and len(self.shards) < self.settings.shards_max:
             self._add_shard()
             return len(self.shards) - 1
         return emptiest

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from actors.stores.base import EventStore, Logged, LogUnavailable
+from actors.adapters.stores.base import EventStore, Logged, LogUnavailable
 
 
 def open_store(url: str, writer: str = "cellmon") -> EventStore:
@@ -11,11 +11,11 @@ def open_store(url: str, writer: str = "cellmon") -> EventStore:
     `writer` names the process's connections, so a restarted writer can fence off its
     predecessor's (see `EventStore.fence`)."""
     if url.startswith("memory://"):
-        from actors.stores.memory import MemoryStore
+        from actors.adapters.stores.memory import MemoryStore
 
         return MemoryStore()
     if url.startswith(("postgresql://", "postgres://")):
-        from actors.stores.postgres import PostgresStore
+        from actors.adapters.stores.postgres import PostgresStore
 
         return PostgresStore(url, application_name=writer)
     raise ValueError(f"unsupported store URL {url!r}; expected memory:// or postgresql://")

@@ -8,11 +8,11 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from actors.classroom import ClassroomActor
-from actors.influx_writer import InfluxWriter, from_url
-from actors.metrics import activity_point, cell_point, help_point
-from actors.state import Effect, HelpRaised, HelpWithdrawn
-from actors.stores import Logged
+from actors.adapters.influx.lines import activity_point, cell_point, help_point
+from actors.adapters.influx.writer import InfluxWriter, from_url
+from actors.adapters.stores import Logged
+from actors.domain.classroom import ClassroomActor
+from actors.domain.state import Effect, HelpRaised, HelpWithdrawn
 
 
 class MetricsSink:

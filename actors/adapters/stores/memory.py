@@ -5,7 +5,7 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from actors.stores.base import Logged, LogUnavailable
+from actors.adapters.stores.base import Logged, LogUnavailable
 
 
 class MemoryStore:

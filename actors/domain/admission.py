@@ -9,8 +9,8 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import Any
 
-from actors.state import StudentState, cell_id_of, cell_key
-from actors.student import StudentActor
+from actors.domain.state import StudentState, cell_id_of, cell_key
+from actors.domain.student import StudentActor
 from cellmon.limits import Limits
 
 # Instructor actions and rule changes never create a student, a notebook or a cell.

@@ -13,7 +13,7 @@ _LOCK_KEY = 7_462_001
 def migrations() -> list[tuple[int, str, str]]:
     """(version, name, sql) for every migration shipped with the package, in order."""
     found = []
-    for entry in resources.files("actors.stores").joinpath("migrations").iterdir():
+    for entry in resources.files("actors.adapters.stores").joinpath("migrations").iterdir():
         if entry.name.endswith(".sql"):
             version = int(entry.name.split("_", 1)[0])
             found.append((version, entry.name, entry.read_text()))

@@ -19,15 +19,15 @@ from typing import Any
 
 from pydantic import TypeAdapter
 
-from actors import checkpoint
-from actors.alerts import alert_for
-from actors.classroom import ClassroomActor
-from actors.metrics_sink import MetricsSink
-from actors.ports import AlertPublisher, open_publisher
-from actors.state import Rules
-from actors.stores import EventStore, Logged, LogUnavailable, open_store
+from actors.adapters.alerts import AlertPublisher, open_publisher
+from actors.adapters.influx.sink import MetricsSink
+from actors.adapters.stores import EventStore, Logged, LogUnavailable, open_store
+from actors.domain import checkpoint
+from actors.domain.alerts import alert_for
+from actors.domain.classroom import ClassroomActor
+from actors.domain.state import Rules
 from cellmon.contract import Event
-from cellmon.limits import Limits
+from cellmon.settings import Settings
 
 log = logging.getLogger("cellmon.shard")
 _INSTRUCTOR_EVENT: TypeAdapter[Any] = TypeAdapter(Event)
@@ -57,20 +57,19 @@ class Hosted:
 
 
 class Shard:
-    """The host. Ray makes it an async actor (see `actors.handles`)."""
+    """The host. Ray makes it an async actor (see `actors.runtime.client`)."""
 
-    def __init__(self, shard_id: int, settings: dict[str, Any]) -> None:
+    def __init__(self, shard_id: int, settings: Settings) -> None:
         self.shard_id = shard_id
         self.settings = settings
-        self.default_rules = Rules(significant_errors=settings["significant_errors"])
-        self.limits = Limits(**settings.get("limits", {}))
+        self.default_rules = Rules(significant_errors=settings.significant_errors)
+        self.limits = settings.limits()
         self.store: EventStore = open_store(
-            settings["store_url"],
-            writer=f"cellmon-shard-{settings.get('namespace', '')}-{shard_id}",
+            settings.store_url, writer=f"cellmon-shard-{settings.namespace}-{shard_id}"
         )
         self._fenced, self._fence_lock = False, asyncio.Lock()
-        self.publisher: AlertPublisher = open_publisher(settings.get("alerts_url", "memory://"))
-        self.metrics = MetricsSink(settings.get("influx_url"))
+        self.publisher: AlertPublisher = open_publisher(settings.alerts_url)
+        self.metrics = MetricsSink(settings.influx_url)
         self.hosted: dict[str, Hosted] = {}
         self._loading: dict[str, asyncio.Task[Hosted]] = {}
         self._maintenance: asyncio.Task[None] | None = None
@@ -317,7 +316,7 @@ class Shard:
         """Every few seconds: checkpoint what changed, unload classrooms idle for long. Nothing
         may end this loop: a failed pass is logged and the next one tries again."""
         while True:
-            await asyncio.sleep(self.settings["checkpoint_interval_s"])
+            await asyncio.sleep(self.settings.checkpoint_interval_s)
             try:
                 await self._maintenance_pass()
             except LogUnavailable as error:
@@ -333,7 +332,7 @@ class Shard:
         self._unload_idle()
 
     def _unload_idle(self) -> None:
-        idle_after = self.settings["idle_unload_s"]
+        idle_after = self.settings.idle_unload_s
         for classroom_id, hosted in list(self.hosted.items()):
             quiet = time.monotonic() - hosted.last_used > idle_after
             idle = not hosted.lock.locked() and not hosted.pending

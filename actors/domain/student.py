@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from actors.state import (
+from actors.domain.state import (
     CellChange,
     Effect,
     Rules,

@@ -1,0 +1,1 @@
+"""InfluxDB: line protocol (pure), the buffered writer, queries, and the shard's metrics sink."""

@@ -1,0 +1,201 @@
+"""The one door to Ray: every `.remote()` of the project is made here, and callers see typed
+methods, not actor handles (Ray Serve keeps its own Ray calls behind one small API likewise).
+
+The methods are async, for the Serve replica's event loop; a command, the dashboard or a test
+calls them through `blocking`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Coroutine
+from typing import Any, TypeVar
+
+import ray
+from ray.exceptions import RayError, RayTaskError
+
+from actors.runtime.directory import Directory
+from actors.runtime.shard import Shard
+from cellmon.settings import Settings
+
+T = TypeVar("T")
+DIRECTORY_NAME = "cellmon-directory"
+
+# Async actors: thousands of concurrent calls interleave only at awaits, never inside an update.
+_COMMON = {
+    "lifetime": "detached",
+    "get_if_exists": True,
+    "num_cpus": 0,
+    "max_restarts": -1,
+    "max_task_retries": -1,
+    "max_concurrency": 1000,
+}
+
+RemoteShard = ray.remote(Shard)
+RemoteDirectory = ray.remote(Directory)
+
+
+class UnknownClassroom(LookupError):
+    """The directory has no classroom with this id."""
+
+
+class ActorsUnavailable(RuntimeError):
+    """An actor is restarting or unreachable: nothing was lost, the caller may retry."""
+
+
+def shard_name(index: int) -> str:
+    """The shard's actor name, so any process in the namespace can find it."""
+    return f"cellmon-shard-{index}"
+
+
+def start_shard(index: int, settings: Settings) -> Any:
+    """Create (or find) shard `index`; Ray restarts it after a crash and it reloads itself."""
+    options = {"name": shard_name(index), "namespace": settings.namespace, **_COMMON}
+    return RemoteShard.options(**options).remote(index, settings)
+
+
+def blocking(call: Coroutine[Any, Any, T], timeout_s: float = 30.0) -> T:
+    """Run one client call from synchronous code (a command, a dashboard script, a test)."""
+
+    async def bounded() -> T:
+        return await asyncio.wait_for(call, timeout_s)
+
+    return asyncio.run(bounded())
+
+
+class ActorClient:
+    """Typed calls to one deployment's directory and shards; shard handles are cached per
+    classroom, so a call costs one actor round trip."""
+
+    def __init__(self, namespace: str) -> None:
+        self.namespace = namespace
+        self._directory: Any = None
+        self._shards: dict[str, Any] = {}
+
+    @classmethod
+    async def deploy(cls, settings: Settings) -> ActorClient:
+        """Start (or find) the directory, which starts the minimum number of shards; returns
+        once they answer."""
+        options = {"name": DIRECTORY_NAME, "namespace": settings.namespace, **_COMMON}
+        RemoteDirectory.options(**options).remote(settings, start_shard)
+        client = cls(settings.namespace)
+        await client.classrooms()
+        return client
+
+    async def create_classroom(self, name: str, classroom_id: str | None = None) -> dict[str, Any]:
+        """A new classroom with its tokens (shown once); ValueError if the id is taken."""
+        created: dict[str, Any] = await self._call(
+            self._directory_handle().create_classroom.remote(name, classroom_id)
+        )
+        return created
+
+    async def rotate_tokens(self, classroom_id: str) -> dict[str, str]:
+        """New ingest and instructor tokens; the old ones stop working."""
+        tokens: dict[str, str] = await self._call(
+            self._directory_handle().rotate_tokens.remote(classroom_id)
+        )
+        return tokens
+
+    async def resolve(self, token_digest: str) -> tuple[str, str] | None:
+        """(classroom_id, role) of a token digest, or None."""
+        found = await self._call(self._directory_handle().resolve.remote(token_digest))
+        return None if found is None else (found[0], found[1])
+
+    async def classrooms(self) -> list[dict[str, Any]]:
+        """Every classroom with its name and shard."""
+        rooms: list[dict[str, Any]] = await self._call(self._directory_handle().classrooms.remote())
+        return rooms
+
+    async def ingest_batches(
+        self, classroom_id: str, batches: list[list[Any]]
+    ) -> list[dict[str, Any]]:
+        """Log, then apply, several requests' batches in one call; one answer per batch."""
+        shard = await self._shard(classroom_id)
+        answers: list[dict[str, Any]] = await self._call(
+            shard.ingest_batches.remote(classroom_id, batches)
+        )
+        return answers
+
+    async def snapshot(self, classroom_id: str, activity_minutes: int = 60) -> dict[str, Any]:
+        """The classroom's live aggregate."""
+        shard = await self._shard(classroom_id)
+        snap: dict[str, Any] = await self._call(
+            shard.snapshot.remote(classroom_id, activity_minutes)
+        )
+        return snap
+
+    async def student(self, classroom_id: str, student_id: str) -> dict[str, Any] | None:
+        """One student's detail, or None if the class never heard of them."""
+        shard = await self._shard(classroom_id)
+        detail: dict[str, Any] | None = await self._call(
+            shard.student.remote(classroom_id, student_id)
+        )
+        return detail
+
+    async def help_action(
+        self, classroom_id: str, student_id: str, action: str, instructor: str
+    ) -> dict[str, Any]:
+        """An instructor claims ("claim") or resolves ("resolve") a help request (logged)."""
+        shard = await self._shard(classroom_id)
+        answer: dict[str, Any] = await self._call(
+            shard.help_action.remote(classroom_id, student_id, action, instructor)
+        )
+        return answer
+
+    async def configure(self, classroom_id: str, significant_errors: int) -> dict[str, Any]:
+        """Change the classroom's consecutive-error threshold (logged)."""
+        shard = await self._shard(classroom_id)
+        answer: dict[str, Any] = await self._call(
+            shard.configure.remote(classroom_id, significant_errors)
+        )
+        return answer
+
+    async def checkpoint(self, classroom_id: str) -> int:
+        """Checkpoint every changed classroom of this classroom's shard now; returns how many."""
+        shard = await self._shard(classroom_id)
+        saved: int = await self._call(shard.checkpoint_now.remote())
+        return saved
+
+    async def shard_stats(self, classroom_id: str) -> dict[str, Any]:
+        """What the classroom's shard holds (its pid, load and log positions)."""
+        shard = await self._shard(classroom_id)
+        stats: dict[str, Any] = await self._call(shard.stats.remote())
+        return stats
+
+    async def all_shard_stats(self) -> list[dict[str, Any]]:
+        """Every shard's stats, asked in parallel."""
+        shards = await self._call(self._directory_handle().shard_handles.remote())
+        return list(await asyncio.gather(*(self._call(s.stats.remote()) for s in shards)))
+
+    async def _shard(self, classroom_id: str) -> Any:
+        shard = self._shards.get(classroom_id)
+        if shard is None:
+            shard = await self._call(self._directory_handle().locate.remote(classroom_id))
+            if shard is None:
+                raise UnknownClassroom(f"no classroom {classroom_id!r}")
+            self._shards[classroom_id] = shard
+        return shard
+
+    def _directory_handle(self) -> Any:
+        if self._directory is None:
+            try:
+                self._directory = ray.get_actor(DIRECTORY_NAME, namespace=self.namespace)
+            except ValueError:
+                raise ActorsUnavailable(
+                    f"Cell Monitor is not deployed in Ray namespace {self.namespace!r}"
+                ) from None
+        return self._directory
+
+    @staticmethod
+    async def _call(awaitable: Any) -> Any:
+        """Await an actor call. A refusal the actor raised on purpose (ValueError, LookupError)
+        comes back as itself; a dead or restarting actor, or a bug in one, becomes
+        `ActorsUnavailable`, which callers answer with "retry" (nothing was acknowledged)."""
+        try:
+            return await awaitable
+        except RayTaskError as error:
+            if isinstance(error.cause, ValueError | LookupError):
+                raise error.cause from None
+            raise ActorsUnavailable(str(error.cause)) from error
+        except RayError as error:
+            raise ActorsUnavailable(str(error)) from error
