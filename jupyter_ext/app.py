@@ -50,6 +50,10 @@ class CellMonitorApp(ExtensionApp):
         help="Longest wait between retries while the ingest is unreachable, in seconds "
         "(env CELLMON_MAX_BACKOFF, default 60)."
     ).tag(config=True)
+    token_recheck = Float(
+        help="Seconds between re-checks while the ingest refuses the token (401/403); sending "
+        "resumes by itself once it is accepted (env CELLMON_TOKEN_RECHECK, default 180)."
+    ).tag(config=True)
     code_capture = Enum(
         ["full", "hash", "none"],
         help="What of the cell code is sent: full (bounded), hash (SHA-256) or none "
@@ -102,6 +106,10 @@ class CellMonitorApp(ExtensionApp):
     def _default_max_backoff(self) -> float:
         return float(_env("CELLMON_MAX_BACKOFF", "60"))
 
+    @default("token_recheck")
+    def _default_token_recheck(self) -> float:
+        return float(_env("CELLMON_TOKEN_RECHECK", "180"))
+
     @default("code_capture")
     def _default_code_capture(self) -> str:
         return _env("CELLMON_CODE_CAPTURE", "full")
@@ -129,6 +137,7 @@ class CellMonitorApp(ExtensionApp):
             batch_size=self.batch_size,
             interval_s=self.batch_interval,
             max_backoff_s=self.max_backoff,
+            token_recheck_s=self.token_recheck,
         )
         monitor = Monitor(
             spool=spool,

@@ -169,7 +169,10 @@ class Monitor:
         return {
             "monitoring": self.enabled,
             "connected": sent.connected,  # None until the first send
-            "unauthorized": sent.unauthorized,
+            "unauthorized": sent.unauthorized,  # paused until a re-check is accepted
+            "cause": sent.cause,  # why events wait, in words for the student
+            "retry_in_s": sent.retry_in_s(),
+            "refused": sent.refused,
             "waiting": self.spool.count(),
             "dropped": self.spool.dropped,
             "last_error": sent.last_error,

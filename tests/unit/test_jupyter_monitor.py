@@ -123,3 +123,4 @@ def test_status_reports_waiting_and_dropped(tmp_path: Path) -> None:
     status = m.status()
     assert (status["monitoring"], status["waiting"], status["dropped"]) == (True, 1, 0)
     assert status["connected"] is None  # nothing sent yet
+    assert (status["cause"], status["retry_in_s"], status["refused"]) == (None, None, 0)
