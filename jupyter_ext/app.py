@@ -9,6 +9,7 @@ from typing import Any, cast
 from jupyter_server.extension.application import ExtensionApp
 from traitlets import Bool, Enum, Float, Int, Type, Unicode, default
 
+from jupyter_ext.cell_index import CellIndex
 from jupyter_ext.connection import monitored_connection_class
 from jupyter_ext.events import CodeMode, Identity
 from jupyter_ext.handlers import HelpHandler, StatusHandler
@@ -66,6 +67,11 @@ class CellMonitorApp(ExtensionApp):
         help="Spool bound; the oldest unsent events are dropped beyond it "
         "(env CELLMON_SPOOL_MAX_EVENTS, default 100000)."
     ).tag(config=True)
+    cell_index_max_bytes = Int(
+        help="Notebooks larger than this are not read for cell indices (JupyterLab sends cell "
+        "ids only), so reading never stalls the server (env CELLMON_CELL_INDEX_MAX_BYTES, "
+        "default 20000000)."
+    ).tag(config=True)
     sender_class = Type(Sender, klass=Sender, help="The class that delivers spooled events.").tag(
         config=True
     )
@@ -122,6 +128,10 @@ class CellMonitorApp(ExtensionApp):
     def _default_spool_max_events(self) -> int:
         return int(_env("CELLMON_SPOOL_MAX_EVENTS", "100000"))
 
+    @default("cell_index_max_bytes")
+    def _default_cell_index_max_bytes(self) -> int:
+        return int(_env("CELLMON_CELL_INDEX_MAX_BYTES", "20000000"))
+
     iopub: IopubWatcher | None = None
 
     def initialize_settings(self) -> None:
@@ -147,6 +157,7 @@ class CellMonitorApp(ExtensionApp):
             ),
             code_mode=cast(CodeMode, self.code_capture),
             session_manager=serverapp.session_manager,
+            cell_index=CellIndex(serverapp.contents_manager, max_bytes=self.cell_index_max_bytes),
             enabled=self.enabled and bool(self.server_url),
         )
         self.monitor = monitor
