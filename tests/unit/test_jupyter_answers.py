@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime, timedelta
+from email.utils import format_datetime
 from typing import Any
 
 import pytest
@@ -105,3 +107,10 @@ def test_only_a_403_or_422_refusal_list_removes_anything(
         assert removed == {0}  # split down to one event that is still too large
     else:
         assert removed == set()
+
+
+def test_retry_after_as_an_http_date() -> None:
+    now = datetime(2026, 11, 27, 10, 0, tzinfo=UTC)
+    assert retry_after_s(format_datetime(now + timedelta(seconds=12), usegmt=True), now) == 12
+    assert retry_after_s(format_datetime(now - timedelta(hours=1), usegmt=True), now) == 0
+    assert retry_after_s("Fri, 31 Dec 9999 23:59:59 GMT", now) == MAX_RETRY_AFTER_S
