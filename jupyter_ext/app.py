@@ -9,6 +9,7 @@ from typing import Any, cast
 from jupyter_server.extension.application import ExtensionApp
 from traitlets import Bool, Enum, Float, Int, Type, Unicode, default
 
+from jupyter_ext.cell_index import CellIndex
 from jupyter_ext.connection import monitored_connection_class
 from jupyter_ext.events import CodeMode, Identity
 from jupyter_ext.handlers import HelpHandler, StatusHandler
@@ -50,6 +51,10 @@ class CellMonitorApp(ExtensionApp):
         help="Longest wait between retries while the ingest is unreachable, in seconds "
         "(env CELLMON_MAX_BACKOFF, default 60)."
     ).tag(config=True)
+    token_recheck = Float(
+        help="Seconds between re-checks while the ingest refuses the token (401/403); sending "
+        "resumes by itself once it is accepted (env CELLMON_TOKEN_RECHECK, default 180)."
+    ).tag(config=True)
     code_capture = Enum(
         ["full", "hash", "none"],
         help="What of the cell code is sent: full (bounded), hash (SHA-256) or none "
@@ -61,6 +66,11 @@ class CellMonitorApp(ExtensionApp):
     spool_max_events = Int(
         help="Spool bound; the oldest unsent events are dropped beyond it "
         "(env CELLMON_SPOOL_MAX_EVENTS, default 100000)."
+    ).tag(config=True)
+    cell_index_max_bytes = Int(
+        help="Notebooks larger than this are not read for cell indices (JupyterLab sends cell "
+        "ids only), so reading never stalls the server (env CELLMON_CELL_INDEX_MAX_BYTES, "
+        "default 20000000)."
     ).tag(config=True)
     sender_class = Type(Sender, klass=Sender, help="The class that delivers spooled events.").tag(
         config=True
@@ -102,6 +112,10 @@ class CellMonitorApp(ExtensionApp):
     def _default_max_backoff(self) -> float:
         return float(_env("CELLMON_MAX_BACKOFF", "60"))
 
+    @default("token_recheck")
+    def _default_token_recheck(self) -> float:
+        return float(_env("CELLMON_TOKEN_RECHECK", "180"))
+
     @default("code_capture")
     def _default_code_capture(self) -> str:
         return _env("CELLMON_CODE_CAPTURE", "full")
@@ -113,6 +127,10 @@ class CellMonitorApp(ExtensionApp):
     @default("spool_max_events")
     def _default_spool_max_events(self) -> int:
         return int(_env("CELLMON_SPOOL_MAX_EVENTS", "100000"))
+
+    @default("cell_index_max_bytes")
+    def _default_cell_index_max_bytes(self) -> int:
+        return int(_env("CELLMON_CELL_INDEX_MAX_BYTES", "20000000"))
 
     iopub: IopubWatcher | None = None
 
@@ -129,6 +147,7 @@ class CellMonitorApp(ExtensionApp):
             batch_size=self.batch_size,
             interval_s=self.batch_interval,
             max_backoff_s=self.max_backoff,
+            token_recheck_s=self.token_recheck,
         )
         monitor = Monitor(
             spool=spool,
@@ -138,6 +157,7 @@ class CellMonitorApp(ExtensionApp):
             ),
             code_mode=cast(CodeMode, self.code_capture),
             session_manager=serverapp.session_manager,
+            cell_index=CellIndex(serverapp.contents_manager, max_bytes=self.cell_index_max_bytes),
             enabled=self.enabled and bool(self.server_url),
         )
         self.monitor = monitor

@@ -22,7 +22,7 @@ class _MonitorHandler(ExtensionHandlerMixin, APIHandler):
 
 
 class StatusHandler(_MonitorHandler):
-    """GET /cell-monitor/status: monitoring on/off, connected, waiting, dropped, last error."""
+    """GET /cell-monitor/status: monitoring on/off, connected or the cause, waiting, dropped."""
 
     @web.authenticated
     def get(self) -> None:

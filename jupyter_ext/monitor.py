@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from jupyter_ext import events
+from jupyter_ext.cell_index import CellIndex
 from jupyter_ext.events import CodeMode, ExecuteRequest, Identity
 from jupyter_ext.sender import Sender
 from jupyter_ext.spool import Spool
@@ -30,11 +31,12 @@ class Monitor:
         identity: Identity,
         code_mode: CodeMode,
         session_manager: Any,
+        cell_index: CellIndex | None = None,
         enabled: bool = True,
     ) -> None:
         self.spool, self.sender, self.code_mode = spool, sender, code_mode
         self.identity, self.enabled = identity, enabled
-        self.sessions = session_manager
+        self.sessions, self.cell_index = session_manager, cell_index
         self.help_on = False
         self._renamed: dict[str, str] = {}  # old path -> new path, from the contents events
         self.last_user: str | None = None  # for events without a request (saves, help)
@@ -104,6 +106,9 @@ class Monitor:
         fallback_ms: float | None,
     ) -> None:
         path, session_id = await self.path_for(kernel_id)  # at reply time: follows renames
+        if request.cell_index is None and self.cell_index is not None:
+            index = await self.cell_index.index_of(path, request.cell_id)  # never raises
+            request = replace(request, cell_index=index)
         self.emit(
             events.cell_executed(
                 request,
@@ -169,7 +174,10 @@ class Monitor:
         return {
             "monitoring": self.enabled,
             "connected": sent.connected,  # None until the first send
-            "unauthorized": sent.unauthorized,
+            "unauthorized": sent.unauthorized,  # paused until a re-check is accepted
+            "cause": sent.cause,  # why events wait, in words for the student
+            "retry_in_s": sent.retry_in_s(),
+            "refused": sent.refused,
             "waiting": self.spool.count(),
             "dropped": self.spool.dropped,
             "last_error": sent.last_error,

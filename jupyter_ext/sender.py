@@ -1,20 +1,27 @@
-"""Sends spooled events to the ingest in batches, at least once, with backoff and Retry-After."""
+"""Sends spooled events to the ingest in batches, at least once, with backoff and Retry-After.
+
+What each answer does to the spool is decided in `answers.judge`; this module does the I/O and
+the waiting: back off on failures, pause on a refused token and re-check every few minutes.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import random
+import re
+import time
 from dataclasses import dataclass
-from datetime import UTC, datetime
-from email.utils import parsedate_to_datetime
 from typing import Any
 
 import httpx
 
+from jupyter_ext.answers import Verdict, judge
 from jupyter_ext.spool import Spool
 
 log = logging.getLogger(__name__)
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")  # in a str, a valid pair is one code point
 
 
 @dataclass
@@ -22,28 +29,22 @@ class SenderStatus:
     """What the student's status bar shows about delivery."""
 
     connected: bool | None = None  # None: nothing tried yet
-    unauthorized: bool = False
-    last_error: str | None = None
+    unauthorized: bool = False  # paused: the token was refused
+    cause: str | None = None  # short reason, e.g. "server URL looks wrong: 404"
+    last_error: str | None = None  # the server's answer or the network error, for the tooltip
     sent: int = 0
+    refused: int = 0  # events the server judged and refused for good (logged with reasons)
+    next_attempt_at: float | None = None  # time.monotonic() of the next try while failing
 
-
-def retry_after_s(value: str | None, now: datetime | None = None) -> float | None:
-    """Seconds from a Retry-After header (delta-seconds or HTTP-date), else None."""
-    if not value:
-        return None
-    value = value.strip()
-    if value.isdigit():
-        return float(value)
-    try:
-        when = parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    return max(0.0, (when - (now or datetime.now(UTC))).total_seconds())
+    def retry_in_s(self) -> float | None:
+        """Seconds until the next attempt while failing or paused, else None."""
+        at = self.next_attempt_at
+        return None if at is None else max(0.0, round(at - time.monotonic(), 1))
 
 
 def backoff_s(failures: int, base_s: float, max_s: float, rng: random.Random) -> float:
     """Exponential backoff with jitter: half fixed, half random, so clients spread out."""
-    ceiling = min(max_s, base_s * (2 ** max(0, failures - 1)))
+    ceiling = min(max_s, base_s * (2 ** min(max(0, failures - 1), 64)))
     return float(ceiling / 2 + rng.uniform(0, ceiling / 2))
 
 
@@ -60,14 +61,16 @@ class Sender:
         interval_s: float = 1.0,
         base_backoff_s: float = 0.5,
         max_backoff_s: float = 60.0,
+        token_recheck_s: float = 180.0,
         transport: httpx.AsyncBaseTransport | None = None,
         rng: random.Random | None = None,
     ) -> None:
         self.spool, self.batch_size, self.interval_s = spool, batch_size, interval_s
         self.base_backoff_s, self.max_backoff_s = base_backoff_s, max_backoff_s
+        self.token_recheck_s = token_recheck_s
         self.status = SenderStatus()
         self._url = url.rstrip("/") + "/api/v1/events"
-        self._headers = {"Authorization": f"Bearer {token}"}
+        self._headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
         self._client = httpx.AsyncClient(transport=transport, timeout=30.0)
         self._rng = rng or random.Random()
         self._failures = 0
@@ -76,8 +79,9 @@ class Sender:
         self._task: asyncio.Task[None] | None = None
 
     def notify(self) -> None:
-        """A new event was spooled: send now if a batch is full."""
-        if self.spool.count() >= self.batch_size:
+        """A new event was spooled: send now if a batch is full (never cutting a wait short)."""
+        waiting = self._failures > 0 or self.status.unauthorized
+        if not waiting and self.spool.count() >= self.batch_size:
             self._wake.set()
 
     def start(self) -> None:
@@ -95,7 +99,7 @@ class Sender:
 
     async def _run(self) -> None:
         delay = 0.0
-        while not self.status.unauthorized:
+        while True:  # never ends by itself: a refused token pauses, then re-checks
             try:
                 await asyncio.wait_for(self._wake.wait(), timeout=max(delay, 0.01))
             except TimeoutError:
@@ -103,78 +107,88 @@ class Sender:
             self._wake.clear()
             try:
                 delay = await self.send_once()
-            except Exception:  # never let the loop die: events would pile up unseen
+            except Exception as error:  # never let the loop die: events would pile up unseen
                 log.exception("cell monitor sender failed")
-                delay = self.interval_s
-        log.error("cell monitor: the ingest refused the token; sending stopped")
+                delay = self._failed("sender error: ask your instructor", repr(error), None)
 
     async def send_once(self) -> float:
         """Send one batch; returns how long to wait before the next attempt."""
         batch = self.spool.peek(self._limit)
         if not batch:
             return self.interval_s
-        seqs = [seq for seq, _ in batch]
+        ids = [str(event.get("event_id")) for _, event in batch]
         try:
             response = await self._client.post(
-                self._url, json=[event for _, event in batch], headers=self._headers
+                self._url, content=_body([e for _, e in batch]), headers=self._headers
             )
         except httpx.HTTPError as error:
-            return self._failed(f"cannot reach the ingest: {type(error).__name__}: {error}")
-        return self._handle(response, seqs)
+            detail = f"{type(error).__name__}: {error}"
+            return self._failed("cannot reach the server", detail, None)
+        verdict = judge(
+            response.status_code, response.content, ids, response.headers.get("retry-after")
+        )
+        return self._apply(verdict, [seq for seq, _ in batch])
 
-    def _handle(self, response: httpx.Response, seqs: list[int]) -> float:
-        code = response.status_code
-        if code in (200, 202):
-            body = _json(response)
-            self._log_rejected(body)
-            self.spool.delete(seqs)  # accepted, duplicates and rejects are all done with
-            self._ok(len(seqs))
+    def _apply(self, verdict: Verdict, seqs: list[int]) -> float:
+        self._forget(verdict, seqs)
+        if verdict.action == "stored":
+            self._ok(len(seqs) - len(verdict.rejections), verdict)
             return 0.0 if self.spool.count() >= self.batch_size else self.interval_s
-        if code in (401, 403):
-            self.status.unauthorized, self.status.connected = True, False
-            self.status.last_error = f"ingest refused the token ({code}): {response.text[:200]}"
-            return self.interval_s
-        if code == 422:
-            self._log_rejected(_json(response))
-            self.spool.delete(seqs)
+        if verdict.action == "refused":
+            self._ok(0, verdict)
+            return 0.0  # the spool shrank: go on with what is left
+        if verdict.action == "split":
+            self._limit = max(1, len(seqs) // 2)  # try the halves until one event is alone
             return 0.0
-        if code in (413, 400) or (400 <= code < 500 and code not in (408, 429)):
-            return self._too_big(seqs, code)
-        wait = retry_after_s(response.headers.get("retry-after"))
-        delay = self._failed(f"ingest answered {code}: {response.text[:200]}")
-        return max(delay, wait) if wait is not None else delay
+        if verdict.action == "pause":
+            return self._pause(verdict)
+        return self._failed(verdict.cause or "", verdict.detail, verdict.retry_after_s)
 
-    def _too_big(self, seqs: list[int], code: int) -> float:
-        if len(seqs) > 1:
-            self._limit = max(1, len(seqs) // 2)  # split the batch and try the halves
-            return 0.0
-        log.error("cell monitor: ingest refused event (seq %d) with %d; dropped", seqs[0], code)
-        self.spool.delete(seqs)
-        self._limit = self.batch_size
-        return 0.0
+    def _forget(self, verdict: Verdict, seqs: list[int]) -> None:
+        """Delete what the server judged; log every refused item with its reason."""
+        for rejection in verdict.rejections:
+            log.warning(
+                "cell monitor: the server refused event %s (%s): %s; it will not be resent",
+                rejection.event_id,
+                rejection.kind,
+                rejection.reason,
+            )
+        if verdict.unexpected_body:
+            log.warning("cell monitor: counted as stored: the server answered %s", verdict.detail)
+        self.spool.delete([seqs[p] for p in verdict.remove])
+        self.status.refused += len(verdict.rejections)
 
-    def _ok(self, count: int) -> None:
+    def _ok(self, stored: int, verdict: Verdict) -> None:
         self._failures = 0
         self._limit = self.batch_size
-        self.status.connected, self.status.last_error = True, None
-        self.status.sent += count
+        self.status.connected, self.status.unauthorized = True, False
+        self.status.cause, self.status.last_error = verdict.cause, verdict.detail
+        self.status.next_attempt_at = None
+        self.status.sent += stored
 
-    def _failed(self, reason: str) -> float:
+    def _pause(self, verdict: Verdict) -> float:
+        self.status.connected, self.status.unauthorized = False, True
+        self.status.cause, self.status.last_error = verdict.cause, verdict.detail
+        self.status.next_attempt_at = time.monotonic() + self.token_recheck_s
+        log.error(
+            "cell monitor: the server refused the token (%s); checking again in %.0f s",
+            verdict.detail,
+            self.token_recheck_s,
+        )
+        return self.token_recheck_s
+
+    def _failed(self, cause: str, detail: str | None, retry_after: float | None) -> float:
         self._failures += 1
-        self.status.connected, self.status.last_error = False, reason
         delay = backoff_s(self._failures, self.base_backoff_s, self.max_backoff_s, self._rng)
-        log.warning("cell monitor: %s; retrying in %.1f s", reason, delay)
+        delay = max(delay, retry_after or 0.0)  # retry_after is capped by `answers`
+        self.status.connected, self.status.cause, self.status.last_error = False, cause, detail
+        self.status.next_attempt_at = time.monotonic() + delay
+        log.warning("cell monitor: %s (%s); retrying in %.1f s", cause, detail, delay)
         return delay
 
-    @staticmethod
-    def _log_rejected(body: dict[str, Any]) -> None:
-        for item in body.get("rejected") or []:
-            log.warning("cell monitor: ingest rejected event %s: %s", item.get("event_id"), item)
 
-
-def _json(response: httpx.Response) -> dict[str, Any]:
-    try:
-        body = response.json()
-    except ValueError:
-        return {}
-    return body if isinstance(body, dict) else {}
+def _body(events: list[dict[str, Any]]) -> bytes:
+    """The batch as UTF-8 JSON; a lone surrogate (no UTF-8 form) becomes U+FFFD, or the batch
+    could never be encoded (nor parsed by the ingest) and would block the spool for good."""
+    text = json.dumps(events, ensure_ascii=False, separators=(",", ":"))
+    return _LONE_SURROGATE.sub("\ufffd", text).encode("utf-8")

@@ -43,10 +43,12 @@ def watch_sessions(session_manager: Any, monitor: Monitor) -> None:
 
 
 def watch_saves(event_logger: Any, monitor: Monitor) -> None:
-    """Listen on jupyter_server's event bus for notebook saves and renames."""
+    """Listen on jupyter_server's event bus for notebook saves, renames and deletions."""
 
     async def on_contents(logger: Any, schema_id: str, data: dict[str, Any]) -> None:
         action, path = data.get("action"), data.get("path")
+        if action in ("save", "rename", "delete") and monitor.cell_index is not None:
+            monitor.cell_index.forget(path, data.get("source_path"))
         if action == "save" and _is_notebook(path):
             monitor.notebook_event("notebook_saved", path, None)
         elif action == "rename" and isinstance(data.get("source_path"), str) and path:

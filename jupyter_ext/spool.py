@@ -45,7 +45,8 @@ class Spool:
 
     def put(self, event: dict[str, Any]) -> int:
         """Store an event (once per event_id); returns how many old events were dropped for it."""
-        body = json.dumps(event, separators=(",", ":"), ensure_ascii=False)
+        # ASCII escapes: SQLite cannot store a lone surrogate (a browser can send one) raw.
+        body = json.dumps(event, separators=(",", ":"))
         with self._lock:
             self._db.execute("BEGIN IMMEDIATE")
             try:

@@ -121,6 +121,27 @@ def new_notebook(server: JupyterServer, path: str) -> dict[str, Any]:
         return dict(response.json())
 
 
+def save_notebook(server: JupyterServer, path: str, cells: list[tuple[str, str]]) -> None:
+    """Save a notebook as JupyterLab does (nbformat 4.5, cells with ids) through the REST API.
+    `cells` are (id, source) pairs; a source starting with "#" is a markdown cell."""
+
+    def cell(cell_id: str, source: str) -> dict[str, Any]:
+        if source.startswith("#"):
+            return {"cell_type": "markdown", "id": cell_id, "source": source, "metadata": {}}
+        code = {"outputs": [], "execution_count": None, "metadata": {}}
+        return {"cell_type": "code", "id": cell_id, "source": source, **code}
+
+    content = {
+        "cells": [cell(cell_id, source) for cell_id, source in cells],
+        "metadata": {},
+        "nbformat": 4,
+        "nbformat_minor": 5,
+    }
+    with server.api() as api:
+        body = {"type": "notebook", "format": "json", "content": content}
+        api.put(f"/api/contents/{path}", json=body).raise_for_status()
+
+
 class KernelSocket:
     """The kernel websocket as a frontend uses it (legacy JSON protocol)."""
 

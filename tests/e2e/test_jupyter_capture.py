@@ -15,6 +15,7 @@ from jupyter_harness import (
     KernelSocket,
     new_notebook,
     running,
+    save_notebook,
     stored_events,
     wait_for,
 )
@@ -112,3 +113,40 @@ def test_cell_runs_reach_the_ingest_with_status_timing_and_renamed_path(
         if e["type"] == "notebook_opened"
     ]
     assert [e["notebook_path"] for e in opened] == ["lesson.ipynb"]
+
+
+def test_cell_index_follows_the_saved_notebook(deployment: Deployment, tmp_path: Path) -> None:
+    """JupyterLab sends only the cell id: the index comes from the notebook as last saved."""
+    classroom = deployment.classroom("jidx")
+    with running(monitored(tmp_path, deployment, classroom)) as server:
+        session = new_notebook(server, "lesson.ipynb")
+        save_notebook(server, "lesson.ipynb", [("intro", "# Lesson"), ("a", "x = 1"), ("b", "x")])
+        kernel = KernelSocket(server, session["kernel"]["id"])
+        assert kernel.run("x = 1", "a")["status"] == "ok"
+        assert kernel.run("x", "b")["status"] == "ok"
+        assert kernel.run("y = 2", "not-saved-yet")["status"] == "ok"
+        # The student inserts a cell above everything and saves: later runs follow the new order.
+        cells = [("new", "z = 3"), ("intro", "# Lesson"), ("a", "x = 1"), ("b", "x")]
+        save_notebook(server, "lesson.ipynb", cells)
+        assert kernel.run("z = 3", "new")["status"] == "ok"
+        assert kernel.run("x", "b")["status"] == "ok"
+        kernel.close()
+
+        def runs() -> list[tuple[str, int | None]]:
+            events = stored_events(deployment, classroom["classroom_id"])
+            cells = [e for e in events if e["type"] == "cell_executed"]
+            return [(e["cell_id"], e["cell_index"]) for e in cells] if len(cells) >= 5 else []
+
+        found = wait_for(runs)
+    assert found == [("a", 1), ("b", 2), ("not-saved-yet", None), ("new", 0), ("b", 3)]
+    detail = httpx.get(
+        f"{deployment.url}/api/v1/classrooms/{classroom['classroom_id']}/students/ana",
+        headers=bearer(classroom["instructor_token"]),
+        timeout=30,
+    ).json()
+    assert {c["cell_id"]: c["cell_index"] for c in detail["cells"]} == {
+        "a": 1,
+        "b": 3,
+        "not-saved-yet": None,
+        "new": 0,
+    }

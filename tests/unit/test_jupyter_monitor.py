@@ -6,8 +6,12 @@ import asyncio
 from pathlib import Path
 from typing import Any
 
+import nbformat
 import pytest
+from jupyter_server.services.contents.filemanager import FileContentsManager
+from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
+from jupyter_ext.cell_index import CellIndex
 from jupyter_ext.events import Identity
 from jupyter_ext.monitor import Monitor
 from jupyter_ext.sender import SenderStatus
@@ -36,7 +40,9 @@ class Sender:
 FROM_LOGIN = Identity("")  # no hub user, no configured id: the server's login decides
 
 
-def monitor(tmp_path: Path, identity: Identity = FROM_LOGIN) -> tuple[Monitor, Sessions]:
+def monitor(
+    tmp_path: Path, identity: Identity = FROM_LOGIN, cell_index: CellIndex | None = None
+) -> tuple[Monitor, Sessions]:
     sessions = Sessions()
     spool = Spool(tmp_path / "s.sqlite")
     m = Monitor(
@@ -45,14 +51,15 @@ def monitor(tmp_path: Path, identity: Identity = FROM_LOGIN) -> tuple[Monitor, S
         identity=identity,
         code_mode="full",
         session_manager=sessions,
+        cell_index=cell_index,
     )
     return m, sessions
 
 
-def request(msg_id: str, cell: str) -> dict[str, Any]:
+def request(msg_id: str, cell: str, **metadata: Any) -> dict[str, Any]:
     return {
         "header": {"msg_id": msg_id, "msg_type": "execute_request", "username": "mallory"},
-        "metadata": {"cellId": cell},
+        "metadata": {"cellId": cell, **metadata},
         "content": {"code": "1"},
     }
 
@@ -123,3 +130,20 @@ def test_status_reports_waiting_and_dropped(tmp_path: Path) -> None:
     status = m.status()
     assert (status["monitoring"], status["waiting"], status["dropped"]) == (True, 1, 0)
     assert status["connected"] is None  # nothing sent yet
+    assert (status["cause"], status["retry_in_s"], status["refused"]) == (None, None, 0)
+
+
+async def test_cell_index_comes_from_the_saved_notebook(tmp_path: Path) -> None:
+    root = tmp_path / "root"
+    root.mkdir()
+    cells = [new_markdown_cell("# Lesson", id="intro"), new_code_cell("1", id="c1")]
+    nbformat.write(new_notebook(cells=cells), root / "lesson.ipynb")
+    m, _ = monitor(tmp_path, cell_index=CellIndex(FileContentsManager(root_dir=str(root))))
+    m.on_request("k1", request("r1", "c1"), username="ana")
+    m.on_request("k1", request("r2", "unsaved"), username="ana")
+    m.on_request("k1", request("r3", "c1", cellIndex=7), username="ana")  # a client that sends it
+    for msg_id in ("r1", "r2", "r3"):
+        m.on_reply("k1", reply(msg_id))
+    events = await settle(m)
+    found = sorted(((e["cell_id"], e["cell_index"]) for e in events), key=str)
+    assert found == [("c1", 1), ("c1", 7), ("unsaved", None)]

@@ -6,6 +6,9 @@ export interface IMonitorStatus {
   monitoring: boolean;
   connected: boolean | null;
   unauthorized: boolean;
+  cause: string | null;
+  retry_in_s: number | null;
+  refused: number;
   waiting: number;
   dropped: number;
   last_error: string | null;

@@ -55,7 +55,7 @@ export class HandButton extends Widget {
   }
 }
 
-/** Status bar text: monitoring on/off, connected, events waiting. */
+/** Status bar text: monitoring on/off, connected (or why not), events waiting. */
 export class StatusItem extends Widget {
   constructor() {
     super();
@@ -70,21 +70,39 @@ export class StatusItem extends Widget {
     } else if (!status.monitoring) {
       text = 'Cell Monitor: off';
     } else {
-      const link = status.unauthorized
-        ? 'token refused'
-        : status.connected === null
+      // The server extension says why events wait ("server URL looks wrong: 404").
+      const link =
+        status.cause ??
+        (status.connected === null
           ? 'starting'
           : status.connected
             ? 'connected'
-            : 'offline';
+            : 'offline');
       text = `Cell Monitor: on · ${link} · ${status.waiting} waiting`;
       if (status.dropped > 0) {
         text += ` · ${status.dropped} dropped`;
       }
+      if (status.refused > 0) {
+        text += ` · ${status.refused} refused`;
+      }
     }
-    const bad = status === null || status.unauthorized || status.dropped > 0;
+    const bad =
+      status === null ||
+      status.unauthorized ||
+      Boolean(status.cause) ||
+      status.dropped > 0;
     this.node.textContent = text;
-    this.node.title = status?.last_error ?? 'Cell runs are sent to your class';
+    this.node.title = StatusItem.tooltip(status);
     this.toggleClass('jp-mod-error', bad);
+  }
+
+  private static tooltip(status: IMonitorStatus | null): string {
+    if (status?.last_error === null || status?.last_error === undefined) {
+      return 'Cell runs are sent to your class';
+    }
+    const next = status.retry_in_s;
+    return next === null
+      ? status.last_error
+      : `${status.last_error} (next try in ${Math.ceil(next)} s)`;
   }
 }
