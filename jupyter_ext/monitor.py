@@ -6,6 +6,7 @@ import asyncio
 import logging
 import time
 from collections import OrderedDict
+from collections.abc import Coroutine
 from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
@@ -44,6 +45,7 @@ class Monitor:
         self._busy_at: OrderedDict[tuple[str, str], float] = OrderedDict()
         self._done: OrderedDict[tuple[str, str], None] = OrderedDict()
         self._tasks: set[asyncio.Task[None]] = set()
+        self._last_cell: asyncio.Task[None] | None = None  # runs are spooled in reply order
 
     def identity_for(self, username: str | None) -> Identity:
         """The configured/hub identity, else the server's authenticated user."""
@@ -90,7 +92,10 @@ class Monitor:
         busy = self._busy_at.get((kernel_id, request.msg_id))
         if fallback_ms is None and busy is not None:  # the reply can beat iopub's idle
             fallback_ms = (time.monotonic() - busy) * 1000.0
-        self._spawn(self._emit_cell(kernel_id, request, identity, reply, fallback_ms))
+        previous = self._last_cell
+        self._last_cell = self._spawn(
+            self._emit_cell(kernel_id, request, identity, reply, fallback_ms, previous)
+        )
 
     def add_request(self, kernel_id: str, request: ExecuteRequest) -> None:
         """Register a request seen by another path (the iopub fallback)."""
@@ -104,11 +109,16 @@ class Monitor:
         identity: Identity,
         reply: events.ExecuteReply,
         fallback_ms: float | None,
+        previous: asyncio.Task[None] | None,
     ) -> None:
+        """Look up the notebook and the cell's index, then spool the run after the run whose
+        reply came before it: lookups overlap, but the spool keeps the order of the replies."""
         path, session_id = await self.path_for(kernel_id)  # at reply time: follows renames
         if request.cell_index is None and self.cell_index is not None:
             index = await self.cell_index.index_of(path, request.cell_id)  # never raises
             request = replace(request, cell_index=index)
+        if previous is not None:
+            await asyncio.wait([previous])  # its failure is logged by `_finished`, not ours
         self.emit(
             events.cell_executed(
                 request,
@@ -186,10 +196,11 @@ class Monitor:
             "code_capture": self.code_mode,
         }
 
-    def _spawn(self, coro: Any) -> None:
+    def _spawn(self, coro: Coroutine[Any, Any, None]) -> asyncio.Task[None]:
         task = asyncio.ensure_future(coro)
         self._tasks.add(task)  # keep a reference: the loop only holds weak ones
         task.add_done_callback(self._finished)
+        return task
 
     def _finished(self, task: asyncio.Task[None]) -> None:
         self._tasks.discard(task)

@@ -16,6 +16,7 @@ from jupyter_ext.events import Identity
 from jupyter_ext.monitor import Monitor
 from jupyter_ext.sender import SenderStatus
 from jupyter_ext.spool import Spool
+from tests.support.waiting import async_wait_until
 
 pytestmark = pytest.mark.unit
 
@@ -147,3 +148,29 @@ async def test_cell_index_comes_from_the_saved_notebook(tmp_path: Path) -> None:
     events = await settle(m)
     found = sorted(((e["cell_id"], e["cell_index"]) for e in events), key=str)
     assert found == [("c1", 1), ("c1", 7), ("unsaved", None)]
+
+
+class SlowFirstIndex:
+    """A cell index whose first notebook read takes until the test releases it."""
+
+    def __init__(self) -> None:
+        self.release, self.asked = asyncio.Event(), list[str | None]()
+
+    async def index_of(self, path: str | None, cell_id: str | None) -> int | None:
+        self.asked.append(cell_id)
+        if cell_id == "slow":
+            await self.release.wait()
+        return 0
+
+
+async def test_runs_are_spooled_in_the_order_of_their_replies(tmp_path: Path) -> None:
+    index = SlowFirstIndex()
+    m, _ = monitor(tmp_path, cell_index=index)  # type: ignore[arg-type]
+    for msg_id, cell in (("r1", "slow"), ("r2", "fast")):
+        m.on_request("k1", request(msg_id, cell), username="ana")
+        m.on_reply("k1", reply(msg_id))
+    await async_wait_until(lambda: "fast" in index.asked, 5, "the fast lookup")
+    await async_wait_until(lambda: len(m._tasks) == 2, 5)  # both still running
+    index.release.set()
+    await async_wait_until(lambda: m.spool.count() == 2, 5, "both runs spooled")
+    assert [e["cell_id"] for _, e in m.spool.peek(10)] == ["slow", "fast"]
