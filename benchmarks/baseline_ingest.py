@@ -16,8 +16,8 @@ from fastapi import FastAPI, Header, Request
 from fastapi.responses import Response
 
 from actors.runtime.client import ActorClient
-from cellmon import cluster
 from cellmon.settings import Settings
+from cellmon_cli import cluster
 from serve_app.auth import bearer_token
 from serve_app.pipeline import IngestPipeline
 

@@ -31,10 +31,10 @@ from typing import Any
 import httpx
 
 from benchmarks import report
-from cellmon import stack
-from cellmon.cluster import own_cluster
-from cellmon.loadtest import LoadPlan, Target, run_load
 from cellmon.settings import Settings
+from cellmon_cli import stack
+from cellmon_cli.cluster import own_cluster
+from cellmon_cli.loadtest import LoadPlan, Target, run_load
 from tests.support.fixtures import temporary_database
 from tests.support.private_postgres import free_port
 

@@ -15,8 +15,8 @@ from typing import Any, Literal
 from pydantic import TypeAdapter, ValidationError
 
 from cellmon.contract import EVENT_TYPES, Event
+from cellmon.legacy_format import SeedFormatError, from_seed, is_seed_event
 from cellmon.limits import DEFAULT_LIMITS, Limits
-from cellmon.seed_format import SeedFormatError, from_seed, is_seed_event
 
 _EVENT = TypeAdapter(Event)
 

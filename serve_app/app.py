@@ -35,7 +35,7 @@ def build_app(args: AppArgs) -> Application:
 def deploy(args: AppArgs, host: str, port: int, name: str = "cellmon", route: str = "/") -> None:
     """Start Serve's HTTP proxy on host:port and run the app (blocks until it is healthy).
 
-    Under direct ingress (`cellmon.serve_tuning`) the ingest replica serves the public port
+    Under direct ingress (`cellmon_cli.serve_tuning`) the ingest replica serves the public port
     itself and `port` is only the proxy's."""
     serve.start(http_options={"host": host, "port": port})
     serve.run(build_app(args), name=name, route_prefix=route)

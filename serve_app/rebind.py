@@ -1,6 +1,6 @@
 """Let a restarted ingest replica take its port back at once.
 
-Under direct ingress (`cellmon.serve_tuning`) Ray Serve 2.60 binds the replica's HTTP port
+Under direct ingress (`cellmon_cli.serve_tuning`) Ray Serve 2.60 binds the replica's HTTP port
 without SO_REUSEADDR. A replica killed while clients were connected leaves their connections in
 TIME_WAIT on that port for a minute; its replacement then fails to bind, Serve marks the port
 blocked for good and moves the replica to the next one, and clients of the public port are

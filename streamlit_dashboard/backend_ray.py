@@ -8,8 +8,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from actors.adapters import accounts
+from actors.runtime.attach import attach
 from actors.runtime.client import ActorClient, blocking
-from cellmon import cluster
 from cellmon.settings import Settings
 from streamlit_dashboard.alert_feed import AlertFeed
 from streamlit_dashboard.backend import Instructor
@@ -20,17 +20,13 @@ _CALL_TIMEOUT_S = 10
 
 
 class RayBackend:
-    """Attaches to the cluster recorded in CELLMON_STATE_DIR (or CELLMON_RAY_ADDRESS)."""
+    """Attaches to the cluster at CELLMON_RAY_ADDRESS and reads accounts at CELLMON_STORE_URL,
+    both set by whoever starts the dashboard (`cellmon demo` passes the ones it runs)."""
 
     def __init__(self, settings: Settings | None = None) -> None:
-        from cellmon.embedded import postgres_reachable, start_embedded_postgres
-
         self.settings = settings or Settings()
-        store = self.settings.store_url
-        if store.startswith("postgresql") and not postgres_reachable(store):
-            store = start_embedded_postgres(self.settings.state_dir)  # the one `up` started
-        self._store = store
-        cluster.connect(self.settings)
+        self._store = self.settings.store_url
+        attach(self.settings.ray_address, self.settings.namespace)
         self._actors = ActorClient(self.settings.namespace)
         self._feed = AlertFeed(self.settings.alerts_url)
 

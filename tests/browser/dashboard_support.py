@@ -14,8 +14,8 @@ from typing import Any
 from chromium import CHROMIUM as CHROMIUM  # re-exported for the dashboard tests
 from chromium import CHROMIUM_ARGS as HEADLESS_ARGS
 
-from cellmon.dashboard_process import streamlit_command
-from cellmon.serve_tuning import free_port
+from cellmon_cli.dashboard_process import streamlit_command
+from cellmon_cli.serve_tuning import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "test-artifacts"

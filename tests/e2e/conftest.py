@@ -13,9 +13,9 @@ import httpx
 import pytest
 
 from actors.runtime.client import ActorClient
-from cellmon import stack
-from cellmon.cluster import own_cluster
 from cellmon.settings import Settings
+from cellmon_cli import stack
+from cellmon_cli.cluster import own_cluster
 from tests.support.fixtures import private_postgres, temporary_database
 from tests.support.private_postgres import free_port
 

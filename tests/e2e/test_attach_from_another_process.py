@@ -15,7 +15,7 @@ pytestmark = pytest.mark.e2e
 
 RESEARCHER = """
 import json, sys
-from cellmon import cluster
+from cellmon_cli import cluster
 from cellmon.settings import Settings
 from actors.runtime.client import ActorClient, blocking
 

@@ -9,7 +9,7 @@ import pytest
 from conftest import Deployment, bearer
 from events import cell_run
 
-from cellmon.demo import DEMO_ID, demo_classroom
+from cellmon_cli.demo import DEMO_ID, demo_classroom
 
 pytestmark = pytest.mark.e2e
 

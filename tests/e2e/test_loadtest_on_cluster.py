@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from conftest import Deployment
 
-from cellmon.loadtest import LoadPlan, Target, run_load
+from cellmon_cli.loadtest import LoadPlan, Target, run_load
 
 pytestmark = pytest.mark.e2e
 
@@ -58,7 +58,7 @@ def test_the_command_prints_a_table_and_writes_json(deployment: Deployment, tmp_
     created = deployment.classroom("cli")
     out = tmp_path / "report.json"
     command = [
-        *(sys.executable, "-m", "cellmon.cli", "loadtest"),
+        *(sys.executable, "-m", "cellmon_cli.cli", "loadtest"),
         *("--url", deployment.url, "--classroom", created["classroom_id"]),
         *("--token", created["ingest_token"], "--instructor-token", created["instructor_token"]),
         *("--students", "10", "--minutes", "0.1", "--speed", "30", "--json", str(out)),

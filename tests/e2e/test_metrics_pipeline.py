@@ -14,7 +14,7 @@ from events import cell_run, help_request
 
 from actors.adapters.influx.writer import influxql_string, parse_influx_url, query
 from actors.runtime.client import ActorClient, blocking
-from cellmon import stack
+from cellmon_cli import stack
 from tests.support.waiting import wait_until
 
 pytestmark = pytest.mark.e2e

@@ -12,7 +12,7 @@ import pytest
 from conftest import Deployment
 from stream import class_stream, send_stream
 
-from cellmon import stack
+from cellmon_cli import stack
 from tests.support.private_postgres import PrivatePostgres, run_blocking
 
 pytestmark = pytest.mark.e2e

@@ -10,7 +10,7 @@ from pathlib import Path
 import asyncpg
 import pytest
 
-from cellmon.embedded import postgres_reachable, start_embedded_postgres, stop_embedded_postgres
+from cellmon_cli.embedded import postgres_reachable, start_embedded_postgres, stop_embedded_postgres
 
 pytestmark = pytest.mark.integration
 

@@ -7,7 +7,7 @@ import asyncio
 
 import pytest
 
-from cellmon.loadtest.wire import Connection, Endpoint, WireError
+from cellmon_cli.loadtest.wire import Connection, Endpoint, WireError
 
 pytestmark = pytest.mark.integration
 

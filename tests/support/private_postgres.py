@@ -23,7 +23,7 @@ from typing import Any, Literal, Self, TypeVar
 
 import asyncpg
 
-from cellmon.serve_tuning import free_port
+from cellmon_cli.serve_tuning import free_port
 
 T = TypeVar("T")
 StopMode = Literal["smart", "fast", "immediate"]

@@ -238,7 +238,7 @@ def test_unit_tier_refuses_to_start_ray() -> None:
 
 def test_modules_under_test_do_not_import_ray() -> None:
     code = (
-        "import sys, actors.domain.classroom, cellmon.validation, cellmon.seed_format; "
+        "import sys, actors.domain.classroom, cellmon.validation, cellmon.legacy_format; "
         "sys.exit('ray' in sys.modules)"
     )
     root = Path(__file__).resolve().parents[2]

@@ -9,12 +9,12 @@ from datetime import UTC, datetime
 import orjson
 import pytest
 
-from cellmon.loadtest.events import StressEvents, probe_event
-from cellmon.loadtest.progress import ProgressBar, progress_line
-from cellmon.loadtest.runner import LoadPlan
-from cellmon.loadtest.stats import Tally, percentile, report, spread, table
-from cellmon.loadtest.wire import Endpoint
 from cellmon.validation import parse_batch
+from cellmon_cli.loadtest.events import StressEvents, probe_event
+from cellmon_cli.loadtest.progress import ProgressBar, progress_line
+from cellmon_cli.loadtest.runner import LoadPlan
+from cellmon_cli.loadtest.stats import Tally, percentile, report, spread, table
+from cellmon_cli.loadtest.wire import Endpoint
 
 pytestmark = pytest.mark.unit
 

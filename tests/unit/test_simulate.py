@@ -15,14 +15,14 @@ import pytest
 from pydantic import TypeAdapter
 
 from cellmon.contract import EVENT_TYPES, Event
-from cellmon.simulation.backoff import MAX_DELAY_S, parse_retry_after, retry_delay
-from cellmon.simulation.command import StatusLine
 from cellmon.simulation.habits import Pace
 from cellmon.simulation.notebook import build_notebook, default_course
 from cellmon.simulation.plan import join_offsets, plan_class, ramp_seconds
 from cellmon.simulation.roster import Identity, make_roster, team_label
 from cellmon.simulation.script import SimulatedStudent
-from cellmon.simulation.sender import SendStats
+from cellmon_cli.simulate.backoff import MAX_DELAY_S, parse_retry_after, retry_delay
+from cellmon_cli.simulate.command import StatusLine
+from cellmon_cli.simulate.sender import SendStats
 
 pytestmark = pytest.mark.unit
 

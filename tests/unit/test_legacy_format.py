@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 from factories import T0, at
 
-from cellmon.seed_format import SEED_TYPES, from_seed, is_seed_event, split_error_message
+from cellmon.legacy_format import SEED_TYPES, from_seed, is_seed_event, split_error_message
 from cellmon.validation import parse_batch
 
 pytestmark = pytest.mark.unit

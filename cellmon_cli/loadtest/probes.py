@@ -19,9 +19,9 @@ from datetime import UTC, datetime
 
 import orjson
 
-from cellmon.loadtest.events import probe_event
-from cellmon.loadtest.stats import Tally
-from cellmon.loadtest.wire import Connection, Endpoint, WireError
+from cellmon_cli.loadtest.events import probe_event
+from cellmon_cli.loadtest.stats import Tally
+from cellmon_cli.loadtest.wire import Connection, Endpoint, WireError
 
 PROBE_STUDENT = "loadtest-probe"
 PROBE_TIMEOUT_S = 10.0

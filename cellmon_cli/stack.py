@@ -34,7 +34,7 @@ async def _upgrade(dsn: str) -> list[str]:
 def deploy(settings: Settings, app_name: str = "cellmon", route: str = "/") -> None:
     """Migrate the database, start (or find) the directory and shards, run the ingest."""
     from actors.runtime.client import ActorClient, blocking
-    from cellmon.serve_tuning import proxy_port
+    from cellmon_cli.serve_tuning import proxy_port
     from serve_app.app import AppArgs
     from serve_app.app import deploy as deploy_serve
 
@@ -87,7 +87,7 @@ def status(settings: Settings) -> dict[str, Any]:
 
 def reachable_store(settings: Settings) -> Settings:
     """The settings, pointed at an embedded PostgreSQL when the configured one is unreachable."""
-    from cellmon.embedded import postgres_reachable, start_embedded_postgres
+    from cellmon_cli.embedded import postgres_reachable, start_embedded_postgres
 
     url = settings.store_url
     if not url.startswith(("postgresql://", "postgres://")) or postgres_reachable(url):

@@ -15,13 +15,13 @@ from typing import Any, Literal
 
 import orjson
 
-from cellmon.loadtest.events import StressEvents
-from cellmon.loadtest.probes import Probe, Target
-from cellmon.loadtest.stats import Tally, report
-from cellmon.loadtest.wire import Connection, Endpoint, WireError
 from cellmon.simulation.habits import Pace
 from cellmon.simulation.plan import join_offsets, plan_class, ramp_seconds
 from cellmon.simulation.script import SimulatedStudent
+from cellmon_cli.loadtest.events import StressEvents
+from cellmon_cli.loadtest.probes import Probe, Target
+from cellmon_cli.loadtest.stats import Tally, report
+from cellmon_cli.loadtest.wire import Connection, Endpoint, WireError
 
 EVENTS_PATH = "/api/v1/events"
 _JSON = {"Content-Type": "application/json"}

@@ -40,8 +40,9 @@ def _pid_file(settings: Settings) -> Path:
     return settings.state_dir / "dashboard.pid"
 
 
-def start_dashboard(settings: Settings, port: int = 8501) -> str:
-    """Start Streamlit on 127.0.0.1:`port` unless it already answers; returns its URL."""
+def start_dashboard(settings: Settings, ray_address: str, port: int = 8501) -> str:
+    """Start Streamlit on 127.0.0.1:`port` unless it already answers; returns its URL. It
+    reads the cluster at `ray_address` and the accounts in `settings.store_url`."""
     url = f"http://127.0.0.1:{port}"
     if _answers(url):
         return url
@@ -52,7 +53,13 @@ def start_dashboard(settings: Settings, port: int = 8501) -> str:
         stdout=log,
         stderr=subprocess.STDOUT,
         start_new_session=True,
-        env={**os.environ, "CELLMON_STATE_DIR": str(settings.state_dir.resolve())},
+        env={
+            **os.environ,
+            "CELLMON_STATE_DIR": str(settings.state_dir.resolve()),
+            "CELLMON_RAY_ADDRESS": ray_address,
+            "CELLMON_STORE_URL": settings.store_url,
+            "CELLMON_NAMESPACE": settings.namespace,
+        },
     )
     _pid_file(settings).write_text(str(process.pid))
     deadline = time.monotonic() + 60

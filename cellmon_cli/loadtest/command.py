@@ -11,11 +11,11 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-from cellmon.loadtest.probes import Target
-from cellmon.loadtest.progress import ProgressBar
-from cellmon.loadtest.runner import LoadPlan, run_load
-from cellmon.loadtest.stats import table
 from cellmon.settings import Settings
+from cellmon_cli.loadtest.probes import Target
+from cellmon_cli.loadtest.progress import ProgressBar
+from cellmon_cli.loadtest.runner import LoadPlan, run_load
+from cellmon_cli.loadtest.stats import table
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -106,7 +106,7 @@ def _targets(args: argparse.Namespace, settings: Settings) -> list[Target]:
 
 def _fresh_classrooms(settings: Settings, count: int) -> list[Target]:
     """New classrooms on the local cluster, so the test leaves real classes alone."""
-    from cellmon import cluster, stack
+    from cellmon_cli import cluster, stack
 
     try:
         cluster.connect(settings)

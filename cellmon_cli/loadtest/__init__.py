@@ -7,7 +7,7 @@ I/O: `wire` (a lean HTTP/1.1 client), `probes`, `runner`, `command`.
 
 from __future__ import annotations
 
-from cellmon.loadtest.probes import Target
-from cellmon.loadtest.runner import LoadPlan, run_load
+from cellmon_cli.loadtest.probes import Target
+from cellmon_cli.loadtest.runner import LoadPlan, run_load
 
 __all__ = ["LoadPlan", "Target", "run_load"]

@@ -7,9 +7,9 @@ import json
 from pathlib import Path
 from typing import Any
 
-from cellmon import stack
 from cellmon.settings import Settings
-from cellmon.simulation import simulate_command
+from cellmon_cli import cluster, stack
+from cellmon_cli.simulate import simulate_command
 
 DEMO_ID = "demo"
 DEMO_NAME = "Demo class: Python week 3"
@@ -86,11 +86,13 @@ def demo_instructor(settings: Settings) -> None:
 
 def run_demo(settings: Settings, students: int, speed: float) -> int:
     """Print where to look, then simulate the class until Ctrl-C."""
-    from cellmon.dashboard_process import start_dashboard
+    from cellmon_cli.dashboard_process import start_dashboard
 
     classroom = demo_classroom(settings)
     demo_instructor(settings)
-    dashboard = start_dashboard(settings)
+    info = cluster.running(settings)
+    address = settings.ray_address or (info["ray_address"] if info else "auto")
+    dashboard = start_dashboard(settings, address)
     print(where_to_look(settings, classroom, dashboard), flush=True)
     args = argparse.Namespace(
         url=f"http://{settings.http_host}:{settings.http_port}",

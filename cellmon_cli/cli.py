@@ -6,8 +6,8 @@ import argparse
 import json
 import sys
 
-from cellmon import cluster, stack
 from cellmon.settings import Settings
+from cellmon_cli import cluster, stack
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -60,15 +60,15 @@ def _parser() -> argparse.ArgumentParser:
     allow.add_argument("classroom")
     allow.set_defaults(run=cmd_instructor_grant)
     simulate = sub.add_parser("simulate", help="simulate a class posting events over HTTP")
-    from cellmon.simulation import add_arguments, simulate_command
+    from cellmon_cli.simulate import add_arguments, simulate_command
 
     add_arguments(simulate)
     simulate.set_defaults(run=lambda args, settings: simulate_command(args))
     loadtest = sub.add_parser(
         "loadtest", help="load the ingest with simulated students; latency, freshness, alerts"
     )
-    from cellmon.loadtest.command import add_arguments as add_loadtest_arguments
-    from cellmon.loadtest.command import loadtest_command
+    from cellmon_cli.loadtest.command import add_arguments as add_loadtest_arguments
+    from cellmon_cli.loadtest.command import loadtest_command
 
     add_loadtest_arguments(loadtest)
     loadtest.set_defaults(run=loadtest_command)
@@ -104,8 +104,8 @@ def cmd_deploy(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_down(args: argparse.Namespace, settings: Settings) -> int:
     """Stop the cluster this project started (and the embedded PostgreSQL, if it started one)."""
-    from cellmon.dashboard_process import stop_dashboard
-    from cellmon.embedded import stop_embedded_postgres
+    from cellmon_cli.dashboard_process import stop_dashboard
+    from cellmon_cli.embedded import stop_embedded_postgres
 
     if stop_dashboard(settings):
         print("stopped the dashboard")
@@ -185,7 +185,7 @@ def cmd_classroom_create(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_serve_env(args: argparse.Namespace, settings: Settings) -> int:
     """Print the environment every node's `ray start` needs (`export $(cellmon serve-env)`)."""
-    from cellmon.serve_tuning import serve_environment
+    from cellmon_cli.serve_tuning import serve_environment
 
     for key, value in serve_environment(settings).items():
         print(f"{key}={value}")
@@ -202,8 +202,9 @@ def cmd_classroom_list(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
     """Bring everything up, create the demo classroom and run a simulated class."""
-    from cellmon.demo import run_demo
+    from cellmon_cli.demo import run_demo
 
+    settings = stack.reachable_store(settings)  # the dashboard reads the same accounts
     if cmd_up(args, settings):
         return 1
     return run_demo(settings, students=args.students, speed=args.speed)

@@ -9,8 +9,8 @@ import sys
 import time
 from collections.abc import Callable
 
-from cellmon.simulation.runner import run_class
-from cellmon.simulation.sender import SendStats, SimulationAborted
+from cellmon_cli.simulate.runner import run_class
+from cellmon_cli.simulate.sender import SendStats, SimulationAborted
 
 DEFAULT_URL = "http://127.0.0.1:8000"
 STATUS_EVERY_S = 5.0

@@ -7,7 +7,6 @@ exactly that cluster, never other Ray clusters on the machine (no `ray stop`).
 from __future__ import annotations
 
 import json
-import logging
 import os
 import signal
 import subprocess
@@ -18,8 +17,9 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from cellmon.serve_tuning import apply_serve_environment, serve_environment
+from actors.runtime.attach import attach, require_token_auth
 from cellmon.settings import Settings
+from cellmon_cli.serve_tuning import apply_serve_environment, serve_environment
 
 
 def run_file(settings: Settings) -> Path:
@@ -75,29 +75,10 @@ def start_head(settings: Settings) -> dict[str, Any]:
 
 
 def connect(settings: Settings, address: str | None = None) -> None:
-    """Attach this process to the cluster as a driver, retrying while the head starts."""
-    require_token_auth()  # before importing ray: it reads the mode once
-    apply_serve_environment(settings)  # and Serve reads its tuning at import
-    import ray
-
-    if ray.is_initialized():  # already a driver of a cluster (a test, a notebook)
-        return
+    """Attach this process to the cluster as a driver, with Serve's tuning (read at import)."""
+    apply_serve_environment(settings)
     target = address or settings.ray_address or _recorded_address(settings)
-
-    deadline = time.monotonic() + 90
-    while True:
-        try:
-            ray.init(
-                address=target,
-                namespace=settings.namespace,
-                log_to_driver=False,
-                logging_level=logging.WARNING,
-            )
-            return
-        except (ConnectionError, RuntimeError):
-            if time.monotonic() > deadline:
-                raise
-            time.sleep(1)
+    attach(target, settings.namespace)
 
 
 @contextmanager
@@ -123,20 +104,6 @@ def own_cluster(settings: Settings) -> Iterator[str]:
     finally:
         serve.shutdown()  # type: ignore[no-untyped-call]
         ray.shutdown()
-
-
-def require_token_auth() -> None:
-    """Ray 2.60's token auth, on for our head and every driver attaching to it by address
-    (Ray enables it only implicitly, and then drivers given a host:port are refused)."""
-    os.environ.setdefault("RAY_AUTH_MODE", "token")
-    if os.environ["RAY_AUTH_MODE"] == "token":
-        ray_bin = Path(sys.executable).with_name("ray")
-        subprocess.run(
-            [str(ray_bin), "get-auth-token", "--generate"],
-            check=True,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
 
 
 def stop_head(settings: Settings, timeout_s: float = 60) -> bool:

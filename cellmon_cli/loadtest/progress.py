@@ -7,7 +7,7 @@ import sys
 import time
 from typing import TextIO
 
-from cellmon.loadtest.stats import Tally, percentile
+from cellmon_cli.loadtest.stats import Tally, percentile
 
 BAR_WIDTH = 24
 LOG_EVERY_S = 10.0

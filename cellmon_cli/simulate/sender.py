@@ -12,8 +12,8 @@ from typing import Any
 
 import httpx
 
-from cellmon.simulation.backoff import parse_retry_after, retry_delay
 from cellmon.simulation.script import WireEvent
+from cellmon_cli.simulate.backoff import parse_retry_after, retry_delay
 
 log = logging.getLogger(__name__)
 

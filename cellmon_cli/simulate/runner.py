@@ -14,7 +14,7 @@ import httpx
 from cellmon.simulation.habits import Pace
 from cellmon.simulation.plan import join_offsets, plan_class, ramp_seconds
 from cellmon.simulation.script import SimulatedStudent
-from cellmon.simulation.sender import ProgressCallback, Sender, SendStats, SimulationAborted
+from cellmon_cli.simulate.sender import ProgressCallback, Sender, SendStats, SimulationAborted
 
 log = logging.getLogger(__name__)
 
