@@ -30,6 +30,7 @@ lint: venv
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
+	$(BIN)/lint-imports
 
 # InfluxDB is not a service this machine runs: install it if missing, start it on 127.0.0.1.
 influxdb:
