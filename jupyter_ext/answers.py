@@ -9,11 +9,10 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
-from email.utils import parsedate_to_datetime
 from typing import Any, Literal
 
-MAX_RETRY_AFTER_S = 300.0  # a server (or a proxy) asking for longer is not obeyed beyond this
+from cellmon.backoff import retry_after_s
+
 TOKEN_REFUSED = "token refused: ask your instructor"
 
 Action = Literal["stored", "refused", "split", "retry", "pause"]
@@ -40,23 +39,6 @@ class Verdict:
     detail: str | None = None  # longer, for the log and the status tooltip
     retry_after_s: float | None = None
     unexpected_body: bool = field(default=False)
-
-
-def retry_after_s(value: str | None, now: datetime | None = None) -> float | None:
-    """Seconds from a Retry-After header (delta-seconds or HTTP-date), capped; else None."""
-    if not value:
-        return None
-    value = value.strip()
-    if value.isascii() and value.isdigit():
-        return min(float(value), MAX_RETRY_AFTER_S)
-    try:
-        when = parsedate_to_datetime(value)
-    except (TypeError, ValueError, IndexError, OverflowError):
-        return None
-    if when.tzinfo is None:  # RFC 9110 dates are GMT; a naive one is read as such
-        when = when.replace(tzinfo=UTC)
-    seconds = (when - (now or datetime.now(UTC))).total_seconds()
-    return min(max(0.0, seconds), MAX_RETRY_AFTER_S)
 
 
 def judge(code: int, body: bytes, batch_ids: list[str], retry_after: str | None = None) -> Verdict:

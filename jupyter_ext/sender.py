@@ -17,6 +17,7 @@ from typing import Any
 
 import httpx
 
+from cellmon.backoff import Backoff
 from jupyter_ext.answers import Verdict, judge
 from jupyter_ext.spool import Spool
 
@@ -42,12 +43,6 @@ class SenderStatus:
         return None if at is None else max(0.0, round(at - time.monotonic(), 1))
 
 
-def backoff_s(failures: int, base_s: float, max_s: float, rng: random.Random) -> float:
-    """Exponential backoff with jitter: half fixed, half random, so clients spread out."""
-    ceiling = min(max_s, base_s * (2 ** min(max(0, failures - 1), 64)))
-    return float(ceiling / 2 + rng.uniform(0, ceiling / 2))
-
-
 class Sender:
     """Drains a `Spool` into `POST {url}/api/v1/events`; one batch in flight at a time."""
 
@@ -66,7 +61,8 @@ class Sender:
         rng: random.Random | None = None,
     ) -> None:
         self.spool, self.batch_size, self.interval_s = spool, batch_size, interval_s
-        self.base_backoff_s, self.max_backoff_s = base_backoff_s, max_backoff_s
+        self.max_backoff_s = max_backoff_s
+        self._backoff = Backoff(base_backoff_s, max_backoff_s)
         self.token_recheck_s = token_recheck_s
         self.status = SenderStatus()
         self._url = url.rstrip("/") + "/api/v1/events"
@@ -179,8 +175,7 @@ class Sender:
 
     def _failed(self, cause: str, detail: str | None, retry_after: float | None) -> float:
         self._failures += 1
-        delay = backoff_s(self._failures, self.base_backoff_s, self.max_backoff_s, self._rng)
-        delay = max(delay, retry_after or 0.0)  # retry_after is capped by `answers`
+        delay = self._backoff.delay(self._failures, retry_after, self._rng)
         self.status.connected, self.status.cause, self.status.last_error = False, cause, detail
         self.status.next_attempt_at = time.monotonic() + delay
         log.warning("cell monitor: %s (%s); retrying in %.1f s", cause, detail, delay)

@@ -12,12 +12,13 @@ from typing import Any
 
 import httpx
 
+from cellmon.backoff import Backoff, retry_after_s
 from cellmon.simulation.script import WireEvent
-from cellmon_cli.simulate.backoff import parse_retry_after, retry_delay
 
 log = logging.getLogger(__name__)
 
 EVENTS_PATH = "/api/v1/events"
+BACKOFF = Backoff(base_s=0.5, max_s=30.0)
 MAX_ATTEMPTS = 8  # about a minute and a half of backoff before a batch is given up
 
 
@@ -83,7 +84,7 @@ class Sender:
                 break
             self.stats.retries += 1
             self._progress()
-            await asyncio.sleep(retry_delay(attempt, retry.after, self.rng))
+            await asyncio.sleep(BACKOFF.delay(attempt + 1, retry.after, self.rng))
         self._progress()
 
     async def _attempt(self, events: Sequence[WireEvent]) -> _Retry | None:
@@ -96,7 +97,7 @@ class Sender:
             self._count(response)
             return None
         if response.status_code == 429 or response.status_code >= 500:
-            after = parse_retry_after(response.headers.get("Retry-After"), _utcnow())
+            after = retry_after_s(response.headers.get("Retry-After"), _utcnow())
             return _Retry(f"HTTP {response.status_code}", after)
         self._refused(events, response)
         return None

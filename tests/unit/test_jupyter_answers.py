@@ -11,7 +11,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from jupyter_ext.answers import MAX_RETRY_AFTER_S, judge, retry_after_s
+from cellmon.backoff import MAX_RETRY_AFTER_S, retry_after_s
+from jupyter_ext.answers import judge
 
 pytestmark = pytest.mark.unit
 

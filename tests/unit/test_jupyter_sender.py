@@ -20,9 +20,10 @@ from typing import Any
 import httpx
 import pytest
 
+from cellmon.backoff import MAX_RETRY_AFTER_S
 from cellmon.validation import Rejection
-from jupyter_ext.answers import MAX_RETRY_AFTER_S, TOKEN_REFUSED
-from jupyter_ext.sender import Sender, backoff_s
+from jupyter_ext.answers import TOKEN_REFUSED
+from jupyter_ext.sender import Sender
 from jupyter_ext.spool import Spool
 from serve_app.body import status_for
 
@@ -186,13 +187,6 @@ def test_connection_errors_back_off_and_keep_events(tmp_path: Path) -> None:
     assert "ConnectError" in (sender.status.last_error or "")
 
 
-def test_backoff_has_jitter_and_a_ceiling() -> None:
-    rng = random.Random(3)
-    samples = {backoff_s(4, 0.5, 60, rng) for _ in range(20)}
-    assert len(samples) > 1 and all(2.0 <= s <= 4.0 for s in samples)
-    assert backoff_s(10_000, 0.5, 60, rng) <= 60
-
-
 @pytest.mark.parametrize(
     ("header", "wait"),
     [
@@ -205,7 +199,8 @@ def test_backoff_has_jitter_and_a_ceiling() -> None:
 def test_retry_after_is_respected_up_to_a_cap(tmp_path: Path, header: str, wait: float) -> None:
     answer = lambda r: httpx.Response(503, headers={"Retry-After": header})  # noqa: E731
     sender, spool, _ = sender_for(tmp_path, answer, events=1)
-    assert send(sender) == [pytest.approx(wait, abs=1)]
+    [delay] = send(sender)
+    assert wait <= delay <= wait * 1.1 + 1  # a little jitter over it: a class does not stampede
     assert spool.count() == 1
 
 

@@ -20,7 +20,6 @@ from cellmon.simulation.notebook import build_notebook, default_course
 from cellmon.simulation.plan import join_offsets, plan_class, ramp_seconds
 from cellmon.simulation.roster import Identity, make_roster, team_label
 from cellmon.simulation.script import SimulatedStudent
-from cellmon_cli.simulate.backoff import MAX_DELAY_S, parse_retry_after, retry_delay
 from cellmon_cli.simulate.command import StatusLine
 from cellmon_cli.simulate.sender import SendStats
 
@@ -394,37 +393,6 @@ def test_students_join_over_the_ramp() -> None:
 def test_a_speed_must_be_positive() -> None:
     with pytest.raises(ValueError, match="positive"):
         Pace(speed=0)
-
-
-def test_retries_back_off_exponentially_up_to_a_cap() -> None:
-    rng = random.Random(1)
-    delays = [retry_delay(attempt, None, rng) for attempt in range(10)]
-    assert 0.25 <= delays[0] <= 0.5 and 4 <= delays[4] <= 8
-    assert max(delays) <= MAX_DELAY_S
-    assert 15 <= delays[-1]
-
-
-def test_retries_never_come_before_retry_after() -> None:
-    rng = random.Random(1)
-    assert all(5 <= retry_delay(0, 5.0, rng) <= 6 for _ in range(100))
-
-
-@pytest.mark.parametrize(
-    ("header", "seconds"),
-    [
-        ("3", 3.0),
-        ("Tue, 04 Mar 2025 09:00:30 GMT", 30.0),
-        ("Tue, 04 Mar 2025 08:00:00 GMT", 0.0),
-        ("-1", None),
-        ("soon", None),
-        ("", None),
-        (None, None),
-    ],
-)
-def test_retry_after_is_read_as_seconds_or_a_date(
-    header: str | None, seconds: float | None
-) -> None:
-    assert parse_retry_after(header, START) == seconds
 
 
 def test_the_status_line_prints_at_most_every_few_seconds() -> None:
