@@ -78,7 +78,8 @@ class RayBackend:
             return bucketed(rows, bucket, datetime.now(UTC), minutes)
 
     async def _influx_activity(self, classroom_id: str, minutes: int, bucket: int) -> list[Any]:
-        from actors.adapters.influx.writer import influxql_string, parse_influx_url, query
+        from actors.adapters.influx.query import influxql_string, query
+        from actors.adapters.influx.target import parse_influx_url
 
         target = parse_influx_url(self.settings.influx_url or "")
         rows = await query(

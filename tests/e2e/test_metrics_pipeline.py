@@ -12,7 +12,8 @@ import pytest
 from conftest import Deployment, bearer
 from events import cell_run, help_request
 
-from actors.adapters.influx.writer import influxql_string, parse_influx_url, query
+from actors.adapters.influx.query import influxql_string, query
+from actors.adapters.influx.target import parse_influx_url
 from actors.runtime.client import ActorClient, blocking
 from cellmon_cli import stack
 from tests.support.waiting import wait_until

@@ -7,7 +7,7 @@ import os
 import httpx
 import pytest
 
-from actors.adapters.influx.writer import parse_influx_url
+from actors.adapters.influx.target import parse_influx_url
 from tests.support.fixtures import machine_database, private_postgres
 
 __all__ = ["machine_database", "private_postgres"]  # fixtures for this tier

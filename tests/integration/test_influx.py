@@ -13,14 +13,9 @@ from typing import Any
 import pytest
 
 from actors.adapters.influx.lines import activity_point, cell_point, epoch_ms, help_point
-from actors.adapters.influx.writer import (
-    InfluxTarget,
-    InfluxWriter,
-    from_url,
-    influxql_string,
-    parse_influx_url,
-    query,
-)
+from actors.adapters.influx.query import influxql_string, query
+from actors.adapters.influx.target import InfluxTarget, parse_influx_url
+from actors.adapters.influx.writer import InfluxWriter, from_url
 from cellmon.contract import CellExecuted
 from tests.support.private_postgres import free_port
 
@@ -266,7 +261,7 @@ async def test_refused_lines_are_dropped_and_counted_and_writing_goes_on(
 
 
 async def test_query_reports_influxql_errors(influx: InfluxTarget) -> None:
-    from actors.adapters.influx.writer import InfluxQueryError
+    from actors.adapters.influx.query import InfluxQueryError
 
     with pytest.raises(InfluxQueryError, match="error parsing query"):
         await query(influx.url, influx.database, "SELEC nonsense")

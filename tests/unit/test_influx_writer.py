@@ -5,7 +5,8 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from actors.adapters.influx.writer import InfluxWriter, parse_influx_url
+from actors.adapters.influx.target import parse_influx_url
+from actors.adapters.influx.writer import InfluxWriter
 
 pytestmark = pytest.mark.unit
 

@@ -1,7 +1,7 @@
 """Batched, bounded, non-blocking writes of line protocol to InfluxDB's v1 `/write` API.
 
-The v1 `/write` (line protocol) and `/query` (InfluxQL) endpoints are the ones InfluxDB 1.x,
-2.x (v1 compatibility) and 3.x all accept. An outage never blocks or fails the caller: `add` only
+The v1 `/write` endpoint (line protocol) is the one InfluxDB 1.x, 2.x (v1 compatibility) and
+3.x all accept. An outage never blocks or fails the caller: `add` only
 appends to a bounded buffer (dropping the oldest lines when full) and a background task sends
 batches, retrying connection errors, timeouts, 429 and 5xx with exponential backoff and jitter.
 """
@@ -13,45 +13,18 @@ import logging
 import random
 import re
 from collections import deque
-from typing import Any, NamedTuple
-from urllib.parse import urlsplit
+from typing import Any
 
 import httpx
 
-log = logging.getLogger(__name__)
+from actors.adapters.influx.target import DEFAULT_DATABASE, DEFAULT_URL, parse_influx_url
+from cellmon.backoff import Backoff
 
-DEFAULT_URL = "http://127.0.0.1:8086"
-DEFAULT_DATABASE = "cellmon"
+log = logging.getLogger(__name__)
 
 _RETRY_STATUS = frozenset({408, 429})
 _UNPARSED = re.compile(r"unable to parse '")
 _DROPPED = re.compile(r"\bdropped=(\d+)")
-
-
-class InfluxTarget(NamedTuple):
-    url: str
-    database: str
-
-
-class InfluxQueryError(RuntimeError):
-    """InfluxDB answered a query with an error."""
-
-
-def parse_influx_url(url: str, default_database: str = DEFAULT_DATABASE) -> InfluxTarget:
-    """Split `http://host:8086/db` (or `influxdb://host:8086/db`) into base URL and database."""
-    parts = urlsplit(url.strip())
-    scheme = {"influxdb": "http", "influxdbs": "https"}.get(parts.scheme, parts.scheme)
-    if scheme not in ("http", "https") or not parts.netloc:
-        raise ValueError(f"not an InfluxDB URL (want http://host:port/database): {url!r}")
-    database = parts.path.strip("/") or default_database
-    if "/" in database:
-        raise ValueError(f"the URL path must be just the database name: {url!r}")
-    return InfluxTarget(f"{scheme}://{parts.netloc}", database)
-
-
-def influxql_string(value: str) -> str:
-    """An InfluxQL single-quoted string literal for `value` (for WHERE tag = '...')."""
-    return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
 
 
 class InfluxWriter:
@@ -79,8 +52,7 @@ class InfluxWriter:
         self.batch_size = batch_size
         self.flush_interval_s = flush_interval_s
         self.max_retries = max_retries
-        self.retry_base_s = retry_base_s
-        self.retry_max_s = retry_max_s
+        self._backoff = Backoff(retry_base_s, retry_max_s)
         self.timeout_s = timeout_s
         self._transport = transport
         self._buffer: deque[str] = deque()
@@ -197,7 +169,7 @@ class InfluxWriter:
             for attempt in range(self.max_retries + 1):
                 if attempt:
                     self._retried += 1
-                    await asyncio.sleep(self._backoff(attempt))
+                    await asyncio.sleep(self._backoff.delay(attempt, None, self._random))
                 reason = await self._post(body, n)
                 if reason is None:
                     settled = True
@@ -257,10 +229,6 @@ class InfluxWriter:
                 self.last_error,
             )
 
-    def _backoff(self, attempt: int) -> float:
-        delay = min(self.retry_max_s, self.retry_base_s * 2 ** (attempt - 1))
-        return self._random.uniform(delay / 2, delay)
-
     def _outage(self, reason: str) -> None:
         self.last_error = reason
         if not self._failing:
@@ -277,44 +245,3 @@ def from_url(url: str, **options: Any) -> InfluxWriter:
     """An `InfluxWriter` for a settings URL such as `http://127.0.0.1:8086/cellmon`."""
     target = parse_influx_url(url)
     return InfluxWriter(target.url, target.database, **options)
-
-
-async def query(
-    url: str,
-    database: str,
-    influxql: str,
-    *,
-    epoch: str | None = None,
-    timeout_s: float = 10.0,
-    transport: httpx.AsyncBaseTransport | None = None,
-) -> list[dict[str, Any]]:
-    """Run InfluxQL via the v1 `/query` API; one dict per row: measurement, tags, then columns.
-
-    `epoch` ("ms", "s", ...) returns times as integers instead of RFC 3339 strings. Raises
-    `InfluxQueryError` if InfluxDB reports an error for the request or any statement.
-    """
-    params = {"db": database, "q": influxql}
-    if epoch is not None:
-        params["epoch"] = epoch
-    async with httpx.AsyncClient(timeout=timeout_s, transport=transport) as client:
-        response = await client.post(f"{url.rstrip('/')}/query", data=params)
-    try:
-        payload = response.json()
-    except ValueError:
-        payload = None
-    if not isinstance(payload, dict):
-        raise InfluxQueryError(f"HTTP {response.status_code}: {response.text[:500]}")
-    if "error" in payload:
-        raise InfluxQueryError(str(payload["error"]))
-    response.raise_for_status()
-    rows: list[dict[str, Any]] = []
-    for result in payload.get("results", []):
-        if "error" in result:
-            raise InfluxQueryError(str(result["error"]))
-        for series in result.get("series", []):
-            head = {"measurement": series.get("name"), **series.get("tags", {})}
-            columns = series["columns"]
-            rows.extend(
-                {**head, **dict(zip(columns, values, strict=True))} for values in series["values"]
-            )
-    return rows
