@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
+from cachetools import TTLCache
 from fastapi import HTTPException
 
 from actors.domain.registry import hash_token
@@ -38,27 +38,32 @@ def bearer_token(authorization: str | None) -> str:
 
 
 class TokenCache:
-    """Resolves tokens through the directory, caching answers briefly per replica."""
+    """Resolves tokens through the directory, caching answers briefly per replica.
 
-    def __init__(self, resolve: Resolver, ttl_s: float = 30.0, miss_ttl_s: float = 2.0) -> None:
+    Known and unknown tokens are cached apart, each bounded with least-recently-used
+    eviction: a flood of random tokens only evicts other unknown ones, never a class's own.
+    A revoked or rotated token stops working within `ttl_s`."""
+
+    def __init__(
+        self, resolve: Resolver, ttl_s: float = 30.0, miss_ttl_s: float = 2.0, size: int = 10_000
+    ) -> None:
         self._resolve = resolve
-        self._ttl, self._miss_ttl = ttl_s, miss_ttl_s
-        self._cache: dict[str, tuple[float, Caller | None]] = {}
+        self._known: TTLCache[str, Caller] = TTLCache(maxsize=size, ttl=ttl_s)
+        self._unknown: TTLCache[str, None] = TTLCache(maxsize=size, ttl=miss_ttl_s)
 
     async def caller(self, token: str) -> Caller:
         """Who the token belongs to, or 401."""
         digest = hash_token(token)
-        hit = self._cache.get(digest)
-        if hit is None or hit[0] < time.monotonic():
+        caller = self._known.get(digest)
+        if caller is None and digest not in self._unknown:
             found = await self._resolve(digest)
-            caller = Caller(*found) if found else None
-            ttl = self._ttl if caller else self._miss_ttl
-            if len(self._cache) > 10_000:  # random bad tokens must not grow memory forever
-                self._cache.clear()
-            hit = self._cache[digest] = (time.monotonic() + ttl, caller)
-        if hit[1] is None:
+            if found:
+                caller = self._known[digest] = Caller(*found)
+            else:
+                self._unknown[digest] = None
+        if caller is None:
             raise HTTPException(401, "unknown token", headers={"WWW-Authenticate": "Bearer"})
-        return hit[1]
+        return caller
 
 
 def require(caller: Caller, role: str, classroom_id: str | None = None) -> None:

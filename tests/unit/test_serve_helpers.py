@@ -99,6 +99,23 @@ async def test_token_cache_resolves_once_and_refuses_unknown_tokens() -> None:
     assert error.value.status_code == 401
 
 
+async def test_a_flood_of_unknown_tokens_never_evicts_a_known_one() -> None:
+    calls: list[str] = []
+
+    async def resolve(digest: str) -> tuple[str, str] | None:
+        calls.append(digest)
+        return ("c1", "ingest") if digest == hash_token("cmi_real") else None
+
+    cache = TokenCache(resolve, size=100)
+    await cache.caller("cmi_real")
+    for n in range(1_000):
+        with pytest.raises(HTTPException):
+            await cache.caller(f"cmi_forged-{n}")
+    await cache.caller("cmi_real")
+    assert calls.count(hash_token("cmi_real")) == 1  # still cached after 1,000 forgeries
+    assert len(calls) == 1_001
+
+
 def test_roles_and_classrooms_are_enforced() -> None:
     require(Caller("a", "instructor"), "instructor", "a")
     with pytest.raises(HTTPException, match="ingest token") as wrong_role:
