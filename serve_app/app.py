@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from typing import cast
+
 from pydantic import BaseModel, Field
 from ray import serve
-from ray.serve import Application
+from ray.serve import Application, Deployment
 
 from cellmon.settings import Settings
 from serve_app.ingest import Ingest
@@ -19,7 +21,8 @@ class AppArgs(BaseModel):
 
 def build_app(args: AppArgs) -> Application:
     """The ingest deployment, autoscaled between min and `ingest_replicas_max` replicas."""
-    deployment = Ingest.options(
+    # `@serve.deployment` turned the class into a Deployment; mypy still sees the class.
+    deployment = cast(Deployment, Ingest).options(
         autoscaling_config={
             "min_replicas": args.min_replicas,
             "max_replicas": max(args.settings.ingest_replicas_max, args.min_replicas),

@@ -36,4 +36,4 @@ def allow_rebind_after_crash() -> None:
         return await original(app, http_options, event_loop=event_loop, enable_so_reuseport=True)
 
     start.cellmon_rebind = True  # type: ignore[attr-defined]
-    replica.start_asgi_http_server = start
+    setattr(replica, "start_asgi_http_server", start)  # noqa: B010 (a private, untyped name)
