@@ -97,19 +97,21 @@ async def test_fence_ends_a_dead_predecessors_open_write(machine_database: str) 
     await successor.close()
 
 
-async def test_a_value_postgresql_refuses_costs_only_its_own_event(store: PostgresStore) -> None:
+async def test_a_value_postgresql_refuses_costs_only_its_own_event(
+    store: PostgresStore, machine_database: str
+) -> None:
     """Validation cleans NUL before the store; should any value still reach PostgreSQL and be
     refused, the shard finds that one event and refuses it alone (real server, real error)."""
     from actors.runtime.shard import Shard
-
-    poisoned = _event(2).model_copy(update={"error_value": "nul \x00 here"})  # bypasses validation
     from cellmon.settings import Settings
 
+    poisoned = _event(2).model_copy(update={"error_value": "nul \x00 here"})  # bypasses validation
     shard = Shard(0, Settings(store_url="memory://", alerts_url="memory://", influx_url=None))
-    shard.store = store
+    shard.store = PostgresStore(machine_database, application_name="cellmon-shard-refusal-test")
     answers = await shard.ingest_batches("c1", [[_event(1), poisoned, _event(3)], [_event(4)]])
     assert [a["applied"] for a in answers] == [2, 1]
     [[position, kind, reason]] = answers[0]["rejected"]
     assert (position, kind) == (1, "invalid") and "cannot store" in reason
+    await shard.store.close()
     logged = await store.read_after("c1", 0, 100)
     assert [entry.event.event_id for entry in logged] == ["e1", "e3", "e4"]

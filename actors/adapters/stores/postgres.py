@@ -173,7 +173,7 @@ class PostgresStore:
             deadline = asyncio.get_running_loop().time() + timeout_s
             while await connection.fetchval(
                 "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
-                " WHERE application_name = $1",
+                " WHERE application_name = $1 AND datname = current_database()",
                 self._name,
             ):
                 if asyncio.get_running_loop().time() > deadline:

@@ -1,0 +1,188 @@
+"""The shapes that leave the actors: the classroom snapshot, a student's detail and the help
+alerts, typed once and shared by the actors that make them, the read API that serves them,
+the dashboard that draws them and the research side. Times are ISO-8601 text, as on the wire.
+
+Student-controlled text (names, teams, notebook paths, errors) may be None or anything at all:
+whoever renders it escapes it.
+"""
+
+from __future__ import annotations
+
+from typing import Literal, NotRequired, TypedDict
+
+Status = Literal["help", "significant_error", "error", "active", "idle"]
+# Priority order, most urgent first.
+STATUSES: tuple[Status, ...] = ("help", "significant_error", "error", "active", "idle")
+
+# The dashboard's activity windows: name -> (minutes shown, minutes per bucket), the existing
+# dashboard's 5 min / 1 h / 4 h buckets.
+ACTIVITY_WINDOWS: dict[str, tuple[int, int]] = {"1h": (60, 5), "24h": (24 * 60, 60), "7d": (7 * 24 * 60, 240)}
+
+AlertKind = Literal[
+    "help_raised", "help_claimed", "help_withdrawn", "help_resolved", "significant_error"
+]
+ALERT_CHANNEL_PATTERN = "cellmon:*:alerts"
+
+
+def alert_channel(classroom_id: str) -> str:
+    """The Redis pub/sub channel of a classroom's alerts."""
+    return f"cellmon:{classroom_id}:alerts"
+
+
+class StudentRow(TypedDict):
+    """One student's line in the class overview."""
+
+    student_id: str
+    name: str | None
+    team: str | None
+    status: Status
+    executions: int
+    errors: int
+    consecutive_errors: int
+    last_activity_at: str | None
+    last_seen_at: str | None
+    help_since: str | None
+    help_claimed_by: str | None
+    current_notebook: str | None
+    current_cell_index: int | None
+    cells_completed: int
+
+
+class HelpEntry(TypedDict):
+    """An open help request, in the order hands reached the server."""
+
+    student_id: str
+    name: str | None
+    team: str | None
+    since: str | None
+    waiting_s: float
+    claimed_by: str | None
+    claimed_at: str | None
+
+
+class HelpStats(TypedDict):
+    """Ended requests: how many an instructor resolved, mean wait and handling times."""
+
+    resolved: int
+    ended: int
+    mean_wait_s: float | None
+    mean_handling_s: float | None
+
+
+class Summary(TypedDict):
+    """The overview's cards: students by status, executions and errors."""
+
+    students: int
+    help: int
+    significant_error: int
+    error: int
+    active: int
+    idle: int
+    executions: int
+    errors: int
+
+
+class TeamRow(TypedDict):
+    """A team: its members (student ids) and how many are in each status."""
+
+    team: str
+    members: list[str]
+    by_status: dict[str, int]
+    executions: int
+    errors: int
+
+
+class CellRow(TypedDict):
+    """How the class is doing on one cell."""
+
+    notebook_path: str | None
+    cell_id: str
+    cell_index: int | None
+    attempts: int
+    errors: int
+    students_tried: int
+    students_succeeded: int
+    students_failing: int
+
+
+class ActivityMinute(TypedDict):
+    """Executions, errors and new help requests in one minute."""
+
+    minute: str
+    executions: int
+    errors: int
+    help: int
+
+
+class ClassroomSnapshot(TypedDict):
+    """Everything an instructor's screen needs, in one call whatever the class size."""
+
+    classroom_id: str
+    generated_at: str
+    significant_error_threshold: int
+    summary: Summary
+    help_queue: list[HelpEntry]
+    help_stats: HelpStats
+    students: list[StudentRow]
+    teams: list[TeamRow]
+    cells: list[CellRow]
+    activity: list[ActivityMinute]
+    events_applied: int
+
+
+class CellHistory(TypedDict):
+    """One student's history with one cell."""
+
+    notebook_path: str | None
+    cell_id: str
+    cell_index: int | None
+    attempts: int
+    errors: int
+    last_status: str | None
+    first_success_at: str | None
+    last_run_at: str | None
+
+
+class HelpRecord(TypedDict):
+    """One ended help request of a student."""
+
+    raised_at: str | None
+    claimed_at: str | None
+    claimed_by: str | None
+    resolved_at: str | None
+    resolved_by: str
+    wait_s: float
+
+
+class RunRecord(TypedDict):
+    """One cell run on the student's timeline."""
+
+    time: str | None
+    cell_index: int | None
+    status: str
+    error_name: str | None
+
+
+class StudentDetail(StudentRow):
+    """Everything about one student, for the student view."""
+
+    last_error_at: str | None
+    current_cell_id: str | None
+    last_code: str | None
+    last_error: str | None
+    cells: list[CellHistory]
+    help_history: list[HelpRecord]
+    timeline: list[RunRecord]
+
+
+class Alert(TypedDict):
+    """A message on a classroom's alert channel; the kind says which optional fields it has."""
+
+    classroom_id: str
+    student_id: str
+    name: str | None
+    kind: AlertKind
+    since: NotRequired[str]
+    by: NotRequired[str | None]
+    waited_s: NotRequired[float]
+    consecutive_errors: NotRequired[int]
