@@ -8,7 +8,10 @@ whoever renders it escapes it.
 
 from __future__ import annotations
 
-from typing import Literal, NotRequired, TypedDict
+from typing import Literal, NotRequired
+
+# pydantic (the read API's OpenAPI schema) needs typing_extensions' TypedDict before Python 3.12.
+from typing_extensions import TypedDict
 
 Status = Literal["help", "significant_error", "error", "active", "idle"]
 # Priority order, most urgent first.
@@ -16,7 +19,11 @@ STATUSES: tuple[Status, ...] = ("help", "significant_error", "error", "active", 
 
 # The dashboard's activity windows: name -> (minutes shown, minutes per bucket), the existing
 # dashboard's 5 min / 1 h / 4 h buckets.
-ACTIVITY_WINDOWS: dict[str, tuple[int, int]] = {"1h": (60, 5), "24h": (24 * 60, 60), "7d": (7 * 24 * 60, 240)}
+ACTIVITY_WINDOWS: dict[str, tuple[int, int]] = {
+    "1h": (60, 5),
+    "24h": (24 * 60, 60),
+    "7d": (7 * 24 * 60, 240),
+}
 
 AlertKind = Literal[
     "help_raised", "help_claimed", "help_withdrawn", "help_resolved", "significant_error"

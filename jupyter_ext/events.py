@@ -8,10 +8,13 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Literal
 
+from cellmon.limits import DEFAULT_LIMITS
+
 CodeMode = Literal["full", "hash", "none"]
 CODE_MODES: tuple[str, ...] = ("full", "hash", "none")
-MAX_CODE_CHARS = 20_000
-MAX_ERROR_CHARS = 500
+# The ingest's own bounds (cellmon.limits): a run is cut here exactly as the server would cut it.
+MAX_CODE_CHARS = DEFAULT_LIMITS.max_code_chars
+MAX_ERROR_CHARS = DEFAULT_LIMITS.max_error_chars
 # Event ids derive from the kernel request id, so the websocket path and the iopub fallback
 # (and any re-send) produce the same id and the ingest stores the run once.
 _ID_NAMESPACE = uuid.UUID("5b0c7e3e-4d8a-4c55-9c33-1f0a7c2b9e61")

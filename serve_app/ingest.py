@@ -6,12 +6,14 @@
 import os
 from typing import Any
 
+import orjson
 from fastapi import FastAPI, Header, HTTPException, Query, Request
 from fastapi.responses import Response
 from ray import serve
 
 from actors.runtime.client import ActorClient
 from cellmon.settings import Settings
+from cellmon.views import ClassroomSnapshot, StudentDetail
 from serve_app.auth import bearer_token
 from serve_app.pipeline import IngestPipeline
 from serve_app.rebind import allow_rebind_after_crash
@@ -53,26 +55,32 @@ class Ingest:
         """For the existing extension, which cannot send headers: the token is in its URL."""
         return await self._pipeline.ingest(request, token)
 
-    @api.get("/api/v1/classrooms/{classroom_id}")
+    # The shapes are typed (cellmon.views) and documented in OpenAPI; the answer is serialized
+    # directly, since re-validating a 1,000-student snapshot on every read would cost more
+    # than making it.
+    @api.get("/api/v1/classrooms/{classroom_id}", response_model=ClassroomSnapshot)
     async def classroom(
         self,
         classroom_id: str,
         authorization: str | None = Header(None),
         activity_minutes: int = Query(60, ge=1, le=7 * 24 * 60),
-    ) -> dict[str, Any]:
+    ) -> Response:
         """The classroom's live aggregate: summary, help queue, students, teams, cells."""
         await self._pipeline.authorize_reader(authorization, classroom_id)
         actors = self._pipeline.actors
-        return await self._pipeline.read(actors.snapshot(classroom_id, activity_minutes))
+        snapshot = await self._pipeline.read(actors.snapshot(classroom_id, activity_minutes))
+        return Response(orjson.dumps(snapshot), media_type="application/json")
 
-    @api.get("/api/v1/classrooms/{classroom_id}/students/{student_id}")
+    @api.get(
+        "/api/v1/classrooms/{classroom_id}/students/{student_id}", response_model=StudentDetail
+    )
     async def student(
         self, classroom_id: str, student_id: str, authorization: str | None = Header(None)
-    ) -> dict[str, Any]:
+    ) -> Response:
         """One student's detail: counters, current cell, latest code and error, per-cell runs."""
         await self._pipeline.authorize_reader(authorization, classroom_id)
         actors = self._pipeline.actors
         detail = await self._pipeline.read(actors.student(classroom_id, student_id))
         if detail is None:
             raise HTTPException(404, f"no events from student {student_id!r} in {classroom_id!r}")
-        return detail
+        return Response(orjson.dumps(detail), media_type="application/json")

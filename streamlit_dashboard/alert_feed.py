@@ -17,8 +17,10 @@ from typing import Any
 import orjson
 import redis
 
+from cellmon.views import ALERT_CHANNEL_PATTERN
+
 log = logging.getLogger("cellmon.dashboard")
-PATTERN = "cellmon:*:alerts"
+PATTERN = ALERT_CHANNEL_PATTERN
 
 
 class AlertFeed:

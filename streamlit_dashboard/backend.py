@@ -5,8 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-# Priority order, most urgent first; the colours are the dashboard's single palette.
-STATUSES: tuple[str, ...] = ("help", "significant_error", "error", "active", "idle")
+from cellmon.views import ACTIVITY_WINDOWS, STATUSES
+
+__all__ = ["STATUSES", "WINDOWS", "Backend", "Instructor"]
+
+# The colours are the dashboard's single palette, by status (most urgent first).
 STATUS_COLORS: dict[str, str] = {
     "help": "#d93025",
     "significant_error": "#f28c18",
@@ -29,7 +32,7 @@ STATUS_LABELS: dict[str, str] = {
     "active": "Active",
     "idle": "Idle",
 }
-WINDOWS: tuple[str, ...] = ("1h", "24h", "7d")
+WINDOWS: tuple[str, ...] = tuple(ACTIVITY_WINDOWS)
 
 
 @dataclass(frozen=True)

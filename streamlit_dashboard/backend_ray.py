@@ -11,11 +11,10 @@ from actors.adapters import accounts
 from actors.runtime.attach import attach
 from actors.runtime.client import ActorClient, blocking
 from cellmon.settings import Settings
+from cellmon.views import ACTIVITY_WINDOWS
 from streamlit_dashboard.alert_feed import AlertFeed
 from streamlit_dashboard.backend import Instructor
 
-# window -> (minutes shown, bucket minutes): the existing dashboard's 5 min / 1 h / 4 h buckets.
-WINDOWS = {"1h": (60, 5), "24h": (24 * 60, 60), "7d": (7 * 24 * 60, 240)}
 _CALL_TIMEOUT_S = 10
 
 
@@ -70,7 +69,7 @@ class RayBackend:
 
     def activity(self, classroom_id: str, window: str) -> list[dict[str, Any]]:
         """Executions, errors and help per bucket: InfluxDB, else the actors' minute series."""
-        minutes, bucket = WINDOWS[window]
+        minutes, bucket = ACTIVITY_WINDOWS[window]
         try:
             return asyncio.run(self._influx_activity(classroom_id, minutes, bucket))
         except Exception:  # InfluxDB down or empty: the actors keep a per-minute series too

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from typing import Any
+
+from cellmon.views import ActivityMinute
 
 _MINUTE = 60
 
@@ -29,7 +30,7 @@ class ActivitySeries:
             self._newest = minute
             self._prune()
 
-    def since(self, start: datetime) -> list[dict[str, Any]]:
+    def since(self, start: datetime) -> list[ActivityMinute]:
         """Minutes with activity at or after `start`, oldest first."""
         first = int(start.timestamp()) // _MINUTE
         return [

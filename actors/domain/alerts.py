@@ -2,30 +2,35 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from actors.domain.state import Effect, Escalated, HelpClaimed, HelpRaised, HelpWithdrawn
+from cellmon.views import Alert, AlertKind
 
 
-def alert_for(classroom_id: str, effect: Effect, name: str | None = None) -> dict[str, Any]:
+def alert_for(classroom_id: str, effect: Effect, name: str | None = None) -> Alert:
     """The JSON message for one effect; `name` is the student's display name, if known."""
-    base = {"classroom_id": classroom_id, "student_id": effect.student_id, "name": name}
+    cid, sid = classroom_id, effect.student_id
     if isinstance(effect, HelpRaised):
-        return {**base, "kind": "help_raised", "since": effect.since.isoformat()}
+        since = effect.since.isoformat()
+        return Alert(classroom_id=cid, student_id=sid, name=name, kind="help_raised", since=since)
     if isinstance(effect, HelpClaimed):
-        return {
-            **base,
-            "kind": "help_claimed",
-            "by": effect.by,
-            "waited_s": effect.waited.total_seconds(),
-        }
+        waited = effect.waited.total_seconds()
+        kind: AlertKind = "help_claimed"
+        return Alert(
+            classroom_id=cid, student_id=sid, name=name, kind=kind, by=effect.by, waited_s=waited
+        )
     if isinstance(effect, HelpWithdrawn):
+        waited = effect.waited.total_seconds()
         kind = "help_withdrawn" if effect.by is None else "help_resolved"
-        return {**base, "kind": kind, "by": effect.by, "waited_s": effect.waited.total_seconds()}
+        return Alert(
+            classroom_id=cid, student_id=sid, name=name, kind=kind, by=effect.by, waited_s=waited
+        )
     if isinstance(effect, Escalated):
-        return {
-            **base,
-            "kind": "significant_error",
-            "consecutive_errors": effect.consecutive_errors,
-        }
+        streak = effect.consecutive_errors
+        return Alert(
+            classroom_id=cid,
+            student_id=sid,
+            name=name,
+            kind="significant_error",
+            consecutive_errors=streak,
+        )
     raise TypeError(f"unknown effect {effect!r}")

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 from actors.domain.state import CellChange, CellProgress
+from cellmon.views import CellRow
 
 
 @dataclass(slots=True)
@@ -21,7 +21,7 @@ class CellStats:
     students_succeeded: int = 0
     students_failing: int = 0
 
-    def as_dict(self) -> dict[str, Any]:
+    def as_dict(self) -> CellRow:
         """JSON form for snapshots."""
         return {
             "notebook_path": self.notebook_path,
@@ -62,7 +62,7 @@ def _failing(cell: CellProgress | None) -> int:
     return int(cell is not None and cell.last_status == "error")
 
 
-def ordered(stats: dict[str, CellStats]) -> list[dict[str, Any]]:
+def ordered(stats: dict[str, CellStats]) -> list[CellRow]:
     """Cells in notebook order, for the heat map."""
 
     def position(cell: CellStats) -> tuple[str, int, str]:

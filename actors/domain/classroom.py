@@ -12,10 +12,20 @@ from actors.domain import cell_stats
 from actors.domain.activity import ActivitySeries
 from actors.domain.admission import Admission
 from actors.domain.dedup import RecentIds
-from actors.domain.state import STATUSES, Effect, HelpRaised, Rules
+from actors.domain.state import Effect, HelpRaised, Rules
 from actors.domain.student import StudentActor, iso
 from cellmon.contract import occurred_at
 from cellmon.limits import DEFAULT_LIMITS, Limits
+from cellmon.views import (
+    STATUSES,
+    ClassroomSnapshot,
+    HelpEntry,
+    HelpStats,
+    StudentDetail,
+    StudentRow,
+    Summary,
+    TeamRow,
+)
 
 log = logging.getLogger("cellmon.classroom")
 
@@ -101,7 +111,7 @@ class ClassroomActor:
             # Only a new request counts: the legacy client re-sends `help` every 10 s.
             self.activity.add(occurred_at(event), help=1)
 
-    def snapshot(self, now: datetime, activity_minutes: int = 60) -> dict[str, Any]:
+    def snapshot(self, now: datetime, activity_minutes: int = 60) -> ClassroomSnapshot:
         """The aggregate an instructor's screen needs, in one call whatever the class size."""
         rows = [s.summary(now, self.rules) for s in self.students.values()]
         rows.sort(key=lambda r: (STATUSES.index(r["status"]), r["name"] or r["student_id"]))
@@ -119,23 +129,27 @@ class ClassroomActor:
             "events_applied": self.events_applied,
         }
 
-    def student(self, student_id: str, now: datetime) -> dict[str, Any] | None:
+    def student(self, student_id: str, now: datetime) -> StudentDetail | None:
         """One student's detail, or None if the class has never heard of them."""
         actor = self.students.get(student_id)
         return actor.detail(now, self.rules) if actor else None
 
 
-def _summary(rows: list[dict[str, Any]]) -> dict[str, int]:
+def _summary(rows: list[StudentRow]) -> Summary:
     by_status = Counter(r["status"] for r in rows)
     return {
         "students": len(rows),
-        **{status: by_status.get(status, 0) for status in STATUSES},
+        "help": by_status["help"],
+        "significant_error": by_status["significant_error"],
+        "error": by_status["error"],
+        "active": by_status["active"],
+        "idle": by_status["idle"],
         "executions": sum(r["executions"] for r in rows),
         "errors": sum(r["errors"] for r in rows),
     }
 
 
-def _help_queue(students: dict[str, StudentActor], now: datetime) -> list[dict[str, Any]]:
+def _help_queue(students: dict[str, StudentActor], now: datetime) -> list[HelpEntry]:
     """Open requests in the order they were raised, with who is on the way."""
     waiting = sorted(
         (a.state for a in students.values() if a.state.help_since),
@@ -155,7 +169,7 @@ def _help_queue(students: dict[str, StudentActor], now: datetime) -> list[dict[s
     ]
 
 
-def _help_stats(students: dict[str, StudentActor]) -> dict[str, Any]:
+def _help_stats(students: dict[str, StudentActor]) -> HelpStats:
     """Resolved requests and mean times: raise to claim (wait), claim to end (handling)."""
     episodes = [e for a in students.values() for e in a.state.help_history]
     waits = [_seconds((e.claimed_at or e.ended_at) - e.raised_at) for e in episodes]
@@ -176,8 +190,8 @@ def _mean(values: list[float]) -> float | None:
     return sum(values) / len(values) if values else None
 
 
-def _teams(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    teams: dict[str, dict[str, Any]] = {}
+def _teams(rows: list[StudentRow]) -> list[TeamRow]:
+    teams: dict[str, TeamRow] = {}
     for r in rows:
         if not r["team"]:
             continue

@@ -4,15 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
-from typing import Any, Literal
+from typing import Any
 
 from immutables import Map
 
 from cellmon.contract import CellExecuted, occurred_at
 from cellmon.limits import DEFAULT_LIMITS, Limits
-
-Status = Literal["help", "significant_error", "error", "active", "idle"]
-STATUSES: tuple[Status, ...] = ("help", "significant_error", "error", "active", "idle")
+from cellmon.views import Status
 
 
 @dataclass(frozen=True, slots=True)

@@ -14,6 +14,7 @@ from actors.domain.state import (
     status_of,
 )
 from cellmon.limits import DEFAULT_LIMITS, Limits
+from cellmon.views import StudentDetail, StudentRow
 
 
 class StudentActor:
@@ -35,7 +36,7 @@ class StudentActor:
         """The student's status at `now`."""
         return status_of(self.state, now, rules)
 
-    def summary(self, now: datetime, rules: Rules) -> dict[str, Any]:
+    def summary(self, now: datetime, rules: Rules) -> StudentRow:
         """The row the class overview shows for this student."""
         s = self.state
         return {
@@ -55,7 +56,7 @@ class StudentActor:
             "cells_completed": s.cells_completed,
         }
 
-    def detail(self, now: datetime, rules: Rules) -> dict[str, Any]:
+    def detail(self, now: datetime, rules: Rules) -> StudentDetail:
         """Everything about the student, for the student detail view."""
         s = self.state
         cells = sorted(

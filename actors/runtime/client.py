@@ -17,6 +17,7 @@ from ray.exceptions import RayError, RayTaskError
 from actors.runtime.directory import Directory
 from actors.runtime.shard import Shard
 from cellmon.settings import Settings
+from cellmon.views import ClassroomSnapshot, StudentDetail
 
 T = TypeVar("T")
 DIRECTORY_NAME = "cellmon-directory"
@@ -116,18 +117,18 @@ class ActorClient:
         )
         return answers
 
-    async def snapshot(self, classroom_id: str, activity_minutes: int = 60) -> dict[str, Any]:
+    async def snapshot(self, classroom_id: str, activity_minutes: int = 60) -> ClassroomSnapshot:
         """The classroom's live aggregate."""
         shard = await self._shard(classroom_id)
-        snap: dict[str, Any] = await self._call(
+        snap: ClassroomSnapshot = await self._call(
             shard.snapshot.remote(classroom_id, activity_minutes)
         )
         return snap
 
-    async def student(self, classroom_id: str, student_id: str) -> dict[str, Any] | None:
+    async def student(self, classroom_id: str, student_id: str) -> StudentDetail | None:
         """One student's detail, or None if the class never heard of them."""
         shard = await self._shard(classroom_id)
-        detail: dict[str, Any] | None = await self._call(
+        detail: StudentDetail | None = await self._call(
             shard.student.remote(classroom_id, student_id)
         )
         return detail

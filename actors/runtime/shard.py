@@ -28,6 +28,7 @@ from actors.domain.classroom import ClassroomActor
 from actors.domain.state import Rules
 from cellmon.contract import Event
 from cellmon.settings import Settings
+from cellmon.views import ClassroomSnapshot, StudentDetail
 
 log = logging.getLogger("cellmon.shard")
 _INSTRUCTOR_EVENT: TypeAdapter[Any] = TypeAdapter(Event)
@@ -206,7 +207,7 @@ class Shard:
         )
         return await self.ingest(classroom_id, [event])
 
-    async def snapshot(self, classroom_id: str, activity_minutes: int = 60) -> dict[str, Any]:
+    async def snapshot(self, classroom_id: str, activity_minutes: int = 60) -> ClassroomSnapshot:
         """The classroom's aggregate as of now."""
         hosted = await self._host(classroom_id)
         if hosted.behind_log:
@@ -216,7 +217,7 @@ class Shard:
                         await self._catch_up(classroom_id, hosted)
         return hosted.classroom.snapshot(_now(), activity_minutes)
 
-    async def student(self, classroom_id: str, student_id: str) -> dict[str, Any] | None:
+    async def student(self, classroom_id: str, student_id: str) -> StudentDetail | None:
         """One student's detail, or None."""
         hosted = await self._host(classroom_id)
         return hosted.classroom.student(student_id, _now())

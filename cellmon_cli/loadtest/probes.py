@@ -19,6 +19,7 @@ from datetime import UTC, datetime
 
 import orjson
 
+from cellmon.views import alert_channel
 from cellmon_cli.loadtest.events import probe_event
 from cellmon_cli.loadtest.stats import Tally
 from cellmon_cli.loadtest.wire import Connection, Endpoint, WireError
@@ -125,7 +126,7 @@ class Probe:
 
         client = aioredis.from_url(self.redis_url)
         pubsub = client.pubsub()
-        await pubsub.subscribe(f"cellmon:{self.target.classroom_id}:alerts")
+        await pubsub.subscribe(alert_channel(self.target.classroom_id))
         await pubsub.get_message(timeout=5)  # the confirmation: from here on, nothing is missed
         listener = asyncio.create_task(self._listen(pubsub))
         try:

@@ -10,7 +10,8 @@ import orjson
 import pytest
 import redis.asyncio as aioredis
 
-from actors.adapters.alerts.redis import RedisPublisher, channel
+from actors.adapters.alerts.redis import RedisPublisher
+from cellmon.views import alert_channel
 
 pytestmark = pytest.mark.integration
 REDIS = "redis://127.0.0.1:6379/0"
@@ -19,7 +20,7 @@ REDIS = "redis://127.0.0.1:6379/0"
 async def test_a_subscriber_receives_each_alert_in_order() -> None:
     classroom = f"room-{uuid.uuid4().hex[:8]}"
     subscriber = aioredis.from_url(REDIS).pubsub()
-    await subscriber.subscribe(channel(classroom))
+    await subscriber.subscribe(alert_channel(classroom))
     await subscriber.get_message(timeout=1)  # the subscribe confirmation
     publisher = RedisPublisher(REDIS)
     for n in range(3):
@@ -65,8 +66,10 @@ def test_the_dashboard_feed_skips_foreign_messages_and_keeps_going() -> None:
     time.sleep(0.2)  # the pattern subscription is in place once `ready` is set
     client = sync_redis.Redis.from_url(REDIS)
     for junk in (b"not json", b"[1, 2]", b'{"student_id": "s1"}'):
-        client.publish(channel(classroom), junk)
-    client.publish(channel(classroom), orjson.dumps({"kind": "help_raised", "student_id": "s2"}))
+        client.publish(alert_channel(classroom), junk)
+    client.publish(
+        alert_channel(classroom), orjson.dumps({"kind": "help_raised", "student_id": "s2"})
+    )
     deadline = time.monotonic() + 5
     while not (alerts := feed.since(classroom, 0)) and time.monotonic() < deadline:
         time.sleep(0.05)

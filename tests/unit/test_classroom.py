@@ -14,7 +14,8 @@ from factories import at, cell, event
 from actors.domain.activity import ActivitySeries
 from actors.domain.classroom import ClassroomActor
 from actors.domain.dedup import RecentIds
-from actors.domain.state import STATUSES, Escalated, HelpRaised
+from actors.domain.state import Escalated, HelpRaised
+from cellmon.views import STATUSES
 
 pytestmark = pytest.mark.unit
 

@@ -7,10 +7,12 @@ from typing import Any
 import pytest
 from factories import at
 from hypothesis import given, settings
+from pydantic import TypeAdapter
 from strategies import event_lists
 
 from actors.domain import checkpoint
 from actors.domain.classroom import ClassroomActor
+from cellmon.views import ClassroomSnapshot, StudentDetail
 
 pytestmark = pytest.mark.unit
 NOW = at(120)
@@ -31,6 +33,19 @@ def test_applying_any_events_twice_gives_the_state_of_once(events: list[Any]) ->
     assert outcome.applied == 0 and outcome.effects == []
     assert twice.snapshot(NOW) == once.snapshot(NOW)
     assert once.apply_failures == 0
+
+
+SNAPSHOT = TypeAdapter(ClassroomSnapshot)
+DETAIL = TypeAdapter(StudentDetail)
+
+
+@settings(max_examples=100, deadline=None)
+@given(event_lists)
+def test_what_leaves_the_actors_has_the_shapes_of_the_view_models(events: list[Any]) -> None:
+    classroom = _applied(events)
+    SNAPSHOT.validate_python(classroom.snapshot(NOW), strict=True)
+    for sid in classroom.students:
+        DETAIL.validate_python(classroom.student(sid, NOW), strict=True)
 
 
 @settings(max_examples=150, deadline=None)

@@ -7,13 +7,15 @@ tests. The event log and checkpoints have their own interface in `actors.adapter
 from __future__ import annotations
 
 from collections import defaultdict
-from typing import Any, Protocol
+from typing import Protocol
+
+from cellmon.views import Alert
 
 
 class AlertPublisher(Protocol):
     """Publishes help and escalation alerts; must never block or fail event application."""
 
-    def publish(self, classroom_id: str, alert: dict[str, Any]) -> None:
+    def publish(self, classroom_id: str, alert: Alert) -> None:
         """Queue one alert for the classroom's channel."""
 
 
@@ -21,9 +23,9 @@ class MemoryPublisher:
     """Keeps alerts in a list per classroom."""
 
     def __init__(self) -> None:
-        self.alerts: dict[str, list[dict[str, Any]]] = defaultdict(list)
+        self.alerts: dict[str, list[Alert]] = defaultdict(list)
 
-    def publish(self, classroom_id: str, alert: dict[str, Any]) -> None:
+    def publish(self, classroom_id: str, alert: Alert) -> None:
         """Append the alert to the classroom's list."""
         self.alerts[classroom_id].append(alert)
 

@@ -10,17 +10,13 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import deque
-from typing import Any
 
 import orjson
 import redis.asyncio as aioredis
 
+from cellmon.views import Alert, alert_channel
+
 log = logging.getLogger("cellmon.alerts")
-
-
-def channel(classroom_id: str) -> str:
-    """The classroom's alert channel."""
-    return f"cellmon:{classroom_id}:alerts"
 
 
 class RedisPublisher:
@@ -33,11 +29,11 @@ class RedisPublisher:
         self._task: asyncio.Task[None] | None = None
         self.published = self.dropped = 0
 
-    def publish(self, classroom_id: str, alert: dict[str, Any]) -> None:
+    def publish(self, classroom_id: str, alert: Alert) -> None:
         """Queue the alert; the oldest is dropped (and counted) when the queue is full."""
         if len(self._queue) == self._queue.maxlen:
             self.dropped += 1
-        self._queue.append((channel(classroom_id), orjson.dumps(alert)))
+        self._queue.append((alert_channel(classroom_id), orjson.dumps(alert)))
         if self._task is None:
             self._wake = asyncio.Event()
             self._task = asyncio.get_running_loop().create_task(self._run())
