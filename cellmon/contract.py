@@ -46,6 +46,11 @@ class _Event(BaseModel):
     text_cleaned: bool = Field(
         False, description="Set by the ingest when it removed NUL or lone surrogates from a text"
     )
+    verified: bool = Field(
+        False,
+        description="Set by the ingest: the event came with the student's own token, so its "
+        "student_id is theirs (a classroom-wide token cannot vouch for that)",
+    )
 
 
 class CellExecuted(_Event):
@@ -114,6 +119,16 @@ class ClassroomConfigured(_Event):
     significant_errors: Annotated[int, Field(ge=1, le=100)]
 
 
+class RosterUpdated(_Event):
+    """An instructor enrolled a student (with the name and team the class sees) or took them
+    off the roster (made by the server; the student's history stays)."""
+
+    type: Literal["roster_updated"] = "roster_updated"
+    enrolled: bool
+    roster_name: Annotated[str, StringConstraints(max_length=200)] | None = None
+    roster_team: Annotated[str, StringConstraints(max_length=100)] | None = None
+
+
 Event = Annotated[
     CellExecuted
     | NotebookOpened
@@ -124,7 +139,8 @@ Event = Annotated[
     | Heartbeat
     | HelpClaimed
     | HelpResolved
-    | ClassroomConfigured,
+    | ClassroomConfigured
+    | RosterUpdated,
     Field(discriminator="type"),
 ]
 

@@ -60,6 +60,12 @@ class Settings(BaseSettings):
     checkpoint_interval_s: float = Field(5.0, gt=0, description="How often shards checkpoint")
     idle_unload_s: float = Field(1800.0, ge=0, description="Unload classrooms quiet this long")
     significant_errors: int = Field(3, ge=1, description="Default consecutive-error threshold")
+    token_cache_s: float = Field(
+        30.0,
+        gt=0,
+        description="How long an ingest replica trusts a token's answer: a revoked or rotated "
+        "token, or a classroom's new token rule, takes effect everywhere within this time",
+    )
 
     def limits(self) -> Limits:
         """The bounds these settings set (the rest keep `Limits`' defaults)."""

@@ -56,14 +56,23 @@ class ParsedBatch:
     indices: list[int] = field(default_factory=list)
 
 
+@dataclass(frozen=True)
+class Sender:
+    """Who the token says is sending: a classroom, and one student for a student's own token
+    (the server stamps that student on every event; a classroom-wide token cannot vouch)."""
+
+    classroom_id: str
+    student_id: str | None = None
+
+
 def parse_batch(
-    items: list[Any], *, classroom_id: str, received_at: datetime, limits: Limits = DEFAULT_LIMITS
+    items: list[Any], *, sender: Sender, received_at: datetime, limits: Limits = DEFAULT_LIMITS
 ) -> ParsedBatch:
-    """Validate each item for the token's classroom; never lets one bad item drop another."""
+    """Validate each item for the token's sender; never lets one bad item drop another."""
     out = ParsedBatch()
     for index, item in enumerate(items):
         try:
-            out.events.append(parse_item(item, classroom_id, received_at, limits))
+            out.events.append(parse_item(item, sender, received_at, limits))
             out.indices.append(index)
         except _Rejected as rejected:
             out.rejected.append(
@@ -78,20 +87,17 @@ class _Rejected(Exception):
         self.reason, self.kind = reason, kind
 
 
-def parse_item(item: Any, classroom_id: str, received_at: datetime, limits: Limits) -> Any:
+def parse_item(item: Any, sender: Sender, received_at: datetime, limits: Limits) -> Any:
     """One raw item -> a validated contract event, or `_Rejected` with a readable reason."""
     if not isinstance(item, dict):
         raise _Rejected(f"item must be a JSON object, got {_json_type(item)}")
     data = _to_v1(item)
-    claimed = data["classroom_id"] = data.get("classroom_id") or classroom_id
-    if claimed != classroom_id:
-        raise _Rejected(
-            f"event is for classroom {clean(str(claimed))[:128]!r} but the token is for "
-            f"{classroom_id!r}",
-            "forbidden",
-        )
+    _stamp(data, "classroom", "classroom_id", sender.classroom_id)
+    if sender.student_id is not None:
+        _stamp(data, "student", "student_id", sender.student_id)
     _bound_text(data, limits)
     data["received_at"] = received_at
+    data["verified"] = sender.student_id is not None
     try:
         event = _EVENT.validate_python(data)
     except ValidationError as error:
@@ -99,6 +105,18 @@ def parse_item(item: Any, classroom_id: str, received_at: datetime, limits: Limi
     _check_time(event.time, received_at, limits)
     _check_numbers(event, limits)
     return event
+
+
+def _stamp(data: dict[str, Any], what: str, key: str, token_value: str) -> None:
+    """The token's classroom (or student) on the event; an event naming another is forbidden."""
+    claimed = data.get(key) or token_value
+    if claimed != token_value:
+        raise _Rejected(
+            f"event is for {what} {clean(str(claimed))[:128]!r} but the token is for "
+            f"{token_value!r}",
+            "forbidden",
+        )
+    data[key] = token_value
 
 
 def _to_v1(item: dict[str, Any]) -> dict[str, Any]:

@@ -37,11 +37,14 @@ def alert_channel(classroom_id: str) -> str:
 
 
 class StudentRow(TypedDict):
-    """One student's line in the class overview."""
+    """One student's line in the class overview. Name and team are the roster's when the
+    instructor set them, else what the student's Jupyter suggested."""
 
     student_id: str
     name: str | None
     team: str | None
+    enrolled: bool  # on the instructor's roster
+    verified: bool | None  # newest event came with the student's own token (None: no event)
     status: Status
     executions: int
     errors: int

@@ -71,7 +71,8 @@ def token_grant(settings: Settings, token: str) -> tuple[str, str] | None:
     from actors.domain.registry import hash_token
     from actors.runtime.client import blocking
 
-    return blocking(actors(settings).resolve(hash_token(token)))
+    found = blocking(actors(settings).resolve(hash_token(token)))
+    return None if found is None else (found.grant.classroom_id, found.grant.role)
 
 
 def status(settings: Settings) -> dict[str, Any]:

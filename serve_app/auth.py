@@ -1,4 +1,5 @@
-"""Bearer tokens: each grants one role (ingest or instructor) on one classroom."""
+"""Bearer tokens: each grants one role on one classroom: a student's own token (student), the
+classroom-wide student token (ingest) or an instructor token (instructor)."""
 
 from __future__ import annotations
 
@@ -8,15 +9,25 @@ from dataclasses import dataclass
 from cachetools import TTLCache
 from fastapi import HTTPException
 
-from actors.domain.registry import hash_token
+from actors.domain.registry import Resolved, hash_token
 
-Resolver = Callable[[str], Awaitable[tuple[str, str] | None]]
+Resolver = Callable[[str], Awaitable[Resolved | None]]
 
 
 @dataclass(frozen=True)
 class Caller:
+    """Who a token speaks for."""
+
     classroom_id: str
     role: str
+    student_id: str | None = None
+    require_student_tokens: bool = False
+
+    @classmethod
+    def of(cls, found: Resolved) -> Caller:
+        """The caller behind a resolved token."""
+        grant = found.grant
+        return cls(grant.classroom_id, grant.role, grant.student_id, found.require_student_tokens)
 
 
 def bearer_token(authorization: str | None) -> str:
@@ -58,7 +69,7 @@ class TokenCache:
         if caller is None and digest not in self._unknown:
             found = await self._resolve(digest)
             if found:
-                caller = self._known[digest] = Caller(*found)
+                caller = self._known[digest] = Caller.of(found)
             else:
                 self._unknown[digest] = None
         if caller is None:
@@ -66,14 +77,37 @@ class TokenCache:
         return caller
 
 
+_WANTED = {
+    "ingest": "a student's token",
+    "student": "a student's token",
+    "instructor": "an instructor token",
+}
+
+
+def require_sender(caller: Caller) -> None:
+    """403 unless the token may send events: a student's own token, or the classroom-wide one
+    where the classroom has not required students' own tokens."""
+    if caller.role == "student":
+        return
+    if caller.role != "ingest":
+        raise HTTPException(
+            403, f"this is an {caller.role} token; sending events needs a student's token"
+        )
+    if caller.require_student_tokens:
+        raise HTTPException(
+            403,
+            "this classroom requires each student's own token; the classroom-wide token is "
+            "refused (ask your instructor for yours)",
+        )
+
+
 def require(caller: Caller, role: str, classroom_id: str | None = None) -> None:
     """403 unless the caller has `role` (on `classroom_id` when given)."""
     if caller.role != role:
-        wanted = "the classroom's ingest token" if role == "ingest" else "an instructor token"
         raise HTTPException(
             403,
             f"this is a{'n' if caller.role[0] in 'aeiou' else ''} "
-            f"{caller.role} token; this endpoint needs {wanted}",
+            f"{caller.role} token; this endpoint needs {_WANTED[role]}",
         )
     if classroom_id is not None and caller.classroom_id != classroom_id:
         raise HTTPException(

@@ -14,6 +14,7 @@ from ray import serve
 from actors.runtime.client import ActorClient
 from cellmon.settings import Settings
 from cellmon.views import ClassroomSnapshot, StudentDetail
+from serve_app.admin import Admin, Enrollment, TokenRule
 from serve_app.auth import bearer_token
 from serve_app.pipeline import IngestPipeline
 from serve_app.rebind import allow_rebind_after_crash
@@ -32,7 +33,9 @@ class Ingest:
 
     def __init__(self, settings: Settings) -> None:
         allow_rebind_after_crash()  # runs before Serve opens this replica's HTTP port
-        self._pipeline = IngestPipeline(ActorClient(settings.namespace), settings.limits())
+        actors = ActorClient(settings.namespace)
+        self._pipeline = IngestPipeline(actors, settings.limits(), settings.token_cache_s)
+        self._admin = Admin(self._pipeline.actors, self._pipeline.tokens)
 
     @api.get("/healthz")
     async def healthz(self) -> dict[str, Any]:
@@ -54,6 +57,36 @@ class Ingest:
     async def post_events_legacy(self, request: Request, token: str) -> Response:
         """For the existing extension, which cannot send headers: the token is in its URL."""
         return await self._pipeline.ingest(request, token)
+
+    @api.post("/api/v1/classrooms/{classroom_id}/students", status_code=201)
+    async def enroll(
+        self, classroom_id: str, who: Enrollment, authorization: str | None = Header(None)
+    ) -> dict[str, Any]:
+        """Put a student on the roster (name and team as the class sees them) and issue their
+        own token, shown once; enrolling again issues a new one and the old stops working."""
+        return await self._admin.enroll(authorization, classroom_id, who)
+
+    @api.post("/api/v1/classrooms/{classroom_id}/students/{student_id}/token")
+    async def rotate_student_token(
+        self, classroom_id: str, student_id: str, authorization: str | None = Header(None)
+    ) -> dict[str, Any]:
+        """A new token for a student; the old one stops working within 30 s on every replica."""
+        return await self._admin.rotate(authorization, classroom_id, student_id)
+
+    @api.delete("/api/v1/classrooms/{classroom_id}/students/{student_id}", status_code=204)
+    async def remove_student(
+        self, classroom_id: str, student_id: str, authorization: str | None = Header(None)
+    ) -> Response:
+        """Revoke the student's token and take them off the roster; their history stays."""
+        await self._admin.remove(authorization, classroom_id, student_id)
+        return Response(status_code=204)
+
+    @api.put("/api/v1/classrooms/{classroom_id}/token-rule")
+    async def token_rule(
+        self, classroom_id: str, rule: TokenRule, authorization: str | None = Header(None)
+    ) -> dict[str, Any]:
+        """Require students' own tokens (the classroom-wide token is then refused everywhere)."""
+        return await self._admin.set_rule(authorization, classroom_id, rule)
 
     # The shapes are typed (cellmon.views) and documented in OpenAPI; the answer is serialized
     # directly, since re-validating a 1,000-student snapshot on every read would cost more

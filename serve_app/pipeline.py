@@ -18,8 +18,8 @@ from fastapi.responses import Response
 
 from actors.runtime.client import ActorClient, ActorsUnavailable, UnknownClassroom
 from cellmon.limits import Limits
-from cellmon.validation import ParsedBatch, Rejection, parse_batch
-from serve_app.auth import TokenCache, bearer_token, require
+from cellmon.validation import ParsedBatch, Rejection, Sender, parse_batch
+from serve_app.auth import TokenCache, bearer_token, require, require_sender
 from serve_app.body import json_items, status_for, unavailable
 from serve_app.handoff import Handoff
 
@@ -30,19 +30,19 @@ T = TypeVar("T")
 class IngestPipeline:
     """Per-process state: the actor client, cached token answers, the coalescing hand-off."""
 
-    def __init__(self, actors: ActorClient, limits: Limits) -> None:
+    def __init__(self, actors: ActorClient, limits: Limits, token_cache_s: float = 30.0) -> None:
         self.actors, self.limits = actors, limits
-        self.tokens = TokenCache(actors.resolve)
+        self.tokens = TokenCache(actors.resolve, ttl_s=token_cache_s)
         self.handoff = Handoff()
 
     async def ingest(self, request: Request, token: str) -> Response:
         """The whole POST: 202 with counts (and any rejections), or a 4xx/503 with a reason."""
         caller = await self.tokens.caller(token)
-        require(caller, "ingest")
+        require_sender(caller)
         items = json_items(await self._body(request), self.limits.max_batch)
         parsed = parse_batch(
             items,
-            classroom_id=caller.classroom_id,
+            sender=Sender(caller.classroom_id, caller.student_id),
             received_at=datetime.now(UTC),
             limits=self.limits,
         )

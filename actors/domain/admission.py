@@ -14,7 +14,9 @@ from actors.domain.student import StudentActor
 from cellmon.limits import Limits
 
 # Instructor actions and rule changes never create a student, a notebook or a cell.
-_INSTRUCTOR_TYPES = frozenset({"help_claimed", "help_resolved", "classroom_configured"})
+_INSTRUCTOR_TYPES = frozenset(
+    {"help_claimed", "help_resolved", "classroom_configured", "roster_updated"}
+)
 
 
 class Admission:

@@ -20,7 +20,7 @@ from actors.domain.state import (
 from actors.domain.student import StudentActor
 from cellmon.limits import DEFAULT_LIMITS, Limits
 
-VERSION = 2  # 2: per-student notebooks and a completed-cells count
+VERSION = 3  # 2: per-student notebooks and a completed-cells count; 3: the roster
 
 
 class OutdatedCheckpoint(ValueError):

@@ -158,8 +158,8 @@ def _help_queue(students: dict[str, StudentActor], now: datetime) -> list[HelpEn
     return [
         {
             "student_id": s.student_id,
-            "name": s.name,
-            "team": s.team,
+            "name": s.display_name,
+            "team": s.display_team,
             "since": iso(s.help_since),
             "waiting_s": _seconds(now - (s.help_since or now)),
             "claimed_by": s.help_claimed_by,

@@ -1,16 +1,24 @@
-"""Classrooms, their tokens and their shard placement. Pure: the Directory actor wraps it."""
+"""Classrooms, their tokens and their shard placement. Pure: the Directory actor wraps it.
+
+Every change is planned first (`Change`: token digests to drop, grants to add), persisted by
+the directory, and only then applied here: if the store cannot be written, the old tokens
+keep working and the caller gets the error.
+"""
 
 from __future__ import annotations
 
 import hashlib
 import re
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from typing import Literal
 
-Role = Literal["ingest", "instructor"]
-_PREFIX: dict[Role, str] = {"ingest": "cmi_", "instructor": "cmr_"}
+# ingest: the classroom-wide student token (the legacy extension's one URL); student: one
+# student's own token; instructor: reads the class and manages its roster.
+Role = Literal["ingest", "instructor", "student"]
+_PREFIX: dict[Role, str] = {"ingest": "cmi_", "instructor": "cmr_", "student": "cms_"}
 _ID = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
+_STUDENT_ID_CHARS = 128
 
 
 def hash_token(token: str) -> str:
@@ -28,25 +36,54 @@ class Classroom:
     classroom_id: str
     name: str
     shard: int
+    # When on, the classroom-wide ingest token is refused: every student uses their own.
+    require_student_tokens: bool = False
 
 
 @dataclass(frozen=True)
 class Grant:
-    """What a token allows: one role on one classroom."""
+    """What a token allows: one role on one classroom (as one student, for a student token)."""
 
     classroom_id: str
     role: Role
+    student_id: str | None = None
+
+
+@dataclass(frozen=True)
+class Resolved:
+    """A token's grant, with its classroom's rule on classroom-wide tokens."""
+
+    grant: Grant
+    require_student_tokens: bool
+
+
+@dataclass(frozen=True)
+class Change:
+    """Token digests to drop and grants to add, persisted together before they take effect."""
+
+    classroom_id: str
+    dropped: tuple[str, ...] = ()
+    added: dict[str, Grant] = field(default_factory=dict)
+
+
+def _issue(role: Role) -> tuple[str, str]:
+    token = _PREFIX[role] + secrets.token_urlsafe(24)
+    return token, hash_token(token)
 
 
 class ClassroomRegistry:
-    """Creates classrooms with a write-only student token and a read token for instructors."""
+    """Creates classrooms with a classroom-wide student token and an instructor token, and
+    issues, rotates and revokes each student's own token."""
 
     def __init__(self) -> None:
         self.classrooms: dict[str, Classroom] = {}
         self._grants: dict[str, Grant] = {}
 
-    def create(self, name: str, classroom_id: str | None, shard: int) -> dict[str, str]:
-        """Register a classroom on `shard`; returns its id and both tokens (shown once)."""
+    def plan_create(
+        self, name: str, classroom_id: str | None, shard: int, require_student_tokens: bool
+    ) -> tuple[Classroom, Change, dict[str, str]]:
+        """A new classroom, its grants, and its two tokens (shown once); ValueError if the id
+        is malformed or taken."""
         classroom_id = classroom_id or slug(name)
         if not _ID.match(classroom_id):
             raise ValueError(
@@ -55,51 +92,66 @@ class ClassroomRegistry:
             )
         if classroom_id in self.classrooms:
             raise ValueError(f"classroom {classroom_id!r} already exists")
-        self.classrooms[classroom_id] = Classroom(classroom_id, name, shard)
-        tokens = {role: self.issue(classroom_id, role) for role in _PREFIX}
-        return {
-            "classroom_id": classroom_id,
-            "name": name,
-            "ingest_token": tokens["ingest"],
-            "instructor_token": tokens["instructor"],
-        }
+        classroom = Classroom(classroom_id, name, shard, require_student_tokens)
+        change, tokens = self._classroom_tokens(classroom_id, dropped=())
+        return classroom, change, tokens
 
-    def issue(self, classroom_id: str, role: Role) -> str:
-        """A new token for the classroom and role."""
-        token = _PREFIX[role] + secrets.token_urlsafe(24)
-        self._grants[hash_token(token)] = Grant(classroom_id, role)
-        return token
+    def plan_rotate(self, classroom_id: str) -> tuple[Change, dict[str, str]]:
+        """New classroom-wide ingest and instructor tokens; students' own tokens stay."""
+        self._known(classroom_id)
+        old = tuple(
+            d
+            for d, g in self._grants.items()
+            if g.classroom_id == classroom_id and not g.student_id
+        )
+        return self._classroom_tokens(classroom_id, dropped=old)
+
+    def plan_student_token(self, classroom_id: str, student_id: str) -> tuple[Change, str]:
+        """A new token for one student; any earlier token of theirs stops working."""
+        self._known(classroom_id)
+        if (
+            not student_id
+            or len(student_id) > _STUDENT_ID_CHARS
+            or student_id != student_id.strip()
+        ):
+            raise ValueError(f"a student id is 1 to {_STUDENT_ID_CHARS} characters, no edge spaces")
+        token, digest = _issue("student")
+        grant = Grant(classroom_id, "student", student_id)
+        return Change(
+            classroom_id, self._student_digests(classroom_id, student_id), {digest: grant}
+        ), token
+
+    def plan_revoke(self, classroom_id: str, student_id: str) -> Change:
+        """Drop the student's own token (their history stays)."""
+        self._known(classroom_id)
+        return Change(classroom_id, self._student_digests(classroom_id, student_id))
+
+    def add(self, classroom: Classroom) -> None:
+        """Register a classroom whose grants are applied separately."""
+        self.classrooms[classroom.classroom_id] = classroom
+
+    def apply(self, change: Change) -> None:
+        """Make a persisted change take effect."""
+        for digest in change.dropped:
+            self._grants.pop(digest, None)
+        self._grants.update(change.added)
+
+    def set_require_student_tokens(self, classroom_id: str, required: bool) -> Classroom:
+        """The classroom with the setting changed (the caller persists it first)."""
+        return replace(self._known(classroom_id), require_student_tokens=required)
 
     def resolve(self, token_hash: str) -> Grant | None:
         """The grant behind a token digest, if any."""
         return self._grants.get(token_hash)
 
-    def rotate(self, classroom_id: str) -> dict[str, str]:
-        """New tokens for the classroom; the old ones stop working."""
-        if classroom_id not in self.classrooms:
-            raise ValueError(f"no classroom {classroom_id!r}")
-        for digest in list(self.grants_of(classroom_id)):
-            del self._grants[digest]
-        return {f"{role}_token": self.issue(classroom_id, role) for role in _PREFIX}
+    def has_student_token(self, classroom_id: str, student_id: str) -> bool:
+        """Whether the student holds a token of their own in this classroom."""
+        return bool(self._student_digests(classroom_id, student_id))
 
-    def grants_of(self, classroom_id: str) -> dict[str, str]:
-        """Token digest -> role for one classroom, for persisting."""
-        return {d: g.role for d, g in self._grants.items() if g.classroom_id == classroom_id}
-
-    def forget(self, classroom_id: str) -> None:
-        """Undo a `create` that could not be persisted."""
-        self.classrooms.pop(classroom_id, None)
-        for digest in list(self.grants_of(classroom_id)):
-            del self._grants[digest]
-
-    def restore(
-        self, classrooms: list[tuple[str, str, int]], grants: dict[str, tuple[str, str]]
-    ) -> None:
+    def restore(self, classrooms: list[Classroom], grants: dict[str, Grant]) -> None:
         """Load what a store kept."""
-        for classroom_id, name, shard in classrooms:
-            self.classrooms[classroom_id] = Classroom(classroom_id, name, shard)
-        for digest, (classroom_id, role) in grants.items():
-            self._grants[digest] = Grant(classroom_id, role)  # type: ignore[arg-type]
+        self.classrooms.update({c.classroom_id: c for c in classrooms})
+        self._grants.update(grants)
 
     def load_per_shard(self, shards: int) -> list[int]:
         """How many classrooms each shard hosts."""
@@ -107,3 +159,29 @@ class ClassroomRegistry:
         for classroom in self.classrooms.values():
             counts[classroom.shard] += 1
         return counts
+
+    def _classroom_tokens(
+        self, classroom_id: str, dropped: tuple[str, ...]
+    ) -> tuple[Change, dict[str, str]]:
+        (ingest, ingest_digest), (read, read_digest) = _issue("ingest"), _issue("instructor")
+        added = {
+            ingest_digest: Grant(classroom_id, "ingest"),
+            read_digest: Grant(classroom_id, "instructor"),
+        }
+        return Change(classroom_id, dropped, added), {
+            "ingest_token": ingest,
+            "instructor_token": read,
+        }
+
+    def _student_digests(self, classroom_id: str, student_id: str) -> tuple[str, ...]:
+        return tuple(
+            d
+            for d, g in self._grants.items()
+            if g.classroom_id == classroom_id and g.student_id == student_id
+        )
+
+    def _known(self, classroom_id: str) -> Classroom:
+        found = self.classrooms.get(classroom_id)
+        if found is None:
+            raise LookupError(f"no classroom {classroom_id!r}")
+        return found

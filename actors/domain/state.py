@@ -64,6 +64,22 @@ class StudentState:
     help_claimed_at: datetime | None = None
     help_history: tuple[HelpEpisode, ...] = ()
     recent_runs: tuple[RunRecord, ...] = ()
+    # The roster, which the instructor controls: its name and team win over the student's.
+    enrolled: bool = False
+    roster_name: str | None = None
+    roster_team: str | None = None
+    # Whether the newest event came with the student's own token (None: no event yet).
+    verified: bool | None = None
+
+    @property
+    def display_name(self) -> str | None:
+        """The roster's name, else the one the student's Jupyter suggested."""
+        return self.roster_name or self.name
+
+    @property
+    def display_team(self) -> str | None:
+        """The roster's team, else the student's own."""
+        return self.roster_team or self.team
 
 
 @dataclass(frozen=True, slots=True)
@@ -167,6 +183,9 @@ def apply_event(
         return _help_claimed(student, event.instructor, at)
     if kind == "help_resolved":
         return _help_ended(student, at, event.instructor, limits)
+    if kind == "roster_updated":
+        roster = {"roster_name": event.roster_name, "roster_team": event.roster_team}
+        return replace(student, enrolled=event.enrolled, **roster), [], None
     seen = _identity(student, event, at)
     if kind == "cell_executed":
         return _cell_executed(student, event, at, rules, limits, seen)
@@ -196,6 +215,7 @@ def _identity(student: StudentState, event: Any, at: datetime) -> dict[str, Any]
         "name": event.student_name or student.name,
         "team": event.team or student.team,
         "last_seen_at": _later(student.last_seen_at, at),
+        "verified": event.verified,
     }
     path = event.notebook_path
     if path is not None and path not in student.notebooks:

@@ -41,8 +41,10 @@ class StudentActor:
         s = self.state
         return {
             "student_id": s.student_id,
-            "name": s.name,
-            "team": s.team,
+            "name": s.display_name,
+            "team": s.display_team,
+            "enrolled": s.enrolled,
+            "verified": s.verified,
             "status": status_of(s, now, rules),
             "executions": s.executions,
             "errors": s.errors,

@@ -14,6 +14,7 @@ from typing import Any, TypeVar
 import ray
 from ray.exceptions import RayError, RayTaskError
 
+from actors.domain.registry import Resolved
 from actors.runtime.directory import Directory
 from actors.runtime.shard import Shard
 from cellmon.settings import Settings
@@ -83,10 +84,13 @@ class ActorClient:
         await client.classrooms()
         return client
 
-    async def create_classroom(self, name: str, classroom_id: str | None = None) -> dict[str, Any]:
+    async def create_classroom(
+        self, name: str, classroom_id: str | None = None, require_student_tokens: bool = False
+    ) -> dict[str, Any]:
         """A new classroom with its tokens (shown once); ValueError if the id is taken."""
+        directory = self._directory_handle()
         created: dict[str, Any] = await self._call(
-            self._directory_handle().create_classroom.remote(name, classroom_id)
+            directory.create_classroom.remote(name, classroom_id, require_student_tokens)
         )
         return created
 
@@ -97,10 +101,50 @@ class ActorClient:
         )
         return tokens
 
-    async def resolve(self, token_digest: str) -> tuple[str, str] | None:
-        """(classroom_id, role) of a token digest, or None."""
-        found = await self._call(self._directory_handle().resolve.remote(token_digest))
-        return None if found is None else (found[0], found[1])
+    async def resolve(self, token_digest: str) -> Resolved | None:
+        """What a token digest grants (with its classroom's token rule), or None."""
+        found: Resolved | None = await self._call(
+            self._directory_handle().resolve.remote(token_digest)
+        )
+        return found
+
+    async def student_token(
+        self, classroom_id: str, student_id: str, replace_only: bool = False
+    ) -> str:
+        """A new token bound to one student (shown once); their earlier one stops working.
+        With `replace_only`, LookupError unless they already hold one (a rotation)."""
+        directory = self._directory_handle()
+        token: str = await self._call(
+            directory.student_token.remote(classroom_id, student_id, replace_only)
+        )
+        return token
+
+    async def revoke_student_token(self, classroom_id: str, student_id: str) -> bool:
+        """Revoke the student's own token; False if they had none."""
+        revoked: bool = await self._call(
+            self._directory_handle().revoke_student_token.remote(classroom_id, student_id)
+        )
+        return revoked
+
+    async def require_student_tokens(self, classroom_id: str, required: bool) -> None:
+        """Turn "students must use their own token" on or off."""
+        directory = self._directory_handle()
+        await self._call(directory.require_student_tokens.remote(classroom_id, required))
+
+    async def update_roster(
+        self,
+        classroom_id: str,
+        student_id: str,
+        enrolled: bool,
+        name: str | None = None,
+        team: str | None = None,
+    ) -> dict[str, Any]:
+        """Enroll a student with the name and team the class sees, or take them off (logged)."""
+        shard = await self._shard(classroom_id)
+        answer: dict[str, Any] = await self._call(
+            shard.update_roster.remote(classroom_id, student_id, enrolled, name, team)
+        )
+        return answer
 
     async def classrooms(self) -> list[dict[str, Any]]:
         """Every classroom with its name and shard."""

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from typing import Any
 
 from actors.adapters.stores import EventStore, open_store
-from actors.domain.registry import ClassroomRegistry
+from actors.domain.registry import ClassroomRegistry, Resolved
 from cellmon.settings import Settings
 
 # Starts (or finds) shard N and returns its handle; injected, so this module knows no Ray.
@@ -28,6 +28,7 @@ class Directory:
         self.store: EventStore = open_store(settings.store_url)
         self.shards: list[Any] = []
         self._loaded = asyncio.Lock()
+        self._writing = asyncio.Lock()  # plan, persist, apply: one registry change at a time
         self._ready = False
 
     async def _ensure_loaded(self) -> None:
@@ -52,32 +53,77 @@ class Directory:
             return len(self.shards) - 1
         return emptiest
 
-    async def create_classroom(self, name: str, classroom_id: str | None = None) -> dict[str, Any]:
+    async def create_classroom(
+        self, name: str, classroom_id: str | None = None, require_student_tokens: bool = False
+    ) -> dict[str, Any]:
         """A new classroom; its tokens are returned once and stored only as digests."""
         await self._ensure_loaded()
-        created = self.registry.create(name, classroom_id, self._place())
-        cid = created["classroom_id"]
-        shard = self.registry.classrooms[cid].shard
-        try:
-            await self.store.save_classroom(cid, name, shard, self.registry.grants_of(cid))
-        except Exception:
-            self.registry.forget(cid)
-            raise
-        return {**created, "shard": shard}
+        async with self._writing:
+            classroom, change, tokens = self.registry.plan_create(
+                name, classroom_id, self._place(), require_student_tokens
+            )
+            await self.store.save_classroom(classroom, change)
+            self.registry.add(classroom)
+            self.registry.apply(change)
+        return {
+            "classroom_id": classroom.classroom_id,
+            "name": name,
+            "shard": classroom.shard,
+            "require_student_tokens": require_student_tokens,
+            **tokens,
+        }
 
     async def rotate_tokens(self, classroom_id: str) -> dict[str, str]:
-        """New ingest and instructor tokens (shown once); the old ones stop working within the
-        ingest's token cache lifetime (30 s)."""
+        """New classroom-wide ingest and instructor tokens (shown once); the old ones stop
+        working within the ingest's token cache lifetime (30 s). Students' own tokens stay."""
         await self._ensure_loaded()
-        tokens = self.registry.rotate(classroom_id)
-        await self.store.replace_grants(classroom_id, self.registry.grants_of(classroom_id))
+        async with self._writing:
+            change, tokens = self.registry.plan_rotate(classroom_id)
+            await self.store.save_change(change)
+            self.registry.apply(change)
         return tokens
 
-    async def resolve(self, token_hash: str) -> tuple[str, str] | None:
-        """(classroom_id, role) for a token digest, or None."""
+    async def student_token(
+        self, classroom_id: str, student_id: str, replace_only: bool = False
+    ) -> str:
+        """A new token bound to one student (shown once); their earlier one stops working.
+        With `replace_only`, LookupError unless they hold one already (a rotation)."""
+        await self._ensure_loaded()
+        async with self._writing:
+            if replace_only and not self.registry.has_student_token(classroom_id, student_id):
+                raise LookupError(f"student {student_id!r} has no token in {classroom_id!r}")
+            change, token = self.registry.plan_student_token(classroom_id, student_id)
+            await self.store.save_change(change)
+            self.registry.apply(change)
+        return token
+
+    async def revoke_student_token(self, classroom_id: str, student_id: str) -> bool:
+        """Revoke the student's own token; False if they had none."""
+        await self._ensure_loaded()
+        async with self._writing:
+            change = self.registry.plan_revoke(classroom_id, student_id)
+            if not change.dropped:
+                return False
+            await self.store.save_change(change)
+            self.registry.apply(change)
+        return True
+
+    async def require_student_tokens(self, classroom_id: str, required: bool) -> None:
+        """Turn "students must use their own token" on or off for a classroom."""
+        await self._ensure_loaded()
+        async with self._writing:
+            classroom = self.registry.set_require_student_tokens(classroom_id, required)
+            await self.store.save_classroom_settings(classroom)
+            self.registry.add(classroom)
+
+    async def resolve(self, token_hash: str) -> Resolved | None:
+        """What a token digest grants, with its classroom's token rule; None if unknown."""
         await self._ensure_loaded()
         grant = self.registry.resolve(token_hash)
-        return (grant.classroom_id, grant.role) if grant else None
+        if grant is None:
+            return None
+        classroom = self.registry.classrooms[grant.classroom_id]
+        return Resolved(grant, classroom.require_student_tokens)
 
     async def locate(self, classroom_id: str) -> Any | None:
         """The handle of the shard hosting the classroom, or None if it does not exist."""
@@ -89,7 +135,12 @@ class Directory:
         """Every classroom with its shard."""
         await self._ensure_loaded()
         return [
-            {"classroom_id": c.classroom_id, "name": c.name, "shard": c.shard}
+            {
+                "classroom_id": c.classroom_id,
+                "name": c.name,
+                "shard": c.shard,
+                "require_student_tokens": c.require_student_tokens,
+            }
             for c in self.registry.classrooms.values()
         ]
 

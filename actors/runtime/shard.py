@@ -153,7 +153,7 @@ class Shard:
         try:
             for effect in outcome.effects:
                 student = hosted.classroom.students.get(effect.student_id)
-                name = student.state.name if student else None
+                name = student.state.display_name if student else None
                 self.publisher.publish(classroom_id, alert_for(classroom_id, effect, name))
             self.metrics.record(classroom_id, logged, outcome.effects)
         except Exception:
@@ -192,6 +192,22 @@ class Shard:
                 "student_id": "-",
                 "significant_errors": significant_errors,
             },
+        )
+
+    async def update_roster(
+        self,
+        classroom_id: str,
+        student_id: str,
+        enrolled: bool,
+        name: str | None,
+        team: str | None,
+    ) -> dict[str, Any]:
+        """Enroll a student with the instructor's name and team for them, or take them off the
+        roster (logged, so the class shows it after any restart)."""
+        fields = {"student_id": student_id, "enrolled": enrolled}
+        return await self._instruct(
+            classroom_id,
+            {"type": "roster_updated", **fields, "roster_name": name, "roster_team": team},
         )
 
     async def _instruct(self, classroom_id: str, fields: dict[str, Any]) -> dict[str, Any]:

@@ -79,5 +79,8 @@ def deployed(prefix: str, **overrides: Any) -> Iterator[Deployment]:
 @pytest.fixture(scope="session")
 def deployment() -> Iterator[Deployment]:
     """The session's deployment, with room for shards to be added."""
-    with deployed("cellmon-test", shards_min=2, classrooms_per_shard=2, shards_max=4) as d:
+    # Token answers are trusted 2 s here (30 s by default), so revocation tests wait briefly.
+    with deployed(
+        "cellmon-test", shards_min=2, classrooms_per_shard=2, shards_max=4, token_cache_s=2.0
+    ) as d:
         yield d

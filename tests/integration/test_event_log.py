@@ -11,6 +11,7 @@ from pydantic import TypeAdapter
 
 from actors.adapters.stores.migrate import migrations, upgrade
 from actors.adapters.stores.postgres import PostgresStore
+from actors.domain.registry import Change, Classroom, Grant
 from cellmon.contract import Event
 
 pytestmark = pytest.mark.integration
@@ -69,10 +70,21 @@ async def test_checkpoints_upsert_and_registry_round_trip(store: PostgresStore) 
     assert await store.load_checkpoint("c1") == (9, {"students": [], "n": 2})
     assert await store.load_checkpoint("nope") is None
 
-    await store.save_classroom("c1", "Intro", 1, {"digest-a": "ingest", "digest-b": "instructor"})
+    room = Classroom("c1", "Intro", 1)
+    first = {"digest-a": Grant("c1", "ingest"), "digest-b": Grant("c1", "instructor")}
+    await store.save_classroom(room, Change("c1", (), first))
+    await store.save_change(Change("c1", (), {"digest-s": Grant("c1", "student", "ana")}))
+    await store.save_change(Change("c1", ("digest-a",), {"digest-c": Grant("c1", "ingest")}))
+    await store.save_classroom_settings(Classroom("c1", "Intro", 1, require_student_tokens=True))
     rooms, grants = await store.load_registry()
-    assert rooms == [("c1", "Intro", 1)]
-    assert grants == {"digest-a": ("c1", "ingest"), "digest-b": ("c1", "instructor")}
+    assert rooms == [Classroom("c1", "Intro", 1, require_student_tokens=True)]
+    assert grants == {
+        "digest-b": Grant("c1", "instructor"),
+        "digest-c": Grant("c1", "ingest"),
+        "digest-s": Grant("c1", "student", "ana"),
+    }
+    with pytest.raises(asyncpg.CheckViolationError):  # a student token names its student
+        await store.save_change(Change("c1", (), {"digest-x": Grant("c1", "student")}))
 
 
 async def test_fence_ends_a_dead_predecessors_open_write(machine_database: str) -> None:

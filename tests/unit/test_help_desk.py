@@ -17,7 +17,7 @@ from actors.domain.state import (
     StudentState,
     apply_event,
 )
-from cellmon.validation import parse_batch
+from cellmon.validation import Sender, parse_batch
 
 pytestmark = pytest.mark.unit
 RULES = Rules()
@@ -132,6 +132,6 @@ def test_students_cannot_send_instructor_events() -> None:
         }
         for t in ("help_claimed", "help_resolved", "classroom_configured")
     ]
-    parsed = parse_batch(items, classroom_id="c1", received_at=at(0))
+    parsed = parse_batch(items, sender=Sender("c1"), received_at=at(0))
     assert parsed.events == [] and len(parsed.rejected) == 3
     assert all("unknown event type" in r.reason for r in parsed.rejected)

@@ -8,7 +8,7 @@ import pytest
 from factories import T0, at
 
 from cellmon.legacy_format import SEED_TYPES, from_seed, is_seed_event, split_error_message
-from cellmon.validation import parse_batch
+from cellmon.validation import Sender, parse_batch
 
 pytestmark = pytest.mark.unit
 
@@ -26,13 +26,13 @@ def seed(event_type: str = "cell_executed", **fields: Any) -> dict[str, Any]:
 
 
 def accept(*items: dict[str, Any]) -> list[Any]:
-    batch = parse_batch(list(items), classroom_id="c1", received_at=at(1))
+    batch = parse_batch(list(items), sender=Sender("c1"), received_at=at(1))
     assert batch.rejected == []
     return batch.events
 
 
 def reject(payload: dict[str, Any]) -> str:
-    batch = parse_batch([payload], classroom_id="c1", received_at=at(1))
+    batch = parse_batch([payload], sender=Sender("c1"), received_at=at(1))
     assert batch.events == []
     [rejection] = batch.rejected
     return rejection.reason

@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 import orjson
 import pytest
 
-from cellmon.validation import parse_batch
+from cellmon.validation import Sender, parse_batch
 from cellmon_cli.loadtest.events import StressEvents, probe_event
 from cellmon_cli.loadtest.progress import ProgressBar, progress_line
 from cellmon_cli.loadtest.runner import LoadPlan
@@ -73,7 +73,7 @@ def test_stress_batches_are_valid_events_with_fresh_ids_and_realistic_size() -> 
     ids = {e["event_id"] for e in first + second}
     assert len(ids) == 200
     assert {e["student_id"] for e in first + second} <= {f"student-{n:04d}" for n in range(300)}
-    parsed = parse_batch(first, classroom_id="room-1", received_at=NOW)
+    parsed = parse_batch(first, sender=Sender("room-1"), received_at=NOW)
     assert (len(parsed.events), parsed.rejected) == (100, [])
     size = len(source.body(100, NOW)) / 100
     assert 250 < size < 450, size  # DESIGN measured with ~330-byte events
@@ -82,7 +82,7 @@ def test_stress_batches_are_valid_events_with_fresh_ids_and_realistic_size() -> 
 @pytest.mark.parametrize("kind", ["cell_executed", "help", "help_stop"])
 def test_probe_events_are_valid(kind: str) -> None:
     body = orjson.loads(probe_event(kind, "room-1", "loadtest-probe", "probe-1", NOW))
-    parsed = parse_batch(body, classroom_id="room-1", received_at=NOW)
+    parsed = parse_batch(body, sender=Sender("room-1"), received_at=NOW)
     assert parsed.rejected == []
     assert parsed.events[0].type == kind
 

@@ -7,10 +7,11 @@ import asyncio
 import pytest
 from fastapi import HTTPException
 
-from actors.domain.registry import ClassroomRegistry, hash_token, slug
+from actors.domain.registry import ClassroomRegistry, Grant, Resolved, hash_token
 from serve_app.auth import Caller, TokenCache, bearer_token, require
 from serve_app.body import json_items, status_for
 from serve_app.handoff import Handoff
+from tests.unit.test_registry import create
 
 pytestmark = pytest.mark.unit
 
@@ -81,13 +82,13 @@ def test_bearer_token_parsing() -> None:
 
 async def test_token_cache_resolves_once_and_refuses_unknown_tokens() -> None:
     registry = ClassroomRegistry()
-    created = registry.create("Intro to Python", None, 0)
+    created = create(registry, "Intro to Python", None)
     calls: list[str] = []
 
-    async def resolve(digest: str) -> tuple[str, str] | None:
+    async def resolve(digest: str) -> Resolved | None:
         calls.append(digest)
         grant = registry.resolve(digest)
-        return (grant.classroom_id, grant.role) if grant else None
+        return Resolved(grant, False) if grant else None
 
     cache = TokenCache(resolve)
     caller = await cache.caller(created["ingest_token"])
@@ -102,9 +103,9 @@ async def test_token_cache_resolves_once_and_refuses_unknown_tokens() -> None:
 async def test_a_flood_of_unknown_tokens_never_evicts_a_known_one() -> None:
     calls: list[str] = []
 
-    async def resolve(digest: str) -> tuple[str, str] | None:
+    async def resolve(digest: str) -> Resolved | None:
         calls.append(digest)
-        return ("c1", "ingest") if digest == hash_token("cmi_real") else None
+        return Resolved(Grant("c1", "ingest"), False) if digest == hash_token("cmi_real") else None
 
     cache = TokenCache(resolve, size=100)
     await cache.caller("cmi_real")
@@ -118,27 +119,11 @@ async def test_a_flood_of_unknown_tokens_never_evicts_a_known_one() -> None:
 
 def test_roles_and_classrooms_are_enforced() -> None:
     require(Caller("a", "instructor"), "instructor", "a")
-    with pytest.raises(HTTPException, match="ingest token") as wrong_role:
+    with pytest.raises(HTTPException, match="student's token") as wrong_role:
         require(Caller("a", "instructor"), "ingest")
     with pytest.raises(HTTPException, match="not 'b'") as wrong_room:
         require(Caller("a", "instructor"), "instructor", "b")
     assert wrong_role.value.status_code == wrong_room.value.status_code == 403
-
-
-def test_registry_issues_distinct_hashed_tokens_and_refuses_duplicates() -> None:
-    registry = ClassroomRegistry()
-    created = registry.create("Data Science 101", "ds-101", 1)
-    assert created["ingest_token"].startswith("cmi_")
-    assert created["instructor_token"].startswith("cmr_")
-    assert created["ingest_token"] not in str(vars(registry))  # only digests are kept
-    grant = registry.resolve(hash_token(created["instructor_token"]))
-    assert grant is not None and grant.role == "instructor"
-    with pytest.raises(ValueError, match="already exists"):
-        registry.create("again", "ds-101", 0)
-    with pytest.raises(ValueError, match="lowercase"):
-        registry.create("bad", "Has Spaces", 0)
-    assert slug("Intro to Python!") == "intro-to-python"
-    assert registry.load_per_shard(2) == [0, 1]
 
 
 def test_body_parsing_and_status_codes() -> None:

@@ -9,7 +9,7 @@ from factories import at
 
 from cellmon.contract import EVENT_TYPES, CellExecuted, Heartbeat, occurred_at
 from cellmon.limits import Limits
-from cellmon.validation import ParsedBatch, Rejection, parse_batch
+from cellmon.validation import ParsedBatch, Rejection, Sender, parse_batch
 
 pytestmark = pytest.mark.unit
 
@@ -17,7 +17,7 @@ RECEIVED = at(5)
 
 
 def parse(items: list[Any], limits: Limits | None = None) -> ParsedBatch:
-    return parse_batch(items, classroom_id="c1", received_at=RECEIVED, limits=limits or Limits())
+    return parse_batch(items, sender=Sender("c1"), received_at=RECEIVED, limits=limits or Limits())
 
 
 def item(event_id: str = "e1", type: str = "heartbeat", **fields: Any) -> dict[str, Any]:

@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from cellmon.limits import Limits
-from cellmon.validation import ParsedBatch, clean, parse_batch
+from cellmon.validation import ParsedBatch, Sender, clean, parse_batch
 
 pytestmark = pytest.mark.unit
 
@@ -19,7 +19,7 @@ TEXT_FIELDS = ("notebook_path", "student_name", "team", "code", "error_name", "e
 
 
 def parse(items: list[Any], limits: Limits | None = None) -> ParsedBatch:
-    return parse_batch(items, classroom_id="c1", received_at=RECEIVED, limits=limits or Limits())
+    return parse_batch(items, sender=Sender("c1"), received_at=RECEIVED, limits=limits or Limits())
 
 
 def run(**fields: Any) -> dict[str, Any]:

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from actors.domain.registry import Change, Classroom, Grant
+
 
 class LogUnavailable(Exception):
     """The event log cannot be written or read right now: answer 503, never 2xx."""
@@ -33,16 +35,17 @@ class EventStore(Protocol):
     async def load_checkpoint(self, classroom_id: str) -> tuple[int, dict[str, Any]] | None:
         """(covered_seq, state) of the classroom's latest checkpoint, if any."""
 
-    async def save_classroom(
-        self, classroom_id: str, name: str, shard: int, grants: dict[str, str]
-    ) -> None:
-        """Register a classroom and its token digests (digest -> role)."""
+    async def save_classroom(self, classroom: Classroom, change: Change) -> None:
+        """Register a classroom and its first token digests, in one transaction."""
 
-    async def replace_grants(self, classroom_id: str, grants: dict[str, str]) -> None:
-        """Swap the classroom's token digests for new ones (token rotation)."""
+    async def save_change(self, change: Change) -> None:
+        """Drop and add token digests in one transaction (rotation, a student's token)."""
 
-    async def load_registry(self) -> tuple[list[tuple[str, str, int]], dict[str, tuple[str, str]]]:
-        """All classrooms (id, name, shard) and grants (digest -> (classroom_id, role))."""
+    async def save_classroom_settings(self, classroom: Classroom) -> None:
+        """Store a classroom's settings (its token rule)."""
+
+    async def load_registry(self) -> tuple[list[Classroom], dict[str, Grant]]:
+        """All classrooms and grants (digest -> grant)."""
 
     async def fence(self) -> None:
         """End any connection a previous incarnation of this writer left behind, so none of its

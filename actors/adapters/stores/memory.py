@@ -6,6 +6,7 @@ import copy
 from typing import Any
 
 from actors.adapters.stores.base import Logged, LogUnavailable
+from actors.domain.registry import Change, Classroom, Grant
 
 
 class MemoryStore:
@@ -16,8 +17,8 @@ class MemoryStore:
         self.log: list[tuple[str, Logged]] = []
         self._ids: set[tuple[str, str]] = set()
         self.checkpoints: dict[str, tuple[int, dict[str, Any]]] = {}
-        self.classrooms: list[tuple[str, str, int]] = []
-        self.grants: dict[str, tuple[str, str]] = {}
+        self.classrooms: dict[str, Classroom] = {}
+        self.grants: dict[str, Grant] = {}
         self.available = True
         self.lose_answers = False
 
@@ -59,24 +60,31 @@ class MemoryStore:
         found = self.checkpoints.get(classroom_id)
         return (found[0], copy.deepcopy(found[1])) if found else None
 
-    async def save_classroom(
-        self, classroom_id: str, name: str, shard: int, grants: dict[str, str]
-    ) -> None:
-        """Register the classroom."""
+    async def save_classroom(self, classroom: Classroom, change: Change) -> None:
+        """Register the classroom and its grants."""
         self._check()
-        self.classrooms.append((classroom_id, name, shard))
-        self.grants.update({digest: (classroom_id, role) for digest, role in grants.items()})
+        self.classrooms[classroom.classroom_id] = classroom
+        self._save(change)
 
-    async def replace_grants(self, classroom_id: str, grants: dict[str, str]) -> None:
-        """Forget the classroom's old digests, keep the new."""
+    async def save_change(self, change: Change) -> None:
+        """Drop and add digests."""
         self._check()
-        self.grants = {d: g for d, g in self.grants.items() if g[0] != classroom_id}
-        self.grants.update({digest: (classroom_id, role) for digest, role in grants.items()})
+        self._save(change)
 
-    async def load_registry(self) -> tuple[list[tuple[str, str, int]], dict[str, tuple[str, str]]]:
+    async def save_classroom_settings(self, classroom: Classroom) -> None:
+        """Keep the classroom's settings."""
+        self._check()
+        self.classrooms[classroom.classroom_id] = classroom
+
+    async def load_registry(self) -> tuple[list[Classroom], dict[str, Grant]]:
         """Everything registered."""
         self._check()
-        return list(self.classrooms), dict(self.grants)
+        return list(self.classrooms.values()), dict(self.grants)
+
+    def _save(self, change: Change) -> None:
+        for digest in change.dropped:
+            self.grants.pop(digest, None)
+        self.grants.update(change.added)
 
     async def fence(self) -> None:
         """Nothing can be in flight in memory."""

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+from collections.abc import AsyncIterator
 from typing import Any
 
 import asyncpg
@@ -10,6 +12,7 @@ import orjson
 from pydantic import TypeAdapter
 
 from actors.adapters.stores.base import Logged, LogUnavailable
+from actors.domain.registry import Change, Classroom, Grant
 from cellmon.contract import Event
 
 _EVENT: TypeAdapter[Any] = TypeAdapter(Event)
@@ -119,47 +122,54 @@ class PostgresStore:
         )
         return (row["covered_seq"], orjson.loads(row["state"])) if row else None
 
-    async def save_classroom(
-        self, classroom_id: str, name: str, shard: int, grants: dict[str, str]
-    ) -> None:
+    async def save_classroom(self, classroom: Classroom, change: Change) -> None:
         """The classroom and its token digests, in one transaction."""
-        pool = await self._connections()
-        try:
-            async with pool.acquire() as connection, connection.transaction():
-                await connection.execute(
-                    "INSERT INTO classrooms (classroom_id, name, shard) VALUES ($1, $2, $3)",
-                    classroom_id,
-                    name,
-                    shard,
-                )
-                await connection.executemany(
-                    "INSERT INTO tokens (token_hash, classroom_id, role) VALUES ($1, $2, $3)",
-                    [(digest, classroom_id, role) for digest, role in grants.items()],
-                )
-        except _OUTAGE as error:
-            raise LogUnavailable(f"PostgreSQL unavailable: {error}") from error
+        async with self._transaction() as connection:
+            await connection.execute(
+                "INSERT INTO classrooms (classroom_id, name, shard, require_student_tokens)"
+                " VALUES ($1, $2, $3, $4)",
+                classroom.classroom_id,
+                classroom.name,
+                classroom.shard,
+                classroom.require_student_tokens,
+            )
+            await _write_change(connection, change)
 
-    async def replace_grants(self, classroom_id: str, grants: dict[str, str]) -> None:
+    async def save_change(self, change: Change) -> None:
         """Old digests out, new in, in one transaction."""
+        async with self._transaction() as connection:
+            await _write_change(connection, change)
+
+    async def save_classroom_settings(self, classroom: Classroom) -> None:
+        """The classroom's token rule."""
+        await self._run(
+            "execute",
+            "UPDATE classrooms SET require_student_tokens = $2 WHERE classroom_id = $1",
+            classroom.classroom_id,
+            classroom.require_student_tokens,
+        )
+
+    async def load_registry(self) -> tuple[list[Classroom], dict[str, Grant]]:
+        """Every classroom and grant."""
+        rooms = await self._run(
+            "fetch", "SELECT classroom_id, name, shard, require_student_tokens FROM classrooms"
+        )
+        grants = await self._run(
+            "fetch", "SELECT token_hash, classroom_id, role, student_id FROM tokens"
+        )
+        return (
+            [Classroom(r[0], r[1], r[2], r[3]) for r in rooms],
+            {g["token_hash"]: Grant(g["classroom_id"], g["role"], g["student_id"]) for g in grants},
+        )
+
+    @contextlib.asynccontextmanager
+    async def _transaction(self) -> AsyncIterator[Any]:
         pool = await self._connections()
         try:
             async with pool.acquire() as connection, connection.transaction():
-                await connection.execute("DELETE FROM tokens WHERE classroom_id = $1", classroom_id)
-                await connection.executemany(
-                    "INSERT INTO tokens (token_hash, classroom_id, role) VALUES ($1, $2, $3)",
-                    [(digest, classroom_id, role) for digest, role in grants.items()],
-                )
+                yield connection
         except _OUTAGE as error:
             raise LogUnavailable(f"PostgreSQL unavailable: {error}") from error
-
-    async def load_registry(self) -> tuple[list[tuple[str, str, int]], dict[str, tuple[str, str]]]:
-        """Every classroom and grant."""
-        rooms = await self._run("fetch", "SELECT classroom_id, name, shard FROM classrooms")
-        grants = await self._run("fetch", "SELECT token_hash, classroom_id, role FROM tokens")
-        return (
-            [(r["classroom_id"], r["name"], r["shard"]) for r in rooms],
-            {g["token_hash"]: (g["classroom_id"], g["role"]) for g in grants},
-        )
 
     async def fence(self, timeout_s: float = 10.0) -> None:
         """Terminate every session with our application name and wait until they are gone: a
@@ -189,3 +199,13 @@ class PostgresStore:
         if self._pool is not None:
             await self._pool.close()
             self._pool = None
+
+
+async def _write_change(connection: asyncpg.Connection, change: Change) -> None:
+    await connection.execute(
+        "DELETE FROM tokens WHERE token_hash = ANY($1::text[])", change.dropped
+    )
+    await connection.executemany(
+        "INSERT INTO tokens (token_hash, classroom_id, role, student_id) VALUES ($1, $2, $3, $4)",
+        [(d, g.classroom_id, g.role, g.student_id) for d, g in change.added.items()],
+    )
