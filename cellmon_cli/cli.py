@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from pathlib import Path
 
 from cellmon.settings import Settings
 from cellmon_cli import cluster, stack
@@ -46,6 +47,12 @@ def _parser() -> argparse.ArgumentParser:
     create.add_argument("name")
     create.add_argument("--id", dest="classroom_id", default=None)
     create.add_argument("--json", action="store_true", help="print JSON")
+    create.add_argument(
+        "--roster",
+        type=Path,
+        help="CSV student_id,name,team: enroll them, write their tokens to ROSTER-tokens.csv, "
+        "and require students' own tokens from the start",
+    )
     create.set_defaults(run=cmd_classroom_create)
     classroom.add_parser("list", help="list classrooms").set_defaults(run=cmd_classroom_list)
     instructor = sub.add_parser("instructor", help="dashboard accounts").add_subparsers()
@@ -59,6 +66,9 @@ def _parser() -> argparse.ArgumentParser:
     allow.add_argument("email")
     allow.add_argument("classroom")
     allow.set_defaults(run=cmd_instructor_grant)
+    from cellmon_cli.students import add_arguments as add_student_arguments
+
+    add_student_arguments(sub)
     simulate = sub.add_parser("simulate", help="simulate a class posting events over HTTP")
     from cellmon_cli.simulate import add_arguments, simulate_command
 
@@ -172,14 +182,28 @@ def cmd_instructor_grant(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_classroom_create(args: argparse.Namespace, settings: Settings) -> int:
-    """Create a classroom and print its tokens."""
+    """Create a classroom and print its tokens (with a roster: enroll it too)."""
+    from cellmon_cli import students
+
+    rows: list[students.RosterRow] = []
+    if args.roster is not None:
+        rows, problems = students.read_roster(args.roster.read_text(encoding="utf-8-sig"))
+        if problems:
+            print("error: the roster is not valid:\n  " + "\n  ".join(problems), file=sys.stderr)
+            return 1
     cluster.connect(settings)
     try:
-        created = stack.create_classroom(settings, args.name, args.classroom_id)
+        created = stack.create_classroom(
+            settings, args.name, args.classroom_id, require_student_tokens=bool(rows)
+        )
     except ValueError as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
     print(json.dumps(created, indent=2) if args.json else _tokens_text(created, settings))
+    if rows:
+        out = args.roster.with_name(f"{args.roster.stem}-tokens.csv")
+        students.write_tokens(out, students.enroll(settings, created["classroom_id"], rows))
+        print(f"enrolled {len(rows)} students; their own tokens are in {out}", file=sys.stderr)
     return 0
 
 

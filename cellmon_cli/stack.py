@@ -52,11 +52,14 @@ def actors(settings: Settings) -> ActorClient:
     return ActorClient(settings.namespace)
 
 
-def create_classroom(settings: Settings, name: str, classroom_id: str | None) -> dict[str, Any]:
+def create_classroom(
+    settings: Settings, name: str, classroom_id: str | None, require_student_tokens: bool = False
+) -> dict[str, Any]:
     """Register a classroom; returns its id and tokens."""
     from actors.runtime.client import blocking
 
-    return blocking(actors(settings).create_classroom(name, classroom_id))
+    client = actors(settings)
+    return blocking(client.create_classroom(name, classroom_id, require_student_tokens))
 
 
 def rotate_tokens(settings: Settings, classroom_id: str) -> dict[str, str]:
