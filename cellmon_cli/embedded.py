@@ -12,17 +12,21 @@ import importlib.util
 import json
 import os
 import pwd
+import re
+import secrets
 import socket
 import stat
 import subprocess
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TextIO, cast
+from urllib.parse import quote
 
 import asyncpg
 
 SUBDIR = "embedded-postgres"  # under the state dir: data/, postgres.log, server.json, .lock
 OS_USER = "embedded_postgres"  # created only when root finds no `postgres` account
+SECRET_FILE = "embedded-postgres.secret"  # beside SUBDIR, owned by whoever runs cellmon
 
 
 class EmbeddedPostgresError(RuntimeError):
@@ -48,12 +52,26 @@ def postgres_reachable(dsn: str, timeout_s: float = 2.0) -> bool:
 
 
 def start_embedded_postgres(state_dir: Path) -> str:
-    """Start (or reuse) the demo server under state_dir/embedded-postgres/ and return its DSN."""
+    """Start (or reuse) the demo server under state_dir/embedded-postgres/ and return its DSN.
+
+    On a shared teaching host students have a shell: the server takes password logins only
+    (scram-sha-256), with a generated secret kept in a file only its owner can read."""
     root = (state_dir / SUBDIR).resolve()
     root.mkdir(parents=True, exist_ok=True)
+    secret = _secret(state_dir)
     with _locked(root):
-        port = _running_port(root) or _start(root)
-    return f"postgresql://postgres@127.0.0.1:{port}/cellmon"
+        port = _running_port(root) or _start(root, secret)
+    return f"postgresql://postgres:{quote(secret, safe='')}@127.0.0.1:{port}/cellmon"
+
+
+def _secret(state_dir: Path) -> str:
+    """The superuser's password, generated once into state_dir/SECRET_FILE (mode 0600)."""
+    path = state_dir.resolve() / SECRET_FILE
+    if not path.exists():
+        path.touch(mode=0o600)
+        path.write_text(secrets.token_urlsafe(32))
+    path.chmod(0o600)
+    return path.read_text().strip()
 
 
 def stop_embedded_postgres(state_dir: Path) -> bool:
@@ -90,14 +108,24 @@ def _running_port(root: Path) -> int | None:
     return record["port"] if str(root / "data").encode() in cmdline else None
 
 
-def _start(root: Path) -> int:
+def _start(root: Path, secret: str) -> int:
     data = root / "data"
     if not (data / "PG_VERSION").exists():
         _prepare_owner(root)
-        _run(root, "initdb", "-U", "postgres", "--auth=trust", "--locale=C", "--encoding=UTF8")
+        _initdb(root, secret)
         with (data / "postgresql.conf").open("a") as conf:
             # TCP on loopback only; no Unix socket, so nothing competes for /var/run/postgresql.
             conf.write("\nlisten_addresses = '127.0.0.1'\nunix_socket_directories = ''\n")
+    elif "trust" in _hba_methods(data):  # made by a version that trusted every local user
+        _require_passwords(root, secret)
+    port = _free_port(root)
+    _run(root, "pg_ctl", "-w", "-l", str(root / "postgres.log"), "-o", f"-p {port}", "start")
+    pid = int((data / "postmaster.pid").read_text().split("\n", 1)[0])
+    (root / "server.json").write_text(json.dumps({"pid": pid, "port": port}))
+    return port
+
+
+def _free_port(root: Path) -> int:
     # Last time's port if still free, so saved DSNs keep working (create_server sets REUSEADDR).
     try:
         probe = socket.create_server(("127.0.0.1", _record(root).get("port", 0)))
@@ -105,10 +133,54 @@ def _start(root: Path) -> int:
         probe = socket.create_server(("127.0.0.1", 0))
     with probe:
         port: int = probe.getsockname()[1]
-    _run(root, "pg_ctl", "-w", "-l", str(root / "postgres.log"), "-o", f"-p {port}", "start")
-    pid = int((data / "postmaster.pid").read_text().split("\n", 1)[0])
-    (root / "server.json").write_text(json.dumps({"pid": pid, "port": port}))
     return port
+
+
+def _initdb(root: Path, secret: str) -> None:
+    """A cluster whose every login needs the password (the file initdb reads it from is the
+    server account's for that moment only)."""
+    pwfile = root / ".pwfile"
+    pwfile.write_text(secret)
+    owner = root.stat()
+    os.chown(pwfile, owner.st_uid, owner.st_gid)
+    pwfile.chmod(0o600)
+    try:
+        _run(root, "initdb", "-U", "postgres", "--auth=scram-sha-256", f"--pwfile={pwfile}",
+             "--locale=C", "--encoding=UTF8")  # fmt: skip
+    finally:
+        pwfile.unlink(missing_ok=True)
+
+
+def _hba_methods(data: Path) -> set[str]:
+    lines = (data / "pg_hba.conf").read_text().splitlines()
+    return {
+        line.split()[-1] for line in lines if line.strip() and not line.lstrip().startswith("#")
+    }
+
+
+def _require_passwords(root: Path, secret: str) -> None:
+    """An older data dir that trusted local users: set the password, then require it."""
+    port = _free_port(root)
+    _run(root, "pg_ctl", "-w", "-l", str(root / "postgres.log"), "-o", f"-p {port}", "start")
+    try:
+        execute = f"ALTER ROLE postgres PASSWORD {_literal(secret)}"
+        asyncio.run(_run_sql(f"postgresql://postgres@127.0.0.1:{port}/postgres", execute))
+    finally:
+        _run(root, "pg_ctl", "-w", "-m", "fast", "stop")
+    hba = root / "data" / "pg_hba.conf"
+    hba.write_text(re.sub(r"\btrust\s*$", "scram-sha-256", hba.read_text(), flags=re.M))
+
+
+async def _run_sql(dsn: str, statement: str) -> None:
+    connection = await asyncpg.connect(dsn, timeout=10)
+    try:
+        await connection.execute(statement)
+    finally:
+        await connection.close()
+
+
+def _literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
 
 
 def _prepare_owner(root: Path) -> None:

@@ -98,8 +98,15 @@ def reachable_store(settings: Settings) -> Settings:
         return settings
     dsn = start_embedded_postgres(settings.state_dir)
     print(
-        f"PostgreSQL at {url} is not reachable: using an embedded one at {dsn} "
+        f"PostgreSQL at {url} is not reachable: using an embedded one at "
+        f"{_without_password(dsn)} (password in {settings.state_dir}/embedded-postgres.secret) "
         f"(data in {settings.state_dir / 'embedded-postgres'})",
         flush=True,
     )
     return settings.model_copy(update={"store_url": dsn})
+
+
+def _without_password(dsn: str) -> str:
+    scheme, _, rest = dsn.partition("://")
+    credentials, at, host = rest.rpartition("@")
+    return f"{scheme}://{credentials.split(':', 1)[0]}{at}{host}" if at else dsn

@@ -10,7 +10,12 @@ from pathlib import Path
 import asyncpg
 import pytest
 
-from cellmon_cli.embedded import postgres_reachable, start_embedded_postgres, stop_embedded_postgres
+from cellmon_cli.embedded import (
+    SECRET_FILE,
+    postgres_reachable,
+    start_embedded_postgres,
+    stop_embedded_postgres,
+)
 
 pytestmark = pytest.mark.integration
 
@@ -59,7 +64,7 @@ def test_unreachable_for_a_closed_port() -> None:
 
 def test_start_reuse_stop_and_restart_keep_the_data(state_dir: Path) -> None:
     dsn = start_embedded_postgres(state_dir)
-    assert dsn.startswith("postgresql://postgres@127.0.0.1:") and dsn.endswith("/cellmon")
+    assert dsn.startswith("postgresql://postgres:") and dsn.endswith("/cellmon")
     assert postgres_reachable(dsn)  # the server answers although `cellmon` does not exist yet
 
     # What the migration step does: create the database from the maintenance database.
@@ -79,3 +84,30 @@ def test_start_reuse_stop_and_restart_keep_the_data(state_dir: Path) -> None:
 
 def test_stop_without_a_server(tmp_path: Path) -> None:
     assert stop_embedded_postgres(tmp_path) is False
+
+
+def passwordless(dsn: str) -> str:
+    """The same server and database, without the password."""
+    return "postgresql://postgres@" + dsn.split("@", 1)[1]
+
+
+def test_only_the_password_gets_in(state_dir: Path) -> None:
+    dsn = start_embedded_postgres(state_dir)
+    secret = state_dir / SECRET_FILE
+    assert secret.stat().st_mode & 0o777 == 0o600 and secret.read_text() in dsn
+    with pytest.raises((asyncpg.InvalidAuthorizationSpecificationError, asyncpg.PostgresError,
+                        asyncpg.InterfaceError)):  # fmt: skip
+        execute(admin_dsn(passwordless(dsn)), "SELECT 1")
+    assert execute(admin_dsn(dsn), "SELECT 1")[0][0] == 1
+
+
+def test_a_data_dir_that_trusted_local_users_is_locked_down(state_dir: Path) -> None:
+    dsn = start_embedded_postgres(state_dir)
+    stop_embedded_postgres(state_dir)
+    hba = state_dir / "embedded-postgres" / "data" / "pg_hba.conf"
+    hba.write_text(hba.read_text().replace("scram-sha-256", "trust"))  # as older versions made it
+    assert start_embedded_postgres(state_dir) == dsn
+    assert "trust" not in hba.read_text().split("TYPE", 1)[1]
+    with pytest.raises((asyncpg.InvalidAuthorizationSpecificationError, asyncpg.PostgresError,
+                        asyncpg.InterfaceError)):  # fmt: skip
+        execute(admin_dsn(passwordless(dsn)), "SELECT 1")
