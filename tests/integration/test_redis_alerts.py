@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import socket
+import subprocess
 import uuid
+from collections.abc import Iterator
 
 import orjson
 import pytest
@@ -12,6 +14,8 @@ import redis.asyncio as aioredis
 
 from actors.adapters.alerts.redis import RedisPublisher
 from cellmon.views import alert_channel
+from streamlit_dashboard.alert_feed import AlertFeed
+from tests.support.waiting import async_wait_until, wait_until
 
 pytestmark = pytest.mark.integration
 REDIS = "redis://127.0.0.1:6379/0"
@@ -58,7 +62,6 @@ def test_the_dashboard_feed_skips_foreign_messages_and_keeps_going() -> None:
 
     import redis as sync_redis
 
-    from streamlit_dashboard.alert_feed import AlertFeed
 
     classroom = f"room-{uuid.uuid4().hex[:8]}"
     feed = AlertFeed(REDIS)
@@ -77,3 +80,49 @@ def test_the_dashboard_feed_skips_foreign_messages_and_keeps_going() -> None:
         ("help_raised", "s2", classroom)
     ]
     client.close()
+
+
+@pytest.fixture
+def locked_redis() -> Iterator[str]:
+    """A Redis of this test's own that refuses clients without its password; yields its URL
+    without the password."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    command = ["redis-server", "--bind", "127.0.0.1", "--port", str(port), "--save", ""]
+    command += ["--appendonly", "no", "--requirepass", SECRET]
+    server = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        wait_until(lambda: _answers(port), 20, "the private Redis")
+        yield f"redis://127.0.0.1:{port}/0"
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+
+
+SECRET = "s3cret-for-this-test"
+
+
+def _answers(port: int) -> bool:
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+            return True
+    except OSError:
+        return False
+
+
+def test_alerts_go_through_a_redis_that_wants_a_password(locked_redis: str) -> None:
+    with_password = locked_redis.replace("redis://", f"redis://:{SECRET}@")
+    feed = AlertFeed(with_password)
+    assert feed.ready.wait(10)
+
+    async def publish(url: str) -> RedisPublisher:
+        publisher = RedisPublisher(url)
+        publisher.publish("room", {"kind": "help_raised", "student_id": "s1", "name": None})
+        await async_wait_until(lambda: publisher.published or publisher.dropped, 10)
+        return publisher
+
+    assert asyncio.run(publish(locked_redis)).dropped == 1  # no password: refused, counted
+    assert asyncio.run(publish(with_password)).published == 1
+    [alert] = wait_until(lambda: feed.since("room", 0), 10, "the alert in the feed")
+    assert alert["student_id"] == "s1"

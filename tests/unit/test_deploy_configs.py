@@ -35,3 +35,17 @@ def test_compose_file_builds_cellmon_and_publishes_only_on_loopback() -> None:
         assert store in compose["services"] and store in service["depends_on"]
         assert "ports" not in compose["services"][store]  # not published at all
     assert "@postgres:5432/" in service["environment"]["CELLMON_STORE_URL"]
+
+
+def test_compose_stores_take_passwords_from_the_environment() -> None:
+    compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+    services, env = compose["services"], compose["services"]["cellmon"]["environment"]
+    assert "POSTGRES_HOST_AUTH_METHOD" not in services["postgres"]["environment"]  # no trust
+    assert services["postgres"]["environment"]["POSTGRES_PASSWORD"].startswith(
+        "${POSTGRES_PASSWORD:?"
+    )
+    assert "${REDIS_PASSWORD:?" in " ".join(services["redis"]["command"])
+    assert services["influxdb"]["environment"]["INFLUXDB_HTTP_AUTH_ENABLED"] == "true"
+    assert env["CELLMON_STORE_URL"].startswith("postgresql://postgres:${POSTGRES_PASSWORD}@")
+    assert env["CELLMON_ALERTS_URL"].startswith("redis://:${REDIS_PASSWORD}@")
+    assert ":${INFLUXDB_ADMIN_PASSWORD}@" in env["CELLMON_INFLUX_URL"]
