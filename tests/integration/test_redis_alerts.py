@@ -62,7 +62,6 @@ def test_the_dashboard_feed_skips_foreign_messages_and_keeps_going() -> None:
 
     import redis as sync_redis
 
-
     classroom = f"room-{uuid.uuid4().hex[:8]}"
     feed = AlertFeed(REDIS)
     assert feed.ready.wait(5)
