@@ -46,7 +46,9 @@ class Instructor:
 class Backend(Protocol):
     """Everything the dashboard reads from or asks of the cluster."""
 
-    def login(self, email: str, password: str) -> Instructor | None: ...
+    def login(self, email: str, password: str, client: str = "") -> Instructor | None:
+        """The instructor, or None; SignInThrottled while too many attempts failed."""
+        ...
 
     def classrooms(self, email: str) -> list[dict[str, Any]]: ...
 

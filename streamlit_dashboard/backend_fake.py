@@ -49,7 +49,7 @@ class FakeBackend:
                 self._alert("help_raised", cid, s, since=iso(s.help_since))
 
     # -- Backend protocol -------------------------------------------------------------
-    def login(self, email: str, password: str) -> Instructor | None:
+    def login(self, email: str, password: str, client: str = "") -> Instructor | None:
         """Any known instructor with the shared demo password."""
         name = INSTRUCTORS.get(email.strip().lower())
         return Instructor(email.strip().lower(), name) if name and password == PASSWORD else None

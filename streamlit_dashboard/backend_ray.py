@@ -29,9 +29,9 @@ class RayBackend:
         self._actors = ActorClient(self.settings.namespace)
         self._feed = AlertFeed(self.settings.alerts_url)
 
-    def login(self, email: str, password: str) -> Instructor | None:
-        """Check the password against the argon2 hash."""
-        found = accounts.verify(self._store, email, password)
+    def login(self, email: str, password: str, client: str = "") -> Instructor | None:
+        """Check the password against the argon2 hash (throttled per account and client)."""
+        found = accounts.verify(self._store, email, password, client)
         return Instructor(found.email, found.name) if found else None
 
     def classrooms(self, email: str) -> list[dict[str, Any]]:

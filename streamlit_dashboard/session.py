@@ -6,6 +6,7 @@ from typing import Any
 
 import streamlit as st
 
+from actors.adapters.accounts import SignInThrottled
 from streamlit_dashboard import data
 
 USER = "instructor"
@@ -28,7 +29,11 @@ def login_form() -> None:
             password = st.text_input("Password", type="password", key="login_password")
             submitted = st.form_submit_button("Sign in", type="primary", width="stretch")
         if submitted:
-            who = data.backend().login(email, password)
+            try:
+                who = data.backend().login(email, password, st.context.ip_address or "")
+            except SignInThrottled as wait:
+                st.error(f"Too many failed sign-ins. Try again in {wait.wait_s:.0f} s.")
+                return
             if who is None:
                 st.error("Wrong email or password.")
             else:

@@ -1,16 +1,36 @@
-"""Instructor accounts: argon2-hashed passwords, and the classrooms each instructor may see."""
+"""Instructor accounts: argon2-hashed passwords, and the classrooms each instructor may see.
+
+Sign-ins are throttled (actors.domain.throttle) per account and per client, and at most
+`CONCURRENT_CHECKS` passwords are checked at once per process: an argon2 check holds 64 MiB
+and a PostgreSQL connection, so a flood of attempts queues instead of exhausting either.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import threading
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 import asyncpg
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
+from actors.domain.throttle import locked_until
+
 _HASHER = PasswordHasher()
+CONCURRENT_CHECKS = 2
+MAX_PASSWORD_CHARS = 1_000
+_CHECKS = threading.BoundedSemaphore(CONCURRENT_CHECKS)
+
+
+class SignInThrottled(Exception):
+    """Too many failed sign-ins: try again after `wait_s` seconds."""
+
+    def __init__(self, wait_s: float) -> None:
+        super().__init__(f"too many failed sign-ins; try again in {wait_s:.0f} s")
+        self.wait_s = wait_s
 
 
 @dataclass(frozen=True)
@@ -45,19 +65,65 @@ def grant(dsn: str, email: str, classroom_id: str) -> None:
     )
 
 
-def verify(dsn: str, email: str, password: str) -> Instructor | None:
-    """The instructor if the password matches, else None (same answer for unknown emails)."""
-    row = _run(
-        dsn,
-        "SELECT email, name, password_hash FROM instructors WHERE email = $1",
-        email.strip().lower(),
-        fetch="fetchrow",
-    )
+def verify(
+    dsn: str, email: str, password: str, client: str = "", now: datetime | None = None
+) -> Instructor | None:
+    """The instructor if the password matches, else None (same answer for unknown emails);
+    SignInThrottled, without checking the password, while the account or client must wait."""
+    now = now or datetime.now(UTC)
+    keys = [f"account:{email.strip().lower()}", f"client:{client}"]
+    with _CHECKS:
+        return asyncio.run(_verify(dsn, email.strip().lower(), password, keys, now))
+
+
+async def _verify(
+    dsn: str, email: str, password: str, keys: list[str], now: datetime
+) -> Instructor | None:
+    connection = await asyncpg.connect(dsn, timeout=5)
     try:
-        _HASHER.verify(row["password_hash"] if row else _DUMMY, password)
-    except (VerificationError, InvalidHashError):
+        waits = await connection.fetch(
+            "SELECT locked_until FROM login_failures WHERE key = ANY($1) AND locked_until > $2",
+            keys,
+            now,
+        )
+        if waits:
+            raise SignInThrottled(max((w[0] - now).total_seconds() for w in waits))
+        row = await connection.fetchrow(
+            "SELECT email, name, password_hash FROM instructors WHERE email = $1", email
+        )
+        if row is not None and _matches(row["password_hash"], password):
+            await connection.execute("DELETE FROM login_failures WHERE key = $1", keys[0])
+            return Instructor(row["email"], row["name"])
+        if row is None:
+            _matches(_DUMMY, password)  # the same time as a wrong password
+        await _count_failure(connection, keys, now)
         return None
-    return Instructor(row["email"], row["name"]) if row else None
+    finally:
+        await connection.close()
+
+
+def _matches(password_hash: str, password: str) -> bool:
+    if len(password) > MAX_PASSWORD_CHARS:
+        return False
+    try:
+        return bool(_HASHER.verify(password_hash, password))
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+async def _count_failure(connection: Any, keys: list[str], now: datetime) -> None:
+    for key in keys:
+        failures = await connection.fetchval(
+            "INSERT INTO login_failures (key, failures) VALUES ($1, 1) ON CONFLICT (key) DO"
+            " UPDATE SET failures = login_failures.failures + 1, updated_at = now()"
+            " RETURNING failures",
+            key,
+        )
+        await connection.execute(
+            "UPDATE login_failures SET locked_until = $2 WHERE key = $1",
+            key,
+            locked_until(failures, now),
+        )
 
 
 def classrooms_of(dsn: str, email: str) -> list[dict[str, str]]:
