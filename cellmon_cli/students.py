@@ -54,12 +54,7 @@ def enroll(settings: Settings, classroom_id: str, rows: list[RosterRow]) -> list
     actors = stack.actors(settings)
     issued = []
     for row in rows:
-        token = blocking(actors.student_token(classroom_id, row.student_id))
-        answer = blocking(
-            actors.update_roster(classroom_id, row.student_id, True, row.name, row.team)
-        )
-        if "error" in answer:
-            raise RuntimeError(f"the roster of {classroom_id} cannot be written: {answer}")
+        token = blocking(actors.enroll(classroom_id, row.student_id, row.name, row.team))
         issued.append({"classroom_id": classroom_id, **vars(row), "token": token})
     return issued
 

@@ -47,12 +47,10 @@ class Admin:
     ) -> dict[str, Any]:
         """Put the student on the roster and issue their own token (an earlier one stops)."""
         await self._authorize(authorization, classroom_id)
-        token = await self._do(self.actors.student_token(classroom_id, who.student_id))
-        await self._logged(
-            self.actors.update_roster(
-                classroom_id, who.student_id, True, who.name or None, who.team or None
-            )
+        enrolled = self.actors.enroll(
+            classroom_id, who.student_id, who.name or None, who.team or None
         )
+        token = await self._do(enrolled)
         return {"classroom_id": classroom_id, "student_id": who.student_id, "token": token}
 
     async def rotate(
@@ -67,8 +65,7 @@ class Admin:
     async def remove(self, authorization: str | None, classroom_id: str, student_id: str) -> None:
         """Revoke the student's token and take them off the roster; their history stays."""
         await self._authorize(authorization, classroom_id)
-        await self._do(self.actors.revoke_student_token(classroom_id, student_id))
-        await self._logged(self.actors.update_roster(classroom_id, student_id, False))
+        await self._do(self.actors.unenroll(classroom_id, student_id))
 
     async def set_rule(
         self, authorization: str | None, classroom_id: str, rule: TokenRule
@@ -94,8 +91,3 @@ class Admin:
             raise HTTPException(422, str(error)) from None
         except ActorsUnavailable:
             raise unavailable("the classroom's registry cannot be written right now") from None
-
-    async def _logged(self, call: Any) -> None:
-        answer = await self._do(call)
-        if "error" in answer:
-            raise unavailable("the roster cannot be logged right now")

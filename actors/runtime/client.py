@@ -131,6 +131,24 @@ class ActorClient:
         directory = self._directory_handle()
         await self._call(directory.require_student_tokens.remote(classroom_id, required))
 
+    async def enroll(
+        self, classroom_id: str, student_id: str, name: str | None, team: str | None
+    ) -> str:
+        """Put a student on the roster (the name and team the class sees) and issue their own
+        token, shown once; an earlier token of theirs stops working."""
+        token = await self.student_token(classroom_id, student_id)
+        answer = await self.update_roster(classroom_id, student_id, True, name, team)
+        if "error" in answer:
+            raise ActorsUnavailable(f"the roster cannot be logged: {answer.get('detail')}")
+        return token
+
+    async def unenroll(self, classroom_id: str, student_id: str) -> None:
+        """Revoke the student's own token and take them off the roster; their history stays."""
+        await self.revoke_student_token(classroom_id, student_id)
+        answer = await self.update_roster(classroom_id, student_id, False)
+        if "error" in answer:
+            raise ActorsUnavailable(f"the roster cannot be logged: {answer.get('detail')}")
+
     async def update_roster(
         self,
         classroom_id: str,
