@@ -9,19 +9,29 @@ from typing import Any
 import pandas as pd  # type: ignore[import-untyped]
 import streamlit as st
 
-from streamlit_dashboard import ui
+from streamlit_dashboard import display, ui
 from streamlit_dashboard.backend import STATUS_COLORS, STATUS_LABELS, STATUSES
 
 PAGE_SIZE = 50
 STUDENT_PAGE = "pages/student.py"
 ALL_TEAMS = "All teams"
+
+
+def _name(r: dict[str, Any]) -> str:
+    return display.sort_key(display.name(r))
+
+
+def _team(r: dict[str, Any]) -> tuple[bool, str]:
+    return (not display.clean(r.get("team")), display.sort_key(display.team(r)))  # teamless last
+
+
 SORTS = {
-    "Needs attention": lambda r: (STATUSES.index(r["status"]), -r["consecutive_errors"], r["name"]),
-    "Name": lambda r: r["name"].lower(),
-    "Team": lambda r: (r["team"], r["name"]),
-    "Most errors": lambda r: (-r["errors"], r["name"]),
-    "Least progress": lambda r: (r["cells_completed"], r["name"]),
-    "Most runs": lambda r: (-r["executions"], r["name"]),
+    "Needs attention": lambda r: (STATUSES.index(r["status"]), -r["consecutive_errors"], _name(r)),
+    "Name": _name,
+    "Team": lambda r: (_team(r), _name(r)),
+    "Most errors": lambda r: (-r["errors"], _name(r)),
+    "Least progress": lambda r: (r["cells_completed"], _name(r)),
+    "Most runs": lambda r: (-r["executions"], _name(r)),
 }
 
 
@@ -29,25 +39,27 @@ def select(
     rows: list[dict[str, Any]], statuses: list[str], query: str, team: str, sort: str
 ) -> list[dict[str, Any]]:
     """Rows matching the filters, in the chosen order."""
-    q = query.strip().lower()
+    q = display.sort_key(query)
     picked = [
         r
         for r in rows
         if (not statuses or r["status"] in statuses)
-        and (not q or q in r["name"].lower() or q in r["student_id"].lower())
-        and (team == ALL_TEAMS or r["team"] == team)
+        and (not q or q in _name(r) or q in display.sort_key(r["student_id"]))
+        and (team == ALL_TEAMS or display.team(r) == team)
     ]
-    return sorted(picked, key=SORTS[sort])
+    return sorted(picked, key=SORTS.get(sort, SORTS["Needs attention"]))
 
 
 def frame(rows: list[dict[str, Any]]) -> pd.DataFrame:
     """The table the instructor reads: names first, status in words, times relative."""
     return pd.DataFrame(
         {
-            "Name": [r["name"] for r in rows],
-            "Team": [r["team"] for r in rows],
+            "Name": [display.name(r) for r in rows],
+            "Team": [display.team(r) for r in rows],
             "Status": [STATUS_LABELS[r["status"]] for r in rows],
-            "Cell": [r["current_cell_index"] + 1 for r in rows],
+            "Cell": pd.array(
+                [display.cell_position(r.get("current_cell_index")) for r in rows], "Int64"
+            ),
             "Done": [r["cells_completed"] for r in rows],
             "Runs": [r["executions"] for r in rows],
             "Errors": [r["errors"] for r in rows],
@@ -66,7 +78,7 @@ def _paint(label: str) -> str:
 def _open_student(shown: list[dict[str, Any]]) -> None:
     # A click on a row opens that student's detail page (switching happens on the page).
     rows = st.session_state["roster_table"].selection.rows
-    if rows:
+    if rows and rows[0] < len(shown):  # the list may have shrunk since it was drawn
         st.session_state["want_student"] = shown[rows[0]]["student_id"]
 
 
@@ -74,7 +86,7 @@ def students_list(snap: dict[str, Any], n_cells: int) -> None:
     """Filters, then one page of the matching students."""
     st.subheader("Students")
     rows = snap["students"]
-    teams = sorted({r["team"] for r in rows})
+    teams = sorted({display.team(r) for r in rows}, key=display.sort_key)
     a, b, c, d = st.columns([2.2, 2, 1.3, 1.5])
     statuses = a.multiselect(
         "Status",
@@ -84,6 +96,8 @@ def students_list(snap: dict[str, Any], n_cells: int) -> None:
         placeholder="All",
     )
     query = b.text_input("Search", key="f_name", placeholder="Name or id")
+    if st.session_state.get("f_team", ALL_TEAMS) not in (ALL_TEAMS, *teams):  # team left
+        st.session_state["f_team"] = ALL_TEAMS
     team = c.selectbox("Team", [ALL_TEAMS, *teams], key="f_team")
     sort = d.selectbox("Sort by", list(SORTS), key="f_sort")
     picked = select(rows, statuses, query, team, sort)

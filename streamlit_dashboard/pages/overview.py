@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import streamlit as st
 
-from streamlit_dashboard import charts, data, live, roster, session, ui
+from streamlit_dashboard import charts, data, display, live, roster, session, ui
 from streamlit_dashboard.backend import WINDOWS
+
+MAX_CELLS = 60
 
 room = session.classroom()
 me = session.instructor() or {"name": "?"}
 cid = room["classroom_id"]
-st.title(f"📊 {room['name']}")
 
 
 @st.fragment(run_every="2s")
@@ -29,8 +32,19 @@ def live_panel() -> None:
     with right:
         live.seat_view(snap)
     roster.students_list(snap, n_cells=len(snap["cells"]))
+    progress(snap)
+
+
+def progress(snap: dict[str, Any]) -> None:
+    """Per-cell heat map in notebook order, the first cells when a class has run very many."""
     st.subheader("Progress by cell")
-    st.altair_chart(charts.cell_heatmap(snap["cells"], snap["summary"]["students"]))
+    cells = snap["cells"]
+    if not cells:
+        st.caption("No cell has been run yet.")
+        return
+    st.altair_chart(charts.cell_heatmap(cells[:MAX_CELLS], snap["summary"]["students"]))
+    if len(cells) > MAX_CELLS:
+        st.caption(f"The first {MAX_CELLS} of {len(cells):,} cells, in notebook order.")
 
 
 @st.fragment(run_every="10s")
@@ -49,5 +63,6 @@ def activity_panel() -> None:
     st.altair_chart(charts.activity_chart(data.activity(cid, window or "1h"), window or "1h"))
 
 
+st.title(f"📊 {display.md(room['name'])}")
 live_panel()
 activity_panel()
