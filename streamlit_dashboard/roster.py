@@ -13,8 +13,10 @@ from streamlit_dashboard import display, ui
 from streamlit_dashboard.backend import STATUS_COLORS, STATUS_LABELS, STATUSES
 
 PAGE_SIZE = 50
-STUDENT_PAGE = "pages/student.py"
 ALL_TEAMS = "All teams"
+FILTERS = ("f_status", "f_name", "f_team", "f_sort", "f_page")
+OPENED = "roster_opened"  # how many students this tab opened from the list
+WANTED = "roster_wanted"  # (table key, student id) of the row just clicked
 
 
 def _name(r: dict[str, Any]) -> str:
@@ -75,11 +77,11 @@ def _paint(label: str) -> str:
     return f"background-color: {STATUS_COLORS[status]}; color: {'white' if dark else '#3a2a00'}"
 
 
-def _open_student(shown: list[dict[str, Any]]) -> None:
-    # A click on a row opens that student's detail page (switching happens on the page).
-    rows = st.session_state["roster_table"].selection.rows
+def _open_student(key: str, shown: list[dict[str, Any]]) -> None:
+    # A click on a row opens that student (in the fragment's body: a callback cannot rerun).
+    rows = st.session_state[key].selection.rows
     if rows and rows[0] < len(shown):  # the list may have shrunk since it was drawn
-        st.session_state["want_student"] = shown[rows[0]]["student_id"]
+        st.session_state[WANTED] = (key, shown[rows[0]]["student_id"])
 
 
 def students_list(snap: dict[str, Any], n_cells: int) -> None:
@@ -109,11 +111,14 @@ def students_list(snap: dict[str, Any], n_cells: int) -> None:
         page = int(st.number_input(f"Page (of {pages})", 1, pages, key="f_page", width=160))
     shown = picked[(page - 1) * PAGE_SIZE : page * PAGE_SIZE]
     table = frame(shown).style.map(_paint, subset=["Status"])
+    # A new table (key) after each open: the browser keeps reporting a table's selection,
+    # even while the table is not drawn, and the old click must not reopen the student.
+    key = f"roster_table_{st.session_state.get(OPENED, 0)}"
     st.dataframe(
         table,
         hide_index=True,
-        key="roster_table",
-        on_select=partial(_open_student, shown),
+        key=key,
+        on_select=partial(_open_student, key, shown),
         selection_mode="single-row",
         height=min(38 + 35 * len(shown), 560),
         column_config={
@@ -128,9 +133,9 @@ def students_list(snap: dict[str, Any], n_cells: int) -> None:
     if len(picked) > PAGE_SIZE:
         note += f" — {PAGE_SIZE} per page; filter or change page to see more"
     st.caption(note + f" ({len(rows):,} in class). Click a row to open the student.")
-    if picked_id := st.session_state.pop("want_student", None):
-        # Straight from this fragment run, with the pick in the URL: the page reads it from
-        # there, so a run cut short by a rerun cannot lose it, and the view can be bookmarked.
-        st.switch_page(
-            STUDENT_PAGE, query_params={"classroom": snap["classroom_id"], "student": picked_id}
-        )
+    if (want := st.session_state.pop(WANTED, None)) and want[0] == key:
+        # The student opens on this same page (?student= in the URL, so it can be bookmarked),
+        # never by st.switch_page: see pages/overview.py for why a page switch is unsafe here.
+        st.query_params["student"] = want[1]
+        st.session_state[OPENED] = st.session_state.get(OPENED, 0) + 1
+        st.rerun(scope="app")

@@ -1,8 +1,10 @@
 """One student in full: a picker, status and counters, where they are, their latest code and
-error, recent runs and help history: the Student detail page."""
+error, recent runs and help history. Drawn by the overview (a clicked row, or a bookmarked
+?student=) and by the Student detail page."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 import pandas as pd  # type: ignore[import-untyped]
@@ -15,10 +17,12 @@ PICKED = "detail_student"
 TIMES = ("raised_at", "claimed_at", "resolved_at")
 
 
-def show(room: dict[str, Any], me: str) -> None:
-    """The picker and the picked student's live detail."""
+def show(room: dict[str, Any], me: str, back: bool) -> None:
+    """The picker and the picked student's live detail; `back` adds a way back to the class."""
     cid = room["classroom_id"]
     st.title(f"🧑‍🎓 Student detail · {display.md(room['name'])}")
+    if back:
+        st.button("Back to the class", icon="⬅️", key="back_to_class", on_click=close)
     roster = {s["student_id"]: s for s in data.snapshot(cid)["students"]}
     if not roster:
         st.info("No students have connected to this class yet.")
@@ -26,6 +30,11 @@ def show(room: dict[str, Any], me: str) -> None:
     sid = picker(roster)
     if sid:
         detail(cid, sid, me)
+
+
+def close() -> None:
+    """Back to the class: the overview draws the class when the URL names no student."""
+    st.query_params.pop("student", None)
 
 
 def picker(roster: dict[str, dict[str, Any]]) -> str | None:
@@ -59,7 +68,8 @@ def detail(cid: str, student_id: str, me: str) -> None:
     status = s["status"]
     badge = f":{STATUS_MD[status]}-badge[{STATUS_LABELS[status]}]"
     st.markdown(f"## {display.md(display.name(s))} &nbsp; {badge}")
-    st.caption(f"id {display.md(student_id)} · {display.md(display.team(s))}")
+    now = ui.clock(datetime.now(UTC).isoformat())
+    st.caption(f"id {display.md(student_id)} · {display.md(display.team(s))} · live, {now}")
     if s.get("help_since"):
         help_bar(cid, student_id, me, s["help_since"])
     counters(s)

@@ -140,3 +140,11 @@ def clock(ts: str | None) -> str:
     except (ZoneInfoNotFoundError, ValueError, OverflowError):
         pass  # the server's idea of the zone is the fallback
     return t.strftime("%H:%M:%S")
+
+
+def keep_state(*keys: str) -> None:
+    """Keep the state of widgets this run does not draw (a student open in place of the class):
+    Streamlit forgets it otherwise, and the instructor comes back to the list they left."""
+    for key in keys:
+        if key in st.session_state:
+            st.session_state[key] = st.session_state[key]

@@ -6,4 +6,4 @@ from streamlit_dashboard import session, student_view
 
 room = session.classroom()
 me = session.instructor() or {"name": "?"}
-student_view.show(room, me["name"])
+student_view.show(room, me["name"], back=False)

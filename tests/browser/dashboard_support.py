@@ -63,16 +63,61 @@ def streamlit_server(env: dict[str, str] | None = None, timeout_s: float = 60) -
 
 
 def login(
-    page: Any, url: str, email: str = EMAIL, password: str = PASSWORD, wait_for: str = "Help needed"
+    page: Any,
+    url: str | None,
+    email: str = EMAIL,
+    password: str = PASSWORD,
+    wait_for: str = "Help needed",
 ) -> None:
-    """Open the dashboard and sign in through the form."""
-    page.goto(url)
+    """Open the dashboard (None: stay on the page's URL, a bookmark) and sign in."""
+    if url is not None:
+        page.goto(url)
     page.get_by_role("textbox", name="Email").fill(email)
     page.get_by_role("textbox", name="Password").fill(password)
     page.get_by_role("button", name="Sign in").click()
     page.get_by_text(wait_for).first.wait_for(timeout=30_000)
 
 
-def wait_quiet(page: Any, ms: int = 800) -> None:
-    """Give Streamlit's reruns and charts a moment to settle before a screenshot."""
-    page.wait_for_timeout(ms)
+SETTLED = """() => document.querySelector('[data-test-script-state="notRunning"]') !== null
+  && [...document.querySelectorAll('[data-testid="stVegaLiteChart"]')]
+       .every(chart => chart.querySelector('canvas, svg') !== null)"""
+
+
+def wait_quiet(page: Any, timeout_ms: int = 20_000) -> None:
+    """Wait until no script is running and every chart has drawn (before a screenshot)."""
+    page.wait_for_function(SETTLED, timeout=timeout_ms)
+
+
+class Console:
+    """A dashboard page's console errors and uncaught page errors, appended to
+    test-artifacts/dashboard-console.log. Any of them fails the test: a 'Bad delta path' there
+    is Streamlit's frontend giving up, which the instructor sees as a white page."""
+
+    watched: list[Console] = []  # every page of the running test
+
+    def __init__(self, page: Any) -> None:
+        self.errors: list[str] = []
+        self.page = page
+        page.on("console", lambda m: self._keep(m.type, m.text))
+        page.on("pageerror", lambda e: self._keep("pageerror", str(e)))
+        Console.watched.append(self)
+
+    def _keep(self, kind: str, text: str) -> None:
+        ARTIFACTS.mkdir(exist_ok=True)
+        with (ARTIFACTS / "dashboard-console.log").open("a") as out:
+            out.write(f"{time.strftime('%H:%M:%S')} {self.page.url} {kind}: {text}\n")
+        if kind in ("error", "pageerror"):
+            self.errors.append(f"{kind}: {text}")
+
+    @classmethod
+    def check_and_forget(cls) -> list[str]:
+        """Errors of every watched page since the last call."""
+        errors = [e for console in cls.watched for e in console.errors]
+        cls.watched.clear()
+        return errors
+
+
+def watched(page: Any) -> Any:
+    """The page, its console errors now fatal to the running test."""
+    Console(page)
+    return page

@@ -181,6 +181,22 @@ def test_student_page_opens_the_student_named_in_the_url() -> None:
     assert any(helper["name"] in m.value for m in at.markdown)
 
 
+def test_overview_opens_the_student_in_the_url_in_place_and_goes_back() -> None:
+    helper = fake_backend().snapshot("ds101")["help_queue"][0]
+    at = sign_in()
+    at.text_input(key="f_name").input("lovelace").run()
+    at.query_params["student"] = helper["student_id"]  # what a clicked row sets, or a bookmark
+    at.run()
+    assert not at.exception
+    assert at.title[0].value.startswith("🧑‍🎓 Student detail")
+    assert at.selectbox(key="detail_student").value == helper["student_id"]
+    assert at.code[0].value and not at.metric[0].label.endswith("Students")
+    at.button(key="back_to_class").click().run()
+    assert "student" not in at.query_params
+    assert at.metric[0].value == "30", "the class again"
+    assert list(at.dataframe[0].value["Name"]) == ["Ada Lovelace"], "the search was kept"
+
+
 def test_settings_saves_threshold_and_rotates_tokens() -> None:
     at = sign_in().switch_page("pages/settings.py").run()
     at.number_input(key="threshold_value").set_value(5)

@@ -56,11 +56,16 @@ def overview() -> AppTest:
 
 
 def render_every_page(backend: ActorBackend) -> AppTest:
-    """Overview, Student detail, Settings, and the first help request claimed and resolved."""
+    """Overview, Student detail, Settings, the overview with a student open in place, and the
+    first help request claimed and resolved."""
     at = overview()
     for page in PAGES[1:]:
         check(at.switch_page(page).run())
     snap = backend.snapshot(CID)
+    if snap["students"]:
+        at.query_params["student"] = snap["students"][-1]["student_id"]
+        check(at.switch_page(PAGES[0]).run())
+        at.query_params.pop("student")
     if snap["help_queue"]:  # work the first request from the queue
         first = snap["help_queue"][0]
         check(at.switch_page(PAGES[0]).run())
