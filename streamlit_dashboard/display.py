@@ -7,6 +7,7 @@ student's own text: `md` makes any of it literal wherever it meets Markdown or H
 
 from __future__ import annotations
 
+import re
 import string
 from collections.abc import Mapping
 from typing import Any
@@ -20,6 +21,11 @@ MAX_INDEX = 2**53  # the largest integer a browser's number holds exactly
 # tag); HTML decodes it back to the character; and Streamlit's own extensions (:red[...]
 # directives, $...$ LaTeX, :emoji: and :material/...: shortcodes) look for the raw characters.
 _REFERENCES = {ord(c): f"&#{ord(c)};" for c in string.punctuation}
+# Two of Streamlit's Markdown steps work on the decoded text after parsing: GFM's autolinks
+# (http://, www., name@host) and :emoji: shortcodes. An invisible word joiner after every ":"
+# and "@", and inside "www.", leaves no such pattern to find.
+JOINER = "\u2060"
+_UNLINKED = re.compile(r"(?<=[:@])|(?i:(?<=www)(?=\.))")
 _KEPT_FORMAT = {"\u200c", "\u200d"}  # zero-width (non-)joiners hold emoji and scripts together
 
 
@@ -36,7 +42,7 @@ def clean(value: object) -> str:
 def md(value: object) -> str:
     """Text that renders literally in st.markdown (with or without HTML), captions, toasts,
     metric labels and raw HTML alike: the one escape for student-controlled text."""
-    return clean(value).translate(_REFERENCES)
+    return _UNLINKED.sub(JOINER, clean(value)).translate(_REFERENCES)
 
 
 def text(value: object, blank: str = BLANK) -> str:

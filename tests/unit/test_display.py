@@ -38,9 +38,19 @@ def test_escaped_text_holds_no_markup_character(text: str) -> None:
 @given(st.text())
 def test_escape_decodes_back_to_the_cleaned_text(text: str) -> None:
     out = display.md(text)
-    assert html.unescape(out) == display.clean(text)
-    assert all(c.isprintable() or c in "\u200c\u200d" for c in out)
+    assert html.unescape(out).replace(display.JOINER, "") == display.clean(text)
+    assert all(c.isprintable() or c in "\u200c\u200d\u2060" for c in out)
     assert not set(out) & (set(string.punctuation) - {"&", "#", ";"})
+
+
+@pytest.mark.parametrize(
+    "text", ["see https://evil.example now", "WWW.evil.example", "mail ada@evil.example", ":smile:"]
+)
+def test_decoded_text_holds_no_autolink_or_shortcode(text: str) -> None:
+    # GFM's autolinks and Streamlit's :emoji: run on the text after Markdown decoded it.
+    decoded = html.unescape(display.md(text))
+    for pattern in ("://", "www.", "WWW.", "@e", ":s"):
+        assert pattern not in decoded
 
 
 @given(st.text())
