@@ -60,7 +60,7 @@ def cell_heatmap(cells: list[dict[str, Any]], students: int) -> alt.Chart:
                 sort=order,
                 title=None,
                 scale=alt.Scale(paddingInner=0.15),
-                axis=alt.Axis(labelFontSize=14, labelOverlap=False),
+                axis=alt.Axis(labelFontSize=14, labelOverlap=False, labelLimit=360),
             ),
             x=alt.X("n:Q", stack="normalize", title="share of class", axis=alt.Axis(format="%")),
             color=alt.Color(
@@ -138,7 +138,12 @@ def timeline_chart(runs: list[dict[str, Any]]) -> alt.Chart:
         .mark_circle(size=160, opacity=0.9)
         .encode(
             x=alt.X("time:T", title=None, axis=alt.Axis(format="%H:%M")),
-            y=alt.Y("cell:Q", title="cell", scale=alt.Scale(zero=False)),
+            y=alt.Y(
+                "cell:Q",
+                title="cell",
+                scale=alt.Scale(zero=False),
+                axis=alt.Axis(format="d", tickMinStep=1),
+            ),
             color=alt.Color("status:N", scale=colors, legend=alt.Legend(orient="top", title=None)),
             tooltip=[alt.Tooltip("time:T", format="%H:%M:%S"), "cell", "status", "error_name"],
         )

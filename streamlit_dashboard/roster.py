@@ -59,9 +59,7 @@ def frame(rows: list[dict[str, Any]]) -> pd.DataFrame:
             "Name": [display.name(r) for r in rows],
             "Team": [display.team(r) for r in rows],
             "Status": [STATUS_LABELS[r["status"]] for r in rows],
-            "Cell": pd.array(
-                [display.cell_position(r.get("current_cell_index")) for r in rows], "Int64"
-            ),
+            "Cell": [display.cell_number(r.get("current_cell_index")) for r in rows],
             "Done": [r["cells_completed"] for r in rows],
             "Runs": [r["executions"] for r in rows],
             "Errors": [r["errors"] for r in rows],
