@@ -78,6 +78,26 @@ def login(
     page.get_by_text(wait_for).first.wait_for(timeout=30_000)
 
 
+def open_first_row(page: Any) -> None:
+    """Click the first row's selection cell; retried, as the 2 s refresh may redraw the grid."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    grid = page.locator('[data-testid="stDataFrame"]').first
+    grid.wait_for()
+    for _ in range(3):
+        box = grid.bounding_box()
+        assert box is not None
+        y = box["y"] + 35 + 17  # header row, then half a data row
+        page.mouse.move(box["x"] + 60, y)
+        page.mouse.click(box["x"] + 12, y)  # the row-selection column
+        try:
+            page.get_by_text("Latest code").wait_for(timeout=8_000)
+            return
+        except PlaywrightTimeout:
+            continue
+    raise AssertionError("clicking a student row did not open the student")
+
+
 SETTLED = """() => document.querySelector('[data-test-script-state="notRunning"]') !== null
   && [...document.querySelectorAll('[data-testid="stVegaLiteChart"]')]
        .every(chart => chart.querySelector('canvas, svg') !== null)"""

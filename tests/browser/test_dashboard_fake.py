@@ -15,6 +15,7 @@ from dashboard_support import (
     CHROMIUM,
     CHROMIUM_ARGS,
     login,
+    open_first_row,
     streamlit_server,
     wait_quiet,
     watched,
@@ -62,24 +63,6 @@ def shot(page: Any, name: str) -> None:
     """Save a screenshot into test-artifacts/."""
     wait_quiet(page)
     page.screenshot(path=str(ARTIFACTS / f"dashboard-{name}.png"))
-
-
-def open_first_row(page: Any) -> None:
-    """Click the first row's selection cell; retried, as the 2 s refresh may redraw the grid."""
-    grid = page.locator('[data-testid="stDataFrame"]').first
-    grid.wait_for()
-    for _ in range(3):
-        box = grid.bounding_box()
-        assert box is not None
-        y = box["y"] + 35 + 17  # header row, then half a data row
-        page.mouse.move(box["x"] + 60, y)
-        page.mouse.click(box["x"] + 12, y)  # the row-selection column
-        try:
-            page.get_by_text("Latest code").wait_for(timeout=8_000)
-            return
-        except sync_api.TimeoutError:
-            continue
-    raise AssertionError("clicking a student row did not open the student page")
 
 
 def wait_for_refresh(page: Any, marker: str, timeout_ms: int = 15_000) -> None:
