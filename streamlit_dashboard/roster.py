@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from functools import partial
 from typing import Any
 
@@ -27,7 +28,7 @@ def _team(r: dict[str, Any]) -> tuple[bool, str]:
     return (not display.clean(r.get("team")), display.sort_key(display.team(r)))  # teamless last
 
 
-SORTS = {
+SORTS: dict[str, Callable[[dict[str, Any]], Any]] = {
     "Needs attention": lambda r: (STATUSES.index(r["status"]), -r["consecutive_errors"], _name(r)),
     "Name": _name,
     "Team": lambda r: (_team(r), _name(r)),
