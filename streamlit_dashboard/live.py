@@ -102,35 +102,42 @@ def help_queue(snap: dict[str, Any], me: str) -> None:
             )
         return
     for h in queue[:QUEUE_SHOWN]:
-        sid = h["student_id"]
-        with st.container(border=True, key=f"cm-req-{sid}"):
-            who, acts = st.columns([1, 1], vertical_alignment="center")
-            who.markdown(
-                f"**{display.md(display.name(h))}** · {display.md(display.team(h))}  \n"
-                f"⏱ waiting **{ui.duration(h.get('waiting_s'))}**"
-            )
-            if h.get("claimed_by"):
-                by = display.md(h["claimed_by"])
-                who.markdown(f":green[🏃 claimed by **{by}** · {ui.ago(h.get('claimed_at'))}]")
-            with acts.container(horizontal=True, horizontal_alignment="right"):
-                st.button(
-                    "On my way",
-                    key=f"claim-{sid}",
-                    icon="🏃",
-                    disabled=bool(h["claimed_by"]),
-                    on_click=data.claim_help,
-                    args=(cid, sid, me),
-                )
-                st.button(
-                    "Resolved",
-                    key=f"resolve-{sid}",
-                    icon="✅",
-                    type="primary",
-                    on_click=data.resolve_help,
-                    args=(cid, sid, me),
-                )
+        request(h, cid, me)
     if len(queue) > QUEUE_SHOWN:
         st.caption(f"… and {len(queue) - QUEUE_SHOWN} more waiting (oldest first above).")
+
+
+def request(h: dict[str, Any], cid: str, me: str) -> None:
+    """One open request: who, how long, who is on the way, and the two buttons."""
+    sid = h["student_id"]
+    with st.container(border=True, key=f"cm-req-{sid}"):
+        who, acts = st.columns([1, 1], vertical_alignment="center")
+        who.markdown(
+            f"**{display.md(display.name(h))}** · {display.md(display.team(h))}  \n"
+            f"⏱ waiting **{ui.duration(h.get('waiting_s'))}**"
+        )
+        if h.get("claimed_by"):
+            by = display.md(h["claimed_by"])
+            who.markdown(f":green[🏃 claimed by **{by}** · {ui.ago(h.get('claimed_at'))}]")
+        with acts.container(horizontal=True, horizontal_alignment="right"):
+            args = (cid, sid, me)
+            claimed = bool(h.get("claimed_by"))
+            st.button(
+                "On my way",
+                key=f"claim-{sid}",
+                icon="🏃",
+                disabled=claimed,
+                on_click=data.claim_help,
+                args=args,
+            )
+            st.button(
+                "Resolved",
+                key=f"resolve-{sid}",
+                icon="✅",
+                type="primary",
+                on_click=data.resolve_help,
+                args=args,
+            )
 
 
 def seat_view(snap: dict[str, Any], limit: int = 24) -> None:

@@ -84,9 +84,28 @@ def _open_student(key: str, shown: list[dict[str, Any]]) -> None:
 
 
 def students_list(snap: dict[str, Any], n_cells: int) -> None:
-    """Filters, then one page of the matching students."""
+    """Filters, then one page of the matching students; a click on a row opens one."""
     st.subheader("Students")
     rows = snap["students"]
+    picked = select(rows, *_filters(rows))
+    pages = max(1, math.ceil(len(picked) / PAGE_SIZE))
+    if st.session_state.get("f_page", 1) > pages:  # filters shrank the list under the page
+        st.session_state["f_page"] = 1
+    page = 1
+    if pages > 1:
+        page = int(st.number_input(f"Page (of {pages})", 1, pages, key="f_page", width=160))
+    shown = picked[(page - 1) * PAGE_SIZE : page * PAGE_SIZE]
+    key = _table(shown, n_cells)
+    first = (page - 1) * PAGE_SIZE + 1 if shown else 0
+    note = f"Showing {first} to {first + len(shown) - 1 if shown else 0} of {len(picked):,}"
+    if len(picked) > PAGE_SIZE:
+        note += f" — {PAGE_SIZE} per page; filter or change page to see more"
+    st.caption(note + f" ({len(rows):,} in class). Click a row to open the student.")
+    _open_clicked(key)
+
+
+def _filters(rows: list[dict[str, Any]]) -> tuple[list[str], str, str, str]:
+    """Status, search, team and sort widgets: (statuses, query, team, sort)."""
     teams = sorted({display.team(r) for r in rows}, key=display.sort_key)
     a, b, c, d = st.columns([2.2, 2, 1.3, 1.5])
     statuses = a.multiselect(
@@ -101,20 +120,16 @@ def students_list(snap: dict[str, Any], n_cells: int) -> None:
         st.session_state["f_team"] = ALL_TEAMS
     team = c.selectbox("Team", [ALL_TEAMS, *teams], key="f_team")
     sort = d.selectbox("Sort by", list(SORTS), key="f_sort")
-    picked = select(rows, statuses, query, team, sort)
-    pages = max(1, math.ceil(len(picked) / PAGE_SIZE))
-    if st.session_state.get("f_page", 1) > pages:  # filters shrank the list under the page
-        st.session_state["f_page"] = 1
-    page = 1
-    if pages > 1:
-        page = int(st.number_input(f"Page (of {pages})", 1, pages, key="f_page", width=160))
-    shown = picked[(page - 1) * PAGE_SIZE : page * PAGE_SIZE]
-    table = frame(shown).style.map(_paint, subset=["Status"])
+    return statuses, query, team, sort
+
+
+def _table(shown: list[dict[str, Any]], n_cells: int) -> str:
+    """The page of students as a selectable table; returns its widget key."""
     # A new table (key) after each open: the browser keeps reporting a table's selection,
     # even while the table is not drawn, and the old click must not reopen the student.
     key = f"roster_table_{st.session_state.get(OPENED, 0)}"
     st.dataframe(
-        table,
+        frame(shown).style.map(_paint, subset=["Status"]),
         hide_index=True,
         key=key,
         on_select=partial(_open_student, key, shown),
@@ -127,11 +142,11 @@ def students_list(snap: dict[str, Any], n_cells: int) -> None:
             "In a row": st.column_config.NumberColumn(help="Consecutive errors"),
         },
     )
-    first = (page - 1) * PAGE_SIZE + 1 if shown else 0
-    note = f"Showing {first} to {first + len(shown) - 1 if shown else 0} of {len(picked):,}"
-    if len(picked) > PAGE_SIZE:
-        note += f" — {PAGE_SIZE} per page; filter or change page to see more"
-    st.caption(note + f" ({len(rows):,} in class). Click a row to open the student.")
+    return key
+
+
+def _open_clicked(key: str) -> None:
+    """Open the student of a row just clicked in this table (the fragment reruns the app)."""
     if (want := st.session_state.pop(WANTED, None)) and want[0] == key:
         # The student opens on this same page (?student= in the URL, so it can be bookmarked),
         # never by st.switch_page: see pages/overview.py for why a page switch is unsafe here.

@@ -78,7 +78,7 @@ def instructor(browser: Any, url: str) -> Any:
     as when a hand goes up in a real class; console errors fail the test."""
     page = watched(browser.new_context(viewport={"width": 1600, "height": 1800}).new_page())
     login(page, url, EMAIL, PASSWORD, wait_for="Students")
-    wait_quiet(page)
+    wait_quiet(page, charts=1)  # the activity chart at least
     return page
 
 
