@@ -11,6 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from streamlit_dashboard import display
+
 BEEP_MOUNTED_S = 1.2  # long enough for the 0.3 s tone to start and finish before unmounting
 MIN_REDRAW_GAP_S = 1.0
 
@@ -34,7 +36,7 @@ class AlertWatch:
         """Record new alerts; True when the page should redraw now for raised hands."""
         if alerts:
             self.cursor = max(self.cursor, *(a["id"] for a in alerts))
-            self.waiting += [a["name"] for a in alerts if a.get("kind") == "help_raised"]
+            self.waiting += [display.name(a) for a in alerts if a.get("kind") == "help_raised"]
         if not self.waiting or now - self.redrawn_at < MIN_REDRAW_GAP_S:
             return False
         self.redrawn_at = now

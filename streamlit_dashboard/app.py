@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from streamlit_dashboard import live, session, ui
+from streamlit_dashboard import display, live, session, ui
 
 st.set_page_config(page_title="Cell Monitor", page_icon="🧑‍🏫", layout="wide")
 ui.style()
@@ -16,7 +16,7 @@ if who is None:
     ).run()
 else:
     with st.sidebar:
-        st.markdown(f"**{who['name']}**  \n{who['email']}")
+        st.markdown(f"**{display.md(who['name'])}**  \n{display.md(who['email'])}")
     room = st.session_state["classroom"] = session.classroom_picker(who["email"])
     pages = [
         st.Page("pages/overview.py", title="Class overview", icon="📊", default=True),

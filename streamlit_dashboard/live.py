@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
-import html
 import time
+from collections import Counter
 from typing import Any
 
 import streamlit as st
 
-from streamlit_dashboard import data, ui
+from streamlit_dashboard import data, display, ui
 from streamlit_dashboard.alert_watch import AlertWatch
 from streamlit_dashboard.backend import STATUS_MD
 from streamlit_dashboard.beep import beep_wav
 
 STUCK_NAMED = 10
+HELP_NAMED = 40  # a whole lecture's hands would be a wall of names; the queue lists them all
+TOASTED = 5
 ALERT_POLL = "0.25s"  # the feed is an in-process deque: a poll costs the tab one tiny rerun
 ALERTS_KEY = "alert_watch:"  # + classroom id
 QUEUE_SHOWN = 12  # beyond this the queue is a wall of buttons; the banner still names everyone
@@ -49,7 +51,15 @@ def help_alerts(classroom_id: str) -> None:
         with st.container(key="cm-beep"):
             st.audio(beep_wav(), format="audio/wav", autoplay=True)
     if names:
-        st.toast("🙋 " + ", ".join(names) + " asked for help", icon="🔔")
+        st.toast(f"🙋 {named(names, TOASTED)} asked for help", icon="🔔")
+
+
+def named(names: list[str], limit: int, bold: bool = False) -> str:
+    """Up to `limit` escaped names, then how many more: for a banner or a toast."""
+    shown = [display.md(n) for n in names[:limit]]
+    text = ", ".join(f"<b>{n}</b>" for n in shown) if bold else ", ".join(shown)
+    more = len(names) - limit
+    return text + (f" and {more:,} more" if more > 0 else "")
 
 
 def big(n: int) -> str:
@@ -68,15 +78,13 @@ def banners(snap: dict[str, Any]) -> None:
     """Red bar naming everyone asking for help; yellow bar for students stuck on errors."""
     queue = snap["help_queue"]
     if queue:
-        names = ", ".join(f"<b>{html.escape(h['name'])}</b>" for h in queue)
-        ui.banner(f"🙋 Help needed ({len(queue)}): {names}", "help")
+        names = named([display.name(h) for h in queue], HELP_NAMED, bold=True)
+        ui.banner(f"🙋 Help needed ({len(queue):,}): {names}", "help")
     stuck = [s for s in snap["students"] if s["status"] == "significant_error"]
-    if stuck:
-        names = ", ".join(html.escape(s["name"]) for s in stuck[:STUCK_NAMED])
-        if len(stuck) > STUCK_NAMED:  # the list below has them all; the bar stays one glance
-            names += f" and {len(stuck) - STUCK_NAMED} more"
+    if stuck:  # the list below has them all; the bar stays one glance
+        names = named([display.name(s) for s in stuck], STUCK_NAMED)
         n = snap["significant_error_threshold"]
-        ui.banner(f"⚠️ {len(stuck)} stuck with {n}+ errors in a row: {names}", "stuck")
+        ui.banner(f"⚠️ {len(stuck):,} stuck with {n}+ errors in a row: {names}", "stuck")
     if not queue and not stuck:
         ui.banner("✅ Nobody is waiting for help.", "calm")
 
@@ -94,47 +102,72 @@ def help_queue(snap: dict[str, Any], me: str) -> None:
             )
         return
     for h in queue[:QUEUE_SHOWN]:
-        sid = h["student_id"]
-        with st.container(border=True, key=f"cm-req-{sid}"):
-            who, acts = st.columns([1, 1], vertical_alignment="center")
-            who.markdown(
-                f"**{h['name']}** · {h['team']}  \n⏱ waiting **{ui.duration(h['waiting_s'])}**"
-            )
-            if h["claimed_by"]:
-                who.markdown(
-                    f":green[🏃 claimed by **{h['claimed_by']}** · {ui.ago(h['claimed_at'])}]"
-                )
-            with acts.container(horizontal=True, horizontal_alignment="right"):
-                st.button(
-                    "On my way",
-                    key=f"claim-{sid}",
-                    icon="🏃",
-                    disabled=bool(h["claimed_by"]),
-                    on_click=data.claim_help,
-                    args=(cid, sid, me),
-                )
-                st.button(
-                    "Resolved",
-                    key=f"resolve-{sid}",
-                    icon="✅",
-                    type="primary",
-                    on_click=data.resolve_help,
-                    args=(cid, sid, me),
-                )
+        request(h, cid, me)
     if len(queue) > QUEUE_SHOWN:
         st.caption(f"… and {len(queue) - QUEUE_SHOWN} more waiting (oldest first above).")
+
+
+def request(h: dict[str, Any], cid: str, me: str) -> None:
+    """One open request: who, how long, who is on the way, and the two buttons."""
+    sid = h["student_id"]
+    with st.container(border=True, key=f"cm-req-{sid}"):
+        who, acts = st.columns([1, 1], vertical_alignment="center")
+        who.markdown(
+            f"**{display.md(display.name(h))}** · {display.md(display.team(h))}  \n"
+            f"⏱ waiting **{ui.duration(h.get('waiting_s'))}**"
+        )
+        if h.get("claimed_by"):
+            by = display.md(h["claimed_by"])
+            who.markdown(f":green[🏃 claimed by **{by}** · {ui.ago(h.get('claimed_at'))}]")
+        with acts.container(horizontal=True, horizontal_alignment="right"):
+            args = (cid, sid, me)
+            claimed = bool(h.get("claimed_by"))
+            st.button(
+                "On my way",
+                key=f"claim-{sid}",
+                icon="🏃",
+                disabled=claimed,
+                on_click=data.claim_help,
+                args=args,
+            )
+            st.button(
+                "Resolved",
+                key=f"resolve-{sid}",
+                icon="✅",
+                type="primary",
+                on_click=data.resolve_help,
+                args=args,
+            )
 
 
 def seat_view(snap: dict[str, Any], limit: int = 24) -> None:
     """Team cards with members coloured by status; busiest teams first in big classes."""
     st.subheader("Teams")
-    teams = snap["teams"]
-    if len(teams) > limit:  # a 200-team grid is noise: show the teams that need a visit
+    teams = with_teamless(snap)
+    if not teams:
+        st.caption("No students yet.")
+        return
+    total = len(teams)
+    if total > limit:  # a 200-team grid is noise: show the teams that need a visit
         weight = {"help": 100, "significant_error": 10, "error": 1}
         teams = sorted(
             teams, key=lambda t: -sum(weight.get(k, 0) * n for k, n in t["by_status"].items())
         )[:limit]
     students = {s["student_id"]: s for s in snap["students"]}
     st.markdown(ui.legend() + ui.team_cards(teams, students), unsafe_allow_html=True)
-    if len(snap["teams"]) > limit:
-        st.caption(f"Showing the {limit} teams needing most attention of {len(snap['teams'])}.")
+    if total > limit:
+        st.caption(f"Showing the {limit} teams needing most attention of {total:,}.")
+
+
+def with_teamless(snap: dict[str, Any]) -> list[dict[str, Any]]:
+    """The snapshot's teams, plus one "no team" card for students in none (a plain JupyterLab
+    sends no team, and the actors group only named teams)."""
+    teams = list(snap["teams"])
+    grouped = {m for t in teams for m in t["members"]}
+    loners = [s for s in snap["students"] if s["student_id"] not in grouped]
+    if loners:
+        statuses = Counter(s["status"] for s in loners)
+        teams.append(
+            {"team": None, "members": [s["student_id"] for s in loners], "by_status": statuses}
+        )
+    return teams

@@ -3,25 +3,38 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from functools import partial
 from typing import Any
 
 import pandas as pd  # type: ignore[import-untyped]
 import streamlit as st
 
-from streamlit_dashboard import ui
+from streamlit_dashboard import display, ui
 from streamlit_dashboard.backend import STATUS_COLORS, STATUS_LABELS, STATUSES
 
 PAGE_SIZE = 50
-STUDENT_PAGE = "pages/student.py"
 ALL_TEAMS = "All teams"
-SORTS = {
-    "Needs attention": lambda r: (STATUSES.index(r["status"]), -r["consecutive_errors"], r["name"]),
-    "Name": lambda r: r["name"].lower(),
-    "Team": lambda r: (r["team"], r["name"]),
-    "Most errors": lambda r: (-r["errors"], r["name"]),
-    "Least progress": lambda r: (r["cells_completed"], r["name"]),
-    "Most runs": lambda r: (-r["executions"], r["name"]),
+FILTERS = ("f_status", "f_name", "f_team", "f_sort", "f_page")
+OPENED = "roster_opened"  # how many students this tab opened from the list
+WANTED = "roster_wanted"  # (table key, student id) of the row just clicked
+
+
+def _name(r: dict[str, Any]) -> str:
+    return display.sort_key(display.name(r))
+
+
+def _team(r: dict[str, Any]) -> tuple[bool, str]:
+    return (not display.clean(r.get("team")), display.sort_key(display.team(r)))  # teamless last
+
+
+SORTS: dict[str, Callable[[dict[str, Any]], Any]] = {
+    "Needs attention": lambda r: (STATUSES.index(r["status"]), -r["consecutive_errors"], _name(r)),
+    "Name": _name,
+    "Team": lambda r: (_team(r), _name(r)),
+    "Most errors": lambda r: (-r["errors"], _name(r)),
+    "Least progress": lambda r: (r["cells_completed"], _name(r)),
+    "Most runs": lambda r: (-r["executions"], _name(r)),
 }
 
 
@@ -29,25 +42,25 @@ def select(
     rows: list[dict[str, Any]], statuses: list[str], query: str, team: str, sort: str
 ) -> list[dict[str, Any]]:
     """Rows matching the filters, in the chosen order."""
-    q = query.strip().lower()
+    q = display.sort_key(query)
     picked = [
         r
         for r in rows
         if (not statuses or r["status"] in statuses)
-        and (not q or q in r["name"].lower() or q in r["student_id"].lower())
-        and (team == ALL_TEAMS or r["team"] == team)
+        and (not q or q in _name(r) or q in display.sort_key(r["student_id"]))
+        and (team == ALL_TEAMS or display.team(r) == team)
     ]
-    return sorted(picked, key=SORTS[sort])
+    return sorted(picked, key=SORTS.get(sort, SORTS["Needs attention"]))
 
 
 def frame(rows: list[dict[str, Any]]) -> pd.DataFrame:
     """The table the instructor reads: names first, status in words, times relative."""
     return pd.DataFrame(
         {
-            "Name": [r["name"] for r in rows],
-            "Team": [r["team"] for r in rows],
+            "Name": [display.name(r) for r in rows],
+            "Team": [display.team(r) for r in rows],
             "Status": [STATUS_LABELS[r["status"]] for r in rows],
-            "Cell": [r["current_cell_index"] + 1 for r in rows],
+            "Cell": [display.cell_number(r.get("current_cell_index")) for r in rows],
             "Done": [r["cells_completed"] for r in rows],
             "Runs": [r["executions"] for r in rows],
             "Errors": [r["errors"] for r in rows],
@@ -63,18 +76,37 @@ def _paint(label: str) -> str:
     return f"background-color: {STATUS_COLORS[status]}; color: {'white' if dark else '#3a2a00'}"
 
 
-def _open_student(shown: list[dict[str, Any]]) -> None:
-    # A click on a row opens that student's detail page (switching happens on the page).
-    rows = st.session_state["roster_table"].selection.rows
-    if rows:
-        st.session_state["want_student"] = shown[rows[0]]["student_id"]
+def _open_student(key: str, shown: list[dict[str, Any]]) -> None:
+    # A click on a row opens that student (in the fragment's body: a callback cannot rerun).
+    rows = st.session_state[key].selection.rows
+    if rows and rows[0] < len(shown):  # the list may have shrunk since it was drawn
+        st.session_state[WANTED] = (key, shown[rows[0]]["student_id"])
 
 
 def students_list(snap: dict[str, Any], n_cells: int) -> None:
-    """Filters, then one page of the matching students."""
+    """Filters, then one page of the matching students; a click on a row opens one."""
     st.subheader("Students")
     rows = snap["students"]
-    teams = sorted({r["team"] for r in rows})
+    picked = select(rows, *_filters(rows))
+    pages = max(1, math.ceil(len(picked) / PAGE_SIZE))
+    if st.session_state.get("f_page", 1) > pages:  # filters shrank the list under the page
+        st.session_state["f_page"] = 1
+    page = 1
+    if pages > 1:
+        page = int(st.number_input(f"Page (of {pages})", 1, pages, key="f_page", width=160))
+    shown = picked[(page - 1) * PAGE_SIZE : page * PAGE_SIZE]
+    key = _table(shown, n_cells)
+    first = (page - 1) * PAGE_SIZE + 1 if shown else 0
+    note = f"Showing {first} to {first + len(shown) - 1 if shown else 0} of {len(picked):,}"
+    if len(picked) > PAGE_SIZE:
+        note += f" — {PAGE_SIZE} per page; filter or change page to see more"
+    st.caption(note + f" ({len(rows):,} in class). Click a row to open the student.")
+    _open_clicked(key)
+
+
+def _filters(rows: list[dict[str, Any]]) -> tuple[list[str], str, str, str]:
+    """Status, search, team and sort widgets: (statuses, query, team, sort)."""
+    teams = sorted({display.team(r) for r in rows}, key=display.sort_key)
     a, b, c, d = st.columns([2.2, 2, 1.3, 1.5])
     statuses = a.multiselect(
         "Status",
@@ -84,22 +116,23 @@ def students_list(snap: dict[str, Any], n_cells: int) -> None:
         placeholder="All",
     )
     query = b.text_input("Search", key="f_name", placeholder="Name or id")
+    if st.session_state.get("f_team", ALL_TEAMS) not in (ALL_TEAMS, *teams):  # team left
+        st.session_state["f_team"] = ALL_TEAMS
     team = c.selectbox("Team", [ALL_TEAMS, *teams], key="f_team")
     sort = d.selectbox("Sort by", list(SORTS), key="f_sort")
-    picked = select(rows, statuses, query, team, sort)
-    pages = max(1, math.ceil(len(picked) / PAGE_SIZE))
-    if st.session_state.get("f_page", 1) > pages:  # filters shrank the list under the page
-        st.session_state["f_page"] = 1
-    page = 1
-    if pages > 1:
-        page = int(st.number_input(f"Page (of {pages})", 1, pages, key="f_page", width=160))
-    shown = picked[(page - 1) * PAGE_SIZE : page * PAGE_SIZE]
-    table = frame(shown).style.map(_paint, subset=["Status"])
+    return statuses, query, team, sort
+
+
+def _table(shown: list[dict[str, Any]], n_cells: int) -> str:
+    """The page of students as a selectable table; returns its widget key."""
+    # A new table (key) after each open: the browser keeps reporting a table's selection,
+    # even while the table is not drawn, and the old click must not reopen the student.
+    key = f"roster_table_{st.session_state.get(OPENED, 0)}"
     st.dataframe(
-        table,
+        frame(shown).style.map(_paint, subset=["Status"]),
         hide_index=True,
-        key="roster_table",
-        on_select=partial(_open_student, shown),
+        key=key,
+        on_select=partial(_open_student, key, shown),
         selection_mode="single-row",
         height=min(38 + 35 * len(shown), 560),
         column_config={
@@ -109,14 +142,14 @@ def students_list(snap: dict[str, Any], n_cells: int) -> None:
             "In a row": st.column_config.NumberColumn(help="Consecutive errors"),
         },
     )
-    first = (page - 1) * PAGE_SIZE + 1 if shown else 0
-    note = f"Showing {first} to {first + len(shown) - 1 if shown else 0} of {len(picked):,}"
-    if len(picked) > PAGE_SIZE:
-        note += f" — {PAGE_SIZE} per page; filter or change page to see more"
-    st.caption(note + f" ({len(rows):,} in class). Click a row to open the student.")
-    if picked_id := st.session_state.pop("want_student", None):
-        # Straight from this fragment run, with the pick in the URL: the page reads it from
-        # there, so a run cut short by a rerun cannot lose it, and the view can be bookmarked.
-        st.switch_page(
-            STUDENT_PAGE, query_params={"classroom": snap["classroom_id"], "student": picked_id}
-        )
+    return key
+
+
+def _open_clicked(key: str) -> None:
+    """Open the student of a row just clicked in this table (the fragment reruns the app)."""
+    if (want := st.session_state.pop(WANTED, None)) and want[0] == key:
+        # The student opens on this same page (?student= in the URL, so it can be bookmarked),
+        # never by st.switch_page: see pages/overview.py for why a page switch is unsafe here.
+        st.query_params["student"] = want[1]
+        st.session_state[OPENED] = st.session_state.get(OPENED, 0) + 1
+        st.rerun(scope="app")

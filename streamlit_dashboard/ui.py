@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
-import html
+import math
 from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import streamlit as st
 
-from streamlit_dashboard.backend import STATUS_COLORS, STATUS_LABELS
+from streamlit_dashboard import display
+from streamlit_dashboard.backend import STATUS_COLORS, STATUS_LABELS, STATUSES
+
+CHIPS_PER_CARD = 40  # a "no team" card of a whole lecture would be thousands of chips
 
 CSS = """
 <style>
@@ -50,13 +53,14 @@ def style() -> None:
     st.markdown(CSS, unsafe_allow_html=True)
 
 
-def chip(name: str, status: str) -> str:
-    """A member pill coloured by status."""
+def chip(label: str, status: str) -> str:
+    """A member pill coloured by status; `label` is escaped here."""
     color = STATUS_COLORS.get(status, "#999")
-    title = STATUS_LABELS.get(status, status)
+    title = STATUS_LABELS.get(status, "")
+    css = status if status in STATUS_COLORS else ""
     return (
-        f'<span class="cm-chip {status}" style="background:{color}" title="{title}">'
-        f"{html.escape(name)}</span>"
+        f'<span class="cm-chip {css}" style="background:{color}" title="{title}">'
+        f"{display.md(label)}</span>"
     )
 
 
@@ -71,32 +75,53 @@ def banner(text: str, kind: str) -> None:
     st.markdown(f'<div class="cm-banner cm-{kind}">{text}</div>', unsafe_allow_html=True)
 
 
+def _urgency(student: dict[str, Any]) -> int:
+    status = student.get("status")
+    return STATUSES.index(status) if status in STATUSES else len(STATUSES)
+
+
 def team_cards(teams: list[dict[str, Any]], students: dict[str, dict[str, Any]]) -> str:
-    """HTML grid of team cards, members as status-coloured chips."""
+    """HTML grid of team cards, members as status-coloured chips, the most urgent first."""
     cards = []
     for t in teams:
-        members = [students[m] for m in t["members"] if m in students]
-        chips = "".join(chip(m["name"], m["status"]) for m in members)
-        flag = "🙋" * t["by_status"].get("help", 0)
+        members = sorted((students[m] for m in t["members"] if m in students), key=_urgency)
+        chips = "".join(chip(display.name(m), m["status"]) for m in members[:CHIPS_PER_CARD])
+        if len(members) > CHIPS_PER_CARD:
+            chips += chip(f"+{len(members) - CHIPS_PER_CARD:,} more", "")
+        flag = "🙋" * min(t["by_status"].get("help", 0), 10)
         cards.append(
-            f'<div class="cm-team"><div class="cm-team-h"><span>{html.escape(t["team"])}</span>'
+            f'<div class="cm-team"><div class="cm-team-h">'
+            f"<span>{display.md(display.team(t))}</span>"
             f"<span>{flag}</span></div>{chips}</div>"
         )
     return f'<div class="cm-teams">{"".join(cards)}</div>'
 
 
+def moment(ts: str | None) -> datetime | None:
+    """An ISO timestamp as an aware datetime; None when missing or unreadable."""
+    try:
+        t = datetime.fromisoformat(ts) if ts else None
+    except (TypeError, ValueError):
+        return None
+    return t.replace(tzinfo=UTC) if t is not None and t.tzinfo is None else t
+
+
 def ago(ts: str | None, now: datetime | None = None) -> str:
     """'3 min ago' style text for an ISO timestamp."""
-    if not ts:
-        return "—"
-    seconds = ((now or datetime.now(UTC)) - datetime.fromisoformat(ts)).total_seconds()
+    t = moment(ts)
+    if t is None:
+        return display.BLANK
+    try:
+        seconds = ((now or datetime.now(UTC)) - t).total_seconds()
+    except OverflowError:  # a client clock near year 1 or 9999, offset past the range
+        return display.BLANK
     return duration(seconds) + " ago"
 
 
 def duration(seconds: float | None) -> str:
     """Compact human duration: 45 s, 3 min, 2 h 5 min."""
-    if seconds is None:
-        return "—"
+    if seconds is None or not math.isfinite(seconds):
+        return display.BLANK
     s = max(0, int(seconds))
     if s < 60:
         return f"{s} s"
@@ -107,11 +132,19 @@ def duration(seconds: float | None) -> str:
 
 def clock(ts: str | None) -> str:
     """HH:MM:SS of an ISO timestamp, in the viewer's browser time zone when known."""
-    if not ts:
-        return "—"
-    t = datetime.fromisoformat(ts)
+    t = moment(ts)
+    if t is None:
+        return display.BLANK
     try:
         t = t.astimezone(ZoneInfo(st.context.timezone or "UTC"))
-    except (ZoneInfoNotFoundError, ValueError):
+    except (ZoneInfoNotFoundError, ValueError, OverflowError):
         pass  # the server's idea of the zone is the fallback
     return t.strftime("%H:%M:%S")
+
+
+def keep_state(*keys: str) -> None:
+    """Keep the state of widgets this run does not draw (a student open in place of the class):
+    Streamlit forgets it otherwise, and the instructor comes back to the list they left."""
+    for key in keys:
+        if key in st.session_state:
+            st.session_state[key] = st.session_state[key]

@@ -1,16 +1,29 @@
-"""Class overview: summary, help, seats, students, cell progress and activity, all live."""
+"""Class overview: summary, help, seats, students, cell progress and activity, all live.
+
+A clicked row opens its student here, in place of the class (?student= in the URL), never by
+switching pages: a page switch made by the server races the browser's `run_every` timers.
+Until the browser hears of the new page, every tick of the sidebar's alert poll asks for a
+fragment rerun under the old page's hash. Streamlit runs that request after the new page, as
+a run of the old page, and the browser takes its start message for a page change: it drops the
+new page's elements, keeping only app.py's style element. The next delta of the new page's own
+fragment then points past it ("Bad delta path index 3 (should be between [0, 1])"): a white
+page. Page changes the browser starts itself (the sidebar's links) stop its timers first.
+"""
 
 from __future__ import annotations
 
+from typing import Any
+
 import streamlit as st
 
-from streamlit_dashboard import charts, data, live, roster, session, ui
+from streamlit_dashboard import charts, data, display, live, roster, session, student_view, ui
 from streamlit_dashboard.backend import WINDOWS
+
+MAX_CELLS = 60
 
 room = session.classroom()
 me = session.instructor() or {"name": "?"}
 cid = room["classroom_id"]
-st.title(f"📊 {room['name']}")
 
 
 @st.fragment(run_every="2s")
@@ -29,8 +42,19 @@ def live_panel() -> None:
     with right:
         live.seat_view(snap)
     roster.students_list(snap, n_cells=len(snap["cells"]))
+    progress(snap)
+
+
+def progress(snap: dict[str, Any]) -> None:
+    """Per-cell heat map in notebook order, the first cells when a class has run very many."""
     st.subheader("Progress by cell")
-    st.altair_chart(charts.cell_heatmap(snap["cells"], snap["summary"]["students"]))
+    cells = snap["cells"]
+    if not cells:
+        st.caption("No cell has been run yet.")
+        return
+    st.altair_chart(charts.cell_heatmap(cells[:MAX_CELLS], snap["summary"]["students"]))
+    if len(cells) > MAX_CELLS:
+        st.caption(f"The first {MAX_CELLS} of {len(cells):,} cells, in notebook order.")
 
 
 @st.fragment(run_every="10s")
@@ -49,5 +73,10 @@ def activity_panel() -> None:
     st.altair_chart(charts.activity_chart(data.activity(cid, window or "1h"), window or "1h"))
 
 
-live_panel()
-activity_panel()
+if st.query_params.get("student"):  # a clicked row, or a bookmark
+    ui.keep_state(*roster.FILTERS, "activity_window")
+    student_view.show(room, me["name"], back=True)
+else:
+    st.title(f"📊 {display.md(room['name'])}")
+    live_panel()
+    activity_panel()

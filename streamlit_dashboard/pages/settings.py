@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import streamlit as st
 
-from streamlit_dashboard import data, session
+from streamlit_dashboard import data, display, session
 
 room = session.classroom()
 cid = room["classroom_id"]
+THRESHOLD_MAX = 100  # what the contract's classroom_configured event accepts
 ROTATED = f"rotated_tokens:{cid}"  # per classroom: switching class never shows another's tokens
-st.title(f"⚙️ Settings · {room['name']}")
+st.title(f"⚙️ Settings · {display.md(room['name'])}")
 
 current = int(data.snapshot(cid)["significant_error_threshold"])
 with st.container(border=True):
@@ -17,7 +18,12 @@ with st.container(border=True):
     st.caption("A student counts as stuck (yellow) after this many errors in a row.")
     with st.form("threshold"):
         value = st.number_input(
-            "Consecutive errors", 1, 20, current, key="threshold_value", width=220
+            "Consecutive errors",
+            1,
+            THRESHOLD_MAX,
+            min(max(current, 1), THRESHOLD_MAX),
+            key="threshold_value",
+            width=220,
         )
         if st.form_submit_button("Save", type="primary"):
             data.set_threshold(cid, int(value))

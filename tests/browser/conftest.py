@@ -11,6 +11,8 @@ import pytest
 # The e2e helpers (Jupyter subprocess harness, Deployment) are shared, not copied.
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "e2e"))
 
+from dashboard_support import Console
+
 from tests.e2e.conftest import Deployment, deployed
 
 
@@ -20,3 +22,12 @@ def deployment() -> Iterator[Deployment]:
     before the e2e tier (collected after `browser/`) starts its own session cluster."""
     with deployed("cellmon-browser", shards_min=1, classrooms_per_shard=4, shards_max=2) as d:
         yield d
+
+
+@pytest.fixture(autouse=True)
+def no_console_errors() -> Iterator[None]:
+    """Fail a test whose dashboard pages logged an error or threw (see dashboard_support)."""
+    Console.check_and_forget()
+    yield
+    errors = Console.check_and_forget()
+    assert not errors, f"the dashboard's browser console had errors: {errors[:5]}"

@@ -63,16 +63,85 @@ def streamlit_server(env: dict[str, str] | None = None, timeout_s: float = 60) -
 
 
 def login(
-    page: Any, url: str, email: str = EMAIL, password: str = PASSWORD, wait_for: str = "Help needed"
+    page: Any,
+    url: str | None,
+    email: str = EMAIL,
+    password: str = PASSWORD,
+    wait_for: str = "Help needed",
 ) -> None:
-    """Open the dashboard and sign in through the form."""
-    page.goto(url)
+    """Open the dashboard (None: stay on the page's URL, a bookmark) and sign in."""
+    if url is not None:
+        page.goto(url)
     page.get_by_role("textbox", name="Email").fill(email)
     page.get_by_role("textbox", name="Password").fill(password)
     page.get_by_role("button", name="Sign in").click()
     page.get_by_text(wait_for).first.wait_for(timeout=30_000)
 
 
-def wait_quiet(page: Any, ms: int = 800) -> None:
-    """Give Streamlit's reruns and charts a moment to settle before a screenshot."""
-    page.wait_for_timeout(ms)
+def open_first_row(page: Any) -> None:
+    """Click the first row's selection cell; retried, as the 2 s refresh may redraw the grid."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    grid = page.locator('[data-testid="stDataFrame"]').first
+    grid.wait_for()
+    for _ in range(3):
+        box = grid.bounding_box()
+        assert box is not None
+        y = box["y"] + 35 + 17  # header row, then half a data row
+        page.mouse.move(box["x"] + 60, y)
+        page.mouse.click(box["x"] + 12, y)  # the row-selection column
+        try:
+            page.get_by_text("Latest code").wait_for(timeout=8_000)
+            return
+        except PlaywrightTimeout:
+            continue
+    raise AssertionError("clicking a student row did not open the student")
+
+
+# Only the charts: with the alert poll rerunning every 0.25 s, a loaded machine may show no
+# moment at which no script runs at all.
+SETTLED = """(least) => {
+  const charts = [...document.querySelectorAll('[data-testid="stVegaLiteChart"]')];
+  return charts.length >= least && charts.every(c => c.querySelector('canvas, svg') !== null);
+}"""
+
+
+def wait_quiet(page: Any, charts: int = 0, timeout_ms: int = 30_000) -> None:
+    """Wait until every chart on the page, and at least `charts` of them, has drawn (before a
+    screenshot, or a measurement that must start after the first render)."""
+    page.wait_for_function(SETTLED, arg=charts, timeout=timeout_ms)
+
+
+class Console:
+    """A dashboard page's console errors and uncaught page errors, appended to
+    test-artifacts/dashboard-console.log. Any of them fails the test: a 'Bad delta path' there
+    is Streamlit's frontend giving up, which the instructor sees as a white page."""
+
+    watched: list[Console] = []  # every page of the running test
+
+    def __init__(self, page: Any) -> None:
+        self.errors: list[str] = []
+        self.page = page
+        page.on("console", lambda m: self._keep(m.type, m.text))
+        page.on("pageerror", lambda e: self._keep("pageerror", str(e)))
+        Console.watched.append(self)
+
+    def _keep(self, kind: str, text: str) -> None:
+        ARTIFACTS.mkdir(exist_ok=True)
+        with (ARTIFACTS / "dashboard-console.log").open("a") as out:
+            out.write(f"{time.strftime('%H:%M:%S')} {self.page.url} {kind}: {text}\n")
+        if kind in ("error", "pageerror"):
+            self.errors.append(f"{kind}: {text}")
+
+    @classmethod
+    def check_and_forget(cls) -> list[str]:
+        """Errors of every watched page since the last call."""
+        errors = [e for console in cls.watched for e in console.errors]
+        cls.watched.clear()
+        return errors
+
+
+def watched(page: Any) -> Any:
+    """The page, its console errors now fatal to the running test."""
+    Console(page)
+    return page

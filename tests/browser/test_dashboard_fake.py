@@ -7,6 +7,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qs, urlparse
 
 import pytest
 from dashboard_support import (
@@ -14,8 +15,10 @@ from dashboard_support import (
     CHROMIUM,
     CHROMIUM_ARGS,
     login,
+    open_first_row,
     streamlit_server,
     wait_quiet,
+    watched,
 )
 
 from streamlit_dashboard.backend_fake import FakeBackend
@@ -25,7 +28,9 @@ sync_api = pytest.importorskip("playwright.sync_api")
 if not Path(CHROMIUM).exists():
     pytest.skip(f"no Chromium at {CHROMIUM}", allow_module_level=True)
 
-HELP_NAMES = [h["name"] for h in FakeBackend().snapshot("ds101")["help_queue"]]
+HELP_QUEUE = FakeBackend().snapshot("ds101")["help_queue"]
+HELP_NAMES = [h["name"] for h in HELP_QUEUE]
+HELP_IDS = [h["student_id"] for h in HELP_QUEUE]
 LIVE_AFTER_S = 20  # the fake raises one more hand this long after its first alert check
 COUNT_BEEPS = """() => { window.cmBeeps = 0; new MutationObserver(() => {
   if (document.querySelector('.st-key-cm-beep audio[autoplay]')) window.cmBeeps += 1;
@@ -49,18 +54,9 @@ def browser() -> Iterator[Any]:
 
 
 def new_page(browser: Any, height: int = 1000) -> Any:
-    """A fresh session (Streamlit keeps login per tab) at projector width; its console and
-    page errors go to test-artifacts/dashboard-console.log, for the failures seen only in CI."""
-    page = browser.new_context(viewport={"width": 1600, "height": height}).new_page()
-    log = ARTIFACTS / "dashboard-console.log"
-
-    def keep(line: str) -> None:
-        with log.open("a") as out:
-            out.write(f"{time.strftime('%H:%M:%S')} {page.url} {line}\n")
-
-    page.on("console", lambda m: keep(f"{m.type}: {m.text}") if m.type != "debug" else None)
-    page.on("pageerror", lambda e: keep(f"page error: {e}"))
-    return page
+    """A fresh session (Streamlit keeps login per tab) at projector width; any console error
+    or page error (say, 'Bad delta path') fails the test."""
+    return watched(browser.new_context(viewport={"width": 1600, "height": height}).new_page())
 
 
 def shot(page: Any, name: str) -> None:
@@ -69,22 +65,26 @@ def shot(page: Any, name: str) -> None:
     page.screenshot(path=str(ARTIFACTS / f"dashboard-{name}.png"))
 
 
-def open_first_row(page: Any) -> None:
-    """Click the first row's selection cell; retried, as the 2 s refresh may redraw the grid."""
-    grid = page.locator('[data-testid="stDataFrame"]').first
-    grid.wait_for()
-    for _ in range(3):
-        box = grid.bounding_box()
-        assert box is not None
-        y = box["y"] + 35 + 17  # header row, then half a data row
-        page.mouse.move(box["x"] + 60, y)
-        page.mouse.click(box["x"] + 12, y)  # the row-selection column
-        try:
-            page.get_by_text("Latest code").wait_for(timeout=8_000)
-            return
-        except sync_api.TimeoutError:
-            continue
-    raise AssertionError("clicking a student row did not open the student page")
+def wait_for_refresh(page: Any, marker: str, timeout_ms: int = 15_000) -> None:
+    """Wait until the caption holding `marker` (it shows the time) is drawn anew."""
+    caption = page.locator('[data-testid="stCaptionContainer"]', has_text=marker).first
+    before = caption.inner_text()
+    page.wait_for_function(
+        """([marker, before]) =>
+            [...document.querySelectorAll('[data-testid="stCaptionContainer"]')]
+            .some(c => c.innerText.includes(marker) && c.innerText !== before)""",
+        arg=[marker, before],
+        timeout=timeout_ms,
+    )
+
+
+def test_a_bookmarked_student_opens_after_sign_in(url: str, browser: Any) -> None:
+    page = new_page(browser)
+    page.goto(f"{url}/?classroom=ds101&student={HELP_IDS[1]}")
+    login(page, url=None, wait_for="Latest code")
+    page.get_by_text(HELP_NAMES[1]).first.wait_for()
+    assert page.get_by_role("combobox", name="Student").count() == 1, "the picker is there"
+    wait_for_refresh(page, "live, ")
 
 
 def test_wrong_password_is_refused(url: str, browser: Any) -> None:
@@ -134,7 +134,19 @@ def test_student_and_settings_pages(url: str, browser: Any) -> None:
         page.screenshot(path=str(ARTIFACTS / "dashboard-failure-student-name.png"))
         raise
     page.get_by_text("Asked for help").first.wait_for()
+    # Opened in place, on the overview, with the student in the URL to bookmark.
+    assert urlparse(page.url).path in ("", "/")
+    assert parse_qs(urlparse(page.url).query)["student"] == [HELP_IDS[0]]
     shot(page, "student")
+    # The detail keeps refreshing (its 3 s fragment) on a page that stays whole: where a page
+    # switch used to leave Streamlit's frontend with nothing to draw into (a white page).
+    wait_for_refresh(page, "live, ")
+    page.get_by_role("button", name="Back to the class").click()
+    try:
+        page.get_by_text("Showing 1 to 1 of 1").wait_for(timeout=10_000)  # the search was kept
+    except sync_api.TimeoutError:
+        page.screenshot(path=str(ARTIFACTS / "dashboard-failure-back.png"), full_page=True)
+        raise
     try:
         page.get_by_role("link", name="Settings").click(timeout=10_000)
     except sync_api.TimeoutError:  # seen once under heavy load: keep the evidence

@@ -1,10 +1,12 @@
 """The dashboard on the real stack (Ray + Serve + actors + PostgreSQL + Redis + Streamlit) in
-Chromium: a help event posted through the ingest shows on the page within 2 s; claiming and
-resolving it from the page leaves the snapshot resolved, with its wait time."""
+Chromium: a help event posted through the ingest shows on the page within 2 s and is worked
+from the page; a plain JupyterLab student without a name raises a hand and is named by their
+id; a student's hostile name, team and notebook path render as text."""
 
 from __future__ import annotations
 
 import time
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -12,9 +14,21 @@ from typing import Any
 import httpx
 import pytest
 import ray
-from dashboard_support import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, login, streamlit_server
+from dashboard_support import (
+    ARTIFACTS,
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    login,
+    open_first_row,
+    streamlit_server,
+    wait_quiet,
+    watched,
+)
+from jupyter_harness import JupyterServer, running, wait_for
+from lab_support import lab_args, notebook_dir
 
 from actors.adapters import accounts
+from streamlit_dashboard import display
 from tests.e2e.conftest import Deployment, bearer
 from tests.e2e.events import cell_run, help_request
 
@@ -24,6 +38,12 @@ if not Path(CHROMIUM).exists():
     pytest.skip(f"no Chromium at {CHROMIUM}", allow_module_level=True)
 
 EMAIL, PASSWORD = "ms.ito@example.edu", "correct horse battery"
+HOSTILE_NAME = "x\n\n[Session expired, sign in](https://evil.example) **b** <script>x()</script>"
+HOSTILE_TEAM = ":red[red] $x^2$ _t_ `c` <img src=x onerror=alert(1)>"
+# What the hostile text would make if it were read as Markdown or HTML.
+ESCAPE_HATCHES = (
+    'a[href*="evil.example"], [data-testid="stMarkdownContainer"] :is(script, img, .katex, em)'
+)
 
 
 @pytest.fixture(scope="module")
@@ -44,41 +64,59 @@ def live(deployment: Deployment) -> Iterator[tuple[str, dict[str, Any]]]:
         yield url, classroom
 
 
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    """System Chromium driven by Playwright."""
+    with sync_api.sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
+def instructor(browser: Any, url: str) -> Any:
+    """A signed-in overview whose first render is over (charts drawn, the alert poll ticking),
+    as when a hand goes up in a real class; console errors fail the test."""
+    page = watched(browser.new_context(viewport={"width": 1600, "height": 1800}).new_page())
+    login(page, url, EMAIL, PASSWORD, wait_for="Students")
+    wait_quiet(page, charts=1)  # the activity chart at least
+    return page
+
+
 def _post(deployment: Deployment, token: str, events: list[dict[str, Any]]) -> None:
     answer = httpx.post(f"{deployment.url}/api/v1/events", json=events, headers=bearer(token))
     assert answer.status_code == 202, answer.text
 
 
+def _row(deployment: Deployment, classroom: dict[str, Any], sid: str) -> dict[str, Any] | None:
+    rows = deployment.snapshot(classroom)["students"]
+    return next((r for r in rows if r["student_id"] == sid), None)
+
+
 def test_help_shows_within_two_seconds_and_is_worked_from_the_page(
-    deployment: Deployment, live: tuple[str, dict[str, Any]]
+    deployment: Deployment, live: tuple[str, dict[str, Any]], browser: Any
 ) -> None:
     url, classroom = live
     token = classroom["ingest_token"]
     _post(deployment, token, [cell_run("kai", "ok", 0, student_name="Kai Tanaka", team="Team 1")])
-    with sync_api.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        page = browser.new_context(viewport={"width": 1600, "height": 1800}).new_page()
-        login(page, url, EMAIL, PASSWORD, wait_for="Students")
-        # The instructor has had the page open a moment: the first render of the charts is
-        # over and the alert poll is ticking, as it is when a hand goes up in a real class.
-        page.wait_for_timeout(1_500)
-        posted = time.monotonic()
-        _post(deployment, token, [help_request("kai")])
-        page.locator(".cm-help", has_text="Kai Tanaka").first.wait_for(timeout=10_000)
-        seen_after = time.monotonic() - posted
-        ARTIFACTS.mkdir(exist_ok=True)
-        (ARTIFACTS / "dashboard-live-timing.txt").write_text(
-            f"help request POST to red banner in Chromium: {seen_after:.2f} s\n"
-        )
-        page.screenshot(path=str(ARTIFACTS / "dashboard-live-help.png"))
+    page = instructor(browser, url)
+    posted = time.monotonic()
+    _post(deployment, token, [help_request("kai")])
+    page.locator(".cm-help", has_text="Kai Tanaka").first.wait_for(timeout=10_000)
+    seen_after = time.monotonic() - posted
+    ARTIFACTS.mkdir(exist_ok=True)
+    (ARTIFACTS / "dashboard-live-timing.txt").write_text(
+        f"help request POST to red banner in Chromium: {seen_after:.2f} s\n"
+    )
+    page.screenshot(path=str(ARTIFACTS / "dashboard-live-help.png"))
 
-        page.get_by_role("button", name="On my way").first.click()
-        page.get_by_text("claimed by Ms Ito").first.wait_for(timeout=10_000)
-        time.sleep(1.0)  # a real wait, so the recorded wait time is visibly positive
-        page.get_by_role("button", name="Resolved").first.click()
-        page.locator(".cm-help").first.wait_for(state="detached", timeout=10_000)
-        page.screenshot(path=str(ARTIFACTS / "dashboard-live-resolved.png"))
-        browser.close()
+    page.get_by_role("button", name="On my way").first.click()
+    page.get_by_text("claimed by Ms Ito").first.wait_for(timeout=10_000)
+    queue = deployment.snapshot(classroom)["help_queue"]
+    assert [(h["student_id"], h["claimed_by"]) for h in queue] == [("kai", "Ms Ito")]
+    page.get_by_role("button", name="Resolved").first.click()
+    page.locator(".cm-help").first.wait_for(state="detached", timeout=10_000)
+    page.screenshot(path=str(ARTIFACTS / "dashboard-live-resolved.png"))
+    page.context.close()
 
     snapshot = deployment.snapshot(classroom)
     assert snapshot["help_queue"] == [] and snapshot["help_stats"]["resolved"] == 1
@@ -89,3 +127,78 @@ def test_help_shows_within_two_seconds_and_is_worked_from_the_page(
     ).json()
     assert detail["help_history"][0]["resolved_by"] == "Ms Ito"  # the page claims by name
     assert seen_after < 2.0
+
+
+def test_a_plain_jupyterlab_student_without_a_name_is_named_by_id(
+    deployment: Deployment,
+    live: tuple[str, dict[str, Any]],
+    browser: Any,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    url, classroom = live
+    for name in ("CELLMON_STUDENT_NAME", "CELLMON_TEAM", "JUPYTERHUB_USER", "CELLMON_SPOOL_PATH"):
+        monkeypatch.delenv(name, raising=False)  # the README's plain setup, nothing more
+    sid = f"lab-{uuid.uuid4().hex[:8]}"
+    env = {
+        "CELLMON_SERVER_URL": deployment.url,
+        "CELLMON_TOKEN": classroom["ingest_token"],
+        "CELLMON_STUDENT_ID": sid,
+        "JUPYTER_DATA_DIR": str(tmp_path / "jupyter-data"),  # a fresh user: an empty spool
+    }
+    root = notebook_dir(tmp_path, "lesson.ipynb", ['raise ValueError("not yet")'])
+    page = instructor(browser, url)
+    with running(JupyterServer(root, env, lab=True, extra_args=lab_args(tmp_path))) as lab:
+        student = browser.new_page(viewport={"width": 1280, "height": 800})
+        student.goto(f"{lab.url}/lab/tree/lesson.ipynb?token={lab.token}")
+        student.locator("#jp-main-statusbar").get_by_text("Idle").wait_for(timeout=90_000)
+        student.locator(".jp-Cell .jp-InputArea-editor").first.click()
+        student.keyboard.press("Shift+Enter")
+        ran = wait_for(lambda: (r := _row(deployment, classroom, sid)) and r["errors"] == 1 and r)
+        assert ran and ran["name"] is None and ran["team"] is None, ran
+        student.get_by_role("button", name="Raise hand").click()
+        banner = page.locator(".cm-help", has_text=sid).first
+        banner.wait_for(timeout=15_000)
+        wait_quiet(page)
+        page.screenshot(path=str(ARTIFACTS / "dashboard-noname-help.png"), full_page=True)
+        student.close()
+    assert page.locator('[data-testid="stException"]').count() == 0
+    body = page.inner_text("body")
+    assert "Traceback" not in body and "NoneType" not in body
+    assert page.locator(".cm-team", has_text=display.NO_TEAM).count() == 1
+    page.context.close()
+
+
+def shown(locator: Any) -> str:
+    """A locator's text as a reader sees it (the escape's invisible word joiners dropped)."""
+    return str(locator.inner_text()).replace(display.JOINER, "")
+
+
+def test_student_text_renders_as_text_not_markdown_or_html(
+    deployment: Deployment, live: tuple[str, dict[str, Any]], browser: Any
+) -> None:
+    url, classroom = live
+    sid = f"mallory-{uuid.uuid4().hex[:6]}"
+    nb = "[lab](https://evil.example).ipynb"
+    run = cell_run(sid, "error", 0, student_name=HOSTILE_NAME, team=HOSTILE_TEAM, notebook_path=nb)
+    _post(deployment, classroom["ingest_token"], [run, help_request(sid)])
+    page = instructor(browser, url)
+    name, team = display.clean(HOSTILE_NAME), display.clean(HOSTILE_TEAM)
+    page.locator(".cm-help", has_text="Session expired").first.wait_for(timeout=10_000)
+    assert name in shown(page.locator(".cm-help").first)  # the banner (HTML)
+    request = page.locator('[class*="st-key-cm-req-mallory"]').first
+    assert f"{name} · {team}" in shown(request)  # the help queue (Markdown)
+    assert team in shown(page.locator(".cm-teams"))  # the team cards (HTML)
+    assert page.locator(ESCAPE_HATCHES).count() == 0
+    search = page.get_by_role("textbox", name="Search")
+    search.fill(sid)
+    search.press("Enter")
+    page.get_by_text("Showing 1 to 1 of 1").wait_for(timeout=10_000)
+    open_first_row(page)
+    page.get_by_text("cell id").first.wait_for()
+    assert name in shown(page.locator("h2").first)  # the student's header (Markdown)
+    assert f"📓 {nb} · cell 1" in shown(page.get_by_text("cell id").first)
+    assert team in shown(page.get_by_text(f"id {sid}").first)  # the caption
+    page.screenshot(path=str(ARTIFACTS / "dashboard-hostile-student.png"), full_page=True)
+    assert page.locator(ESCAPE_HATCHES).count() == 0
+    page.context.close()

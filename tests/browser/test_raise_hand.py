@@ -3,7 +3,6 @@ instructor's classroom snapshot shows each step."""
 
 from __future__ import annotations
 
-import json
 import time
 from pathlib import Path
 from typing import Any
@@ -11,24 +10,13 @@ from typing import Any
 import pytest
 from chromium import CHROMIUM, CHROMIUM_ARGS
 from jupyter_harness import JupyterServer, running
+from lab_support import REPO, lab_args, notebook_dir
 
 from tests.e2e.conftest import Deployment
 
 pytestmark = pytest.mark.browser
 
-REPO = Path(__file__).resolve().parents[2]
 ARTIFACTS = REPO / "test-artifacts"
-BUILT = REPO / "jupyter_ext" / "labextension"
-
-
-def lab_args(tmp_path: Path) -> list[str]:
-    """Serve the frontend built in this checkout (an installed wheel ships it already)."""
-    if not (BUILT / "package.json").exists():
-        return []
-    extensions = tmp_path / "labextensions"
-    extensions.mkdir()
-    (extensions / "cell-monitor").symlink_to(BUILT)
-    return [f"--LabServerApp.extra_labextensions_path={extensions}"]
 
 
 def wait_for(check: Any, timeout_s: float = 20) -> Any:
@@ -46,23 +34,7 @@ def test_raise_hand_shows_in_help_queue_and_withdraws(
     if not Path(CHROMIUM).exists():
         pytest.fail("Chromium is missing: apt-get install -y chromium")
     classroom = deployment.classroom("jhand")
-    root = tmp_path / "notebooks"
-    root.mkdir()
-    cell = {
-        "cell_type": "code",
-        "id": "first-cell",
-        "metadata": {},
-        "outputs": [],
-        "execution_count": None,
-        "source": "answer = 6 * 7\nanswer",
-    }
-    notebook = {
-        "cells": [cell],
-        "metadata": {"kernelspec": {"name": "python3", "display_name": "Python 3"}},
-        "nbformat": 4,
-        "nbformat_minor": 5,
-    }
-    (root / "lesson.ipynb").write_text(json.dumps(notebook))
+    root = notebook_dir(tmp_path, "lesson.ipynb", ["answer = 6 * 7\nanswer"])
     env = {
         "CELLMON_SERVER_URL": deployment.url,
         "CELLMON_TOKEN": classroom["ingest_token"],

@@ -46,3 +46,10 @@ def test_a_burst_of_hands_redraws_once_a_gap_and_names_everyone() -> None:
     assert watch.take([alert(3, name="C")], now=0.6) is False
     assert watch.take([], now=MIN_REDRAW_GAP_S) is True  # nothing new, but B and C wait
     assert watch.beep(MIN_REDRAW_GAP_S + 0.1) == (True, ["B", "C"])
+
+
+def test_a_hand_without_a_name_is_announced_by_the_student_id() -> None:
+    watch = AlertWatch.starting_after([])
+    nameless = {"id": 1, "kind": "help_raised", "name": None, "student_id": "jlab-7"}
+    assert watch.take([nameless], now=0.0) is True
+    assert watch.beep(0.1) == (True, ["jlab-7"])

@@ -11,7 +11,7 @@ import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
-from streamlit_dashboard import data, roster
+from streamlit_dashboard import data, display, roster
 from streamlit_dashboard.alert_watch import BEEP_MOUNTED_S
 from streamlit_dashboard.backend_fake import FakeBackend
 
@@ -90,7 +90,7 @@ def test_overview_banner_names_every_help_requester() -> None:
     expected = [h["name"] for h in FakeBackend().snapshot("ds101")["help_queue"]]
     assert len(expected) >= 2
     (banner,) = banners(at, "help")
-    assert all(name in banner for name in expected)
+    assert all(display.md(name) in banner for name in expected)
     assert banners(at, "stuck"), "the fake has students over the error threshold"
     assert at.metric[0].value == "30"
 
@@ -101,7 +101,7 @@ def test_claim_calls_backend_and_shows_claimed_by() -> None:
     at.button(key=f"claim-{first}").click().run()
     assert ("claim_help", "ds101", first, NAME) in fake_backend().calls
     assert at.button(key=f"claim-{first}").disabled
-    assert any(f"claimed by **{NAME}**" in m.value for m in at.markdown)
+    assert any(f"claimed by **{display.md(NAME)}**" in m.value for m in at.markdown)
 
 
 def test_resolve_removes_the_request_from_banner_and_queue() -> None:
@@ -109,7 +109,7 @@ def test_resolve_removes_the_request_from_banner_and_queue() -> None:
     entry = fake_backend().snapshot("ds101")["help_queue"][0]
     at.button(key=f"resolve-{entry['student_id']}").click().run()
     assert ("resolve_help", "ds101", entry["student_id"], NAME) in fake_backend().calls
-    assert entry["name"] not in banners(at, "help")[0]
+    assert display.md(entry["name"]) not in banners(at, "help")[0]
     assert not [b for b in at.button if b.key == f"claim-{entry['student_id']}"]
 
 
@@ -127,7 +127,7 @@ def test_new_help_request_beeps_and_toasts_once() -> None:
     calm = next(s for s in fake_backend().students["ds101"] if s.status == "active")
     fake_backend().raise_help("ds101", calm.student_id)
     at.run()
-    assert len(at.get("audio")) == 1 and calm.name in at.toast[0].value
+    assert len(at.get("audio")) == 1 and display.md(calm.name) in at.toast[0].value
     assert not at.run().toast, "one toast per hand"
     time.sleep(BEEP_MOUNTED_S)
     assert not at.run().get("audio"), "the beep unmounts, and the same alert never beeps again"
@@ -138,7 +138,7 @@ def test_a_raised_hand_is_in_the_banner_on_the_next_render() -> None:
     calm = next(s for s in fake_backend().students["ds101"] if s.status == "active")
     fake_backend().raise_help("ds101", calm.student_id)
     data.drop_live_cache()  # what the alert poll does before it redraws the page
-    assert calm.name in banners(at.run(), "help")[0]
+    assert display.md(calm.name) in banners(at.run(), "help")[0]
 
 
 def test_big_class_shows_at_most_one_page_of_students() -> None:
@@ -179,6 +179,22 @@ def test_student_page_opens_the_student_named_in_the_url() -> None:
     at.switch_page("pages/student.py").run()
     assert at.selectbox(key="detail_student").value == helper["student_id"]
     assert any(helper["name"] in m.value for m in at.markdown)
+
+
+def test_overview_opens_the_student_in_the_url_in_place_and_goes_back() -> None:
+    helper = fake_backend().snapshot("ds101")["help_queue"][0]
+    at = sign_in()
+    at.text_input(key="f_name").input("lovelace").run()
+    at.query_params["student"] = helper["student_id"]  # what a clicked row sets, or a bookmark
+    at.run()
+    assert not at.exception
+    assert at.title[0].value.startswith("🧑‍🎓 Student detail")
+    assert at.selectbox(key="detail_student").value == helper["student_id"]
+    assert at.code[0].value and not at.metric[0].label.endswith("Students")
+    at.button(key="back_to_class").click().run()
+    assert "student" not in at.query_params
+    assert at.metric[0].value == "30", "the class again"
+    assert list(at.dataframe[0].value["Name"]) == ["Ada Lovelace"], "the search was kept"
 
 
 def test_settings_saves_threshold_and_rotates_tokens() -> None:
