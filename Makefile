@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: demo test up down status lint venv clean influxdb influxdb-stop bench chromium
+.PHONY: demo test up down status lint venv clean influxdb influxdb-stop bench chromium chp
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -43,7 +43,18 @@ influxdb-stop:
 chromium:
 	command -v chromium >/dev/null || (apt-get update -qq && apt-get install -y -qq chromium fonts-noto-color-emoji)
 
-test: lint influxdb chromium
+# The JupyterHub test runs JupyterHub's own proxy, configurable-http-proxy, from npm at the
+# versions of tests/e2e/hub/package-lock.json (Node.js and npm also build the frontend).
+CHP := tests/e2e/hub/node_modules/.bin/configurable-http-proxy
+
+$(CHP): tests/e2e/hub/package-lock.json
+	command -v npm >/dev/null || (apt-get update -qq && apt-get install -y -qq nodejs npm)
+	npm ci --prefix tests/e2e/hub --no-audit --no-fund --loglevel=error
+	touch $(CHP)
+
+chp: $(CHP)
+
+test: lint influxdb chromium chp
 	$(BIN)/python -m pytest
 
 # Ingest throughput against the bare-uvicorn baseline, a class of 300 with its probes, and a

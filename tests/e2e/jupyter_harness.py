@@ -153,8 +153,15 @@ class KernelSocket:
             additional_headers={"Authorization": f"token {server.token}"},
         )
 
-    def send_execute(self, code: str, cell_id: str, stop_on_error: bool = True) -> str:
-        """Send an execute_request as JupyterLab does (metadata.cellId); returns its msg_id."""
+    def send_execute(
+        self,
+        code: str,
+        cell_id: str,
+        stop_on_error: bool = True,
+        user_expressions: dict[str, str] | None = None,
+    ) -> str:
+        """Send an execute_request as JupyterLab does (metadata.cellId); returns its msg_id.
+        `user_expressions` are evaluated after the cell; their values come in the reply."""
         msg_id = uuid.uuid4().hex
         self.ws.send(
             json.dumps(
@@ -174,7 +181,7 @@ class KernelSocket:
                         "code": code,
                         "silent": False,
                         "store_history": True,
-                        "user_expressions": {},
+                        "user_expressions": user_expressions or {},
                         "allow_stdin": False,
                         "stop_on_error": stop_on_error,
                     },
