@@ -42,7 +42,8 @@ class AlertFeed:
     def _listen(self) -> None:
         while True:
             try:
-                pubsub = redis.Redis.from_url(self._url, socket_timeout=None).pubsub()
+                client = redis.Redis.from_url(self._url, socket_timeout=None)
+                pubsub = client.pubsub()  # type: ignore[no-untyped-call]  # redis-py: untyped
                 pubsub.psubscribe(PATTERN)
                 self.ready.set()
                 for message in pubsub.listen():

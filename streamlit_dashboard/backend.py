@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from cellmon.views import ACTIVITY_WINDOWS, STATUSES
+from cellmon.views import ACTIVITY_WINDOWS, STATUSES, ClassroomSnapshot, StudentDetail
 
 __all__ = ["STATUSES", "WINDOWS", "Backend", "Instructor"]
 
@@ -52,9 +52,9 @@ class Backend(Protocol):
 
     def classrooms(self, email: str) -> list[dict[str, Any]]: ...
 
-    def snapshot(self, classroom_id: str, activity_minutes: int = 60) -> dict[str, Any]: ...
+    def snapshot(self, classroom_id: str, activity_minutes: int = 60) -> ClassroomSnapshot: ...
 
-    def student(self, classroom_id: str, student_id: str) -> dict[str, Any] | None: ...
+    def student(self, classroom_id: str, student_id: str) -> StudentDetail | None: ...
 
     def claim_help(self, classroom_id: str, student_id: str, instructor: str) -> None: ...
 

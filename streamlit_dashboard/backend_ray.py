@@ -4,16 +4,17 @@ and InfluxDB charts. One snapshot call per classroom per refresh, whatever the c
 from __future__ import annotations
 
 import asyncio
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 from actors.adapters import accounts
 from actors.runtime.attach import attach
 from actors.runtime.client import ActorClient, blocking
 from cellmon.settings import Settings
-from cellmon.views import ACTIVITY_WINDOWS
+from cellmon.views import ACTIVITY_WINDOWS, ClassroomSnapshot, StudentDetail
 from streamlit_dashboard.alert_feed import AlertFeed
 from streamlit_dashboard.backend import Instructor
+from streamlit_dashboard.buckets import bucketed
 
 _CALL_TIMEOUT_S = 10
 
@@ -38,11 +39,11 @@ class RayBackend:
         """Only the classrooms this instructor was granted."""
         return accounts.classrooms_of(self._store, email)
 
-    def snapshot(self, classroom_id: str, activity_minutes: int = 60) -> dict[str, Any]:
+    def snapshot(self, classroom_id: str, activity_minutes: int = 60) -> ClassroomSnapshot:
         """The classroom aggregate, in one actor call."""
         return blocking(self._actors.snapshot(classroom_id, activity_minutes), _CALL_TIMEOUT_S)
 
-    def student(self, classroom_id: str, student_id: str) -> dict[str, Any] | None:
+    def student(self, classroom_id: str, student_id: str) -> StudentDetail | None:
         """One student's detail."""
         return blocking(self._actors.student(classroom_id, student_id), _CALL_TIMEOUT_S)
 
@@ -109,25 +110,3 @@ class RayBackend:
     def _check(result: dict[str, Any]) -> None:
         if "error" in result:
             raise RuntimeError(f"not saved: {result.get('detail', result['error'])}")
-
-
-def bucketed(
-    rows: list[dict[str, Any]], bucket: int, now: datetime, minutes: int
-) -> list[dict[str, Any]]:
-    """Per-minute rows summed into `bucket`-minute buckets covering the last `minutes`."""
-    step = timedelta(minutes=bucket)
-    first = now - timedelta(minutes=minutes)
-    start = first - timedelta(
-        minutes=first.minute % bucket, seconds=first.second, microseconds=first.microsecond
-    )
-    out = []
-    while start <= now:
-        inside = [r for r in rows if start <= datetime.fromisoformat(r["minute"]) < start + step]
-        out.append(
-            {
-                "time": start.isoformat(),
-                **{k: sum(r[k] for r in inside) for k in ("executions", "errors", "help")},
-            }
-        )
-        start += step
-    return out

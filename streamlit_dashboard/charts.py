@@ -7,6 +7,7 @@ from typing import Any
 import altair as alt
 import pandas as pd  # type: ignore[import-untyped]
 
+from cellmon.views import CellRow, RunRecord
 from streamlit_dashboard import display
 from streamlit_dashboard.backend import STATUS_COLORS
 
@@ -21,7 +22,7 @@ def times(values: Any) -> Any:
     return pd.to_datetime(values, utc=True, errors="coerce", format="ISO8601")
 
 
-def cell_labels(cells: list[dict[str, Any]]) -> list[str]:
+def cell_labels(cells: list[CellRow]) -> list[str]:
     """One distinct label per cell, in the given order: "Cell 3", by cell id when JupyterLab
     sent no index, and prefixed by the notebook when the class works in several."""
     several = len({c.get("notebook_path") for c in cells}) > 1
@@ -41,7 +42,7 @@ def cell_labels(cells: list[dict[str, Any]]) -> list[str]:
     return labels
 
 
-def cell_heatmap(cells: list[dict[str, Any]], students: int) -> alt.Chart:
+def cell_heatmap(cells: list[CellRow], students: int) -> alt.Chart:
     """Rows are cells in notebook order; colour is the share of the class in each state."""
     order = cell_labels(cells)
     rows = []
@@ -119,7 +120,7 @@ def activity_chart(buckets: list[dict[str, Any]], window: str = "1h") -> alt.VCo
     return both
 
 
-def timeline_chart(runs: list[dict[str, Any]]) -> alt.Chart:
+def timeline_chart(runs: list[RunRecord]) -> alt.Chart:
     """Each recent run as a dot: time across, cell up, coloured ok / error."""
     runs = runs or [{"time": None, "cell_index": 0, "status": "ok", "error_name": None}]
     df = pd.DataFrame(

@@ -7,6 +7,7 @@ from typing import Any
 
 import streamlit as st
 
+from cellmon.views import ClassroomSnapshot, StudentDetail
 from streamlit_dashboard.backend import Backend
 
 SNAPSHOT_TTL_S = (
@@ -16,12 +17,12 @@ SNAPSHOT_TTL_S = (
 
 @st.cache_resource(show_spinner=False)
 def backend() -> Backend:
-    """The process-wide backend: the fake when CELLMON_DASHBOARD_FAKE=1, else Ray."""
+    """The process-wide backend: simulated classes when CELLMON_DASHBOARD_FAKE=1, else Ray."""
     if os.environ.get("CELLMON_DASHBOARD_FAKE") == "1":
-        from streamlit_dashboard.backend_fake import FakeBackend
+        from streamlit_dashboard.backend_sim import SimulatedBackend
 
         live = os.environ.get("CELLMON_DASHBOARD_FAKE_LIVE_S")
-        return FakeBackend(live_after_s=float(live) if live else None)
+        return SimulatedBackend(live_after_s=float(live) if live else None)
     # Imported lazily so the fake path (and the unit tier) never imports Ray.
     from streamlit_dashboard.backend_ray import RayBackend
 
@@ -35,13 +36,13 @@ def classrooms(email: str) -> list[dict[str, Any]]:
 
 
 @st.cache_data(ttl=SNAPSHOT_TTL_S, show_spinner=False)
-def snapshot(classroom_id: str) -> dict[str, Any]:
+def snapshot(classroom_id: str) -> ClassroomSnapshot:
     """The live snapshot of one class."""
     return backend().snapshot(classroom_id)
 
 
 @st.cache_data(ttl=2, show_spinner=False)
-def student(classroom_id: str, student_id: str) -> dict[str, Any] | None:
+def student(classroom_id: str, student_id: str) -> StudentDetail | None:
     """One student's detail."""
     return backend().student(classroom_id, student_id)
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import time
 from collections import Counter
-from typing import Any
 
 import streamlit as st
 
+from cellmon.views import ClassroomSnapshot, HelpEntry, Summary, TeamRow
 from streamlit_dashboard import data, display, ui
 from streamlit_dashboard.alert_watch import AlertWatch
 from streamlit_dashboard.backend import STATUS_MD
@@ -67,14 +67,15 @@ def big(n: int) -> str:
     return f"{n:,}" if n < 10_000 else f"{n / 1000:.1f}k"
 
 
-def summary_cards(summary: dict[str, Any]) -> None:
+def summary_cards(summary: Summary) -> None:
     """One row of big numbers, labelled in the status colours."""
     for col, (label, key, color, tip) in zip(st.columns(len(CARDS)), CARDS, strict=True):
         with col.container(key=f"cm-card-{key}"):  # the key gives CSS a hook for the colour bar
-            st.metric(f":{color}[●] {label}", big(summary.get(key, 0)), help=tip, border=True)
+            count = int(summary.get(key, 0))  # type: ignore[call-overload]  # keys of CARDS
+            st.metric(f":{color}[●] {label}", big(count), help=tip, border=True)
 
 
-def banners(snap: dict[str, Any]) -> None:
+def banners(snap: ClassroomSnapshot) -> None:
     """Red bar naming everyone asking for help; yellow bar for students stuck on errors."""
     queue = snap["help_queue"]
     if queue:
@@ -89,7 +90,7 @@ def banners(snap: dict[str, Any]) -> None:
         ui.banner("✅ Nobody is waiting for help.", "calm")
 
 
-def help_queue(snap: dict[str, Any], me: str) -> None:
+def help_queue(snap: ClassroomSnapshot, me: str) -> None:
     """Each request with its wait, who is on the way, and claim / resolve buttons."""
     cid, queue = snap["classroom_id"], snap["help_queue"]
     st.subheader(f"Help queue · {len(queue)}")
@@ -107,7 +108,7 @@ def help_queue(snap: dict[str, Any], me: str) -> None:
         st.caption(f"… and {len(queue) - QUEUE_SHOWN} more waiting (oldest first above).")
 
 
-def request(h: dict[str, Any], cid: str, me: str) -> None:
+def request(h: HelpEntry, cid: str, me: str) -> None:
     """One open request: who, how long, who is on the way, and the two buttons."""
     sid = h["student_id"]
     with st.container(border=True, key=f"cm-req-{sid}"):
@@ -140,7 +141,7 @@ def request(h: dict[str, Any], cid: str, me: str) -> None:
             )
 
 
-def seat_view(snap: dict[str, Any], limit: int = 24) -> None:
+def seat_view(snap: ClassroomSnapshot, limit: int = 24) -> None:
     """Team cards with members coloured by status; busiest teams first in big classes."""
     st.subheader("Teams")
     teams = with_teamless(snap)
@@ -159,15 +160,20 @@ def seat_view(snap: dict[str, Any], limit: int = 24) -> None:
         st.caption(f"Showing the {limit} teams needing most attention of {total:,}.")
 
 
-def with_teamless(snap: dict[str, Any]) -> list[dict[str, Any]]:
+def with_teamless(snap: ClassroomSnapshot) -> list[TeamRow]:
     """The snapshot's teams, plus one "no team" card for students in none (a plain JupyterLab
     sends no team, and the actors group only named teams)."""
     teams = list(snap["teams"])
     grouped = {m for t in teams for m in t["members"]}
     loners = [s for s in snap["students"] if s["student_id"] not in grouped]
     if loners:
-        statuses = Counter(s["status"] for s in loners)
         teams.append(
-            {"team": None, "members": [s["student_id"] for s in loners], "by_status": statuses}
+            {
+                "team": "",  # shown as "no team" (display.team)
+                "members": [s["student_id"] for s in loners],
+                "by_status": dict(Counter(s["status"] for s in loners)),
+                "executions": sum(s["executions"] for s in loners),
+                "errors": sum(s["errors"] for s in loners),
+            }
         )
     return teams

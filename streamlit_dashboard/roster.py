@@ -10,6 +10,7 @@ from typing import Any
 import pandas as pd  # type: ignore[import-untyped]
 import streamlit as st
 
+from cellmon.views import ClassroomSnapshot, Status, StudentRow
 from streamlit_dashboard import display, ui
 from streamlit_dashboard.backend import STATUS_COLORS, STATUS_LABELS, STATUSES
 
@@ -20,15 +21,15 @@ OPENED = "roster_opened"  # how many students this tab opened from the list
 WANTED = "roster_wanted"  # (table key, student id) of the row just clicked
 
 
-def _name(r: dict[str, Any]) -> str:
+def _name(r: StudentRow) -> str:
     return display.sort_key(display.name(r))
 
 
-def _team(r: dict[str, Any]) -> tuple[bool, str]:
+def _team(r: StudentRow) -> tuple[bool, str]:
     return (not display.clean(r.get("team")), display.sort_key(display.team(r)))  # teamless last
 
 
-SORTS: dict[str, Callable[[dict[str, Any]], Any]] = {
+SORTS: dict[str, Callable[[StudentRow], Any]] = {
     "Needs attention": lambda r: (STATUSES.index(r["status"]), -r["consecutive_errors"], _name(r)),
     "Name": _name,
     "Team": lambda r: (_team(r), _name(r)),
@@ -39,8 +40,8 @@ SORTS: dict[str, Callable[[dict[str, Any]], Any]] = {
 
 
 def select(
-    rows: list[dict[str, Any]], statuses: list[str], query: str, team: str, sort: str
-) -> list[dict[str, Any]]:
+    rows: list[StudentRow], statuses: list[Status], query: str, team: str, sort: str
+) -> list[StudentRow]:
     """Rows matching the filters, in the chosen order."""
     q = display.sort_key(query)
     picked = [
@@ -53,7 +54,7 @@ def select(
     return sorted(picked, key=SORTS.get(sort, SORTS["Needs attention"]))
 
 
-def frame(rows: list[dict[str, Any]]) -> pd.DataFrame:
+def frame(rows: list[StudentRow]) -> pd.DataFrame:
     """The table the instructor reads: names first, status in words, times relative."""
     return pd.DataFrame(
         {
@@ -76,14 +77,14 @@ def _paint(label: str) -> str:
     return f"background-color: {STATUS_COLORS[status]}; color: {'white' if dark else '#3a2a00'}"
 
 
-def _open_student(key: str, shown: list[dict[str, Any]]) -> None:
+def _open_student(key: str, shown: list[StudentRow]) -> None:
     # A click on a row opens that student (in the fragment's body: a callback cannot rerun).
     rows = st.session_state[key].selection.rows
     if rows and rows[0] < len(shown):  # the list may have shrunk since it was drawn
         st.session_state[WANTED] = (key, shown[rows[0]]["student_id"])
 
 
-def students_list(snap: dict[str, Any], n_cells: int) -> None:
+def students_list(snap: ClassroomSnapshot, n_cells: int) -> None:
     """Filters, then one page of the matching students; a click on a row opens one."""
     st.subheader("Students")
     rows = snap["students"]
@@ -104,7 +105,7 @@ def students_list(snap: dict[str, Any], n_cells: int) -> None:
     _open_clicked(key)
 
 
-def _filters(rows: list[dict[str, Any]]) -> tuple[list[str], str, str, str]:
+def _filters(rows: list[StudentRow]) -> tuple[list[Status], str, str, str]:
     """Status, search, team and sort widgets: (statuses, query, team, sort)."""
     teams = sorted({display.team(r) for r in rows}, key=display.sort_key)
     a, b, c, d = st.columns([2.2, 2, 1.3, 1.5])
@@ -123,7 +124,7 @@ def _filters(rows: list[dict[str, Any]]) -> tuple[list[str], str, str, str]:
     return statuses, query, team, sort
 
 
-def _table(shown: list[dict[str, Any]], n_cells: int) -> str:
+def _table(shown: list[StudentRow], n_cells: int) -> str:
     """The page of students as a selectable table; returns its widget key."""
     # A new table (key) after each open: the browser keeps reporting a table's selection,
     # even while the table is not drawn, and the old click must not reopen the student.

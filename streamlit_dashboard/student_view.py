@@ -10,6 +10,7 @@ from typing import Any
 import pandas as pd  # type: ignore[import-untyped]
 import streamlit as st
 
+from cellmon.views import HelpRecord, StudentDetail, StudentRow
 from streamlit_dashboard import charts, data, display, ui
 from streamlit_dashboard.backend import STATUS_LABELS, STATUS_MD
 
@@ -37,7 +38,7 @@ def close() -> None:
     st.query_params.pop("student", None)
 
 
-def picker(roster: dict[str, dict[str, Any]]) -> str | None:
+def picker(roster: dict[str, StudentRow]) -> str | None:
     """Select any student by name; follows and sets ?student= in the URL."""
     wanted = st.query_params.get("student")
     if wanted is not None and wanted not in roster:
@@ -70,8 +71,8 @@ def detail(cid: str, student_id: str, me: str) -> None:
     st.markdown(f"## {display.md(display.name(s))} &nbsp; {badge}")
     now = ui.clock(datetime.now(UTC).isoformat())
     st.caption(f"id {display.md(student_id)} · {display.md(display.team(s))} · live, {now}")
-    if s.get("help_since"):
-        help_bar(cid, student_id, me, s["help_since"])
+    if since := s.get("help_since"):
+        help_bar(cid, student_id, me, since)
     counters(s)
     where = display.md(display.text(s.get("current_notebook")))
     cell = display.cell_number(s.get("current_cell_index"))
@@ -106,7 +107,7 @@ def help_bar(cid: str, student_id: str, me: str, since: str) -> None:
         )
 
 
-def counters(s: dict[str, Any]) -> None:
+def counters(s: StudentDetail) -> None:
     """Runs, errors, the error streak, cells done and the last activity."""
     cols = st.columns(5)
     cols[0].metric("Runs", s["executions"], border=True)
@@ -116,7 +117,7 @@ def counters(s: dict[str, Any]) -> None:
     cols[4].metric("Last activity", ui.ago(s.get("last_activity_at")), border=True)
 
 
-def history(episodes: list[dict[str, Any]]) -> None:
+def history(episodes: list[HelpRecord]) -> None:
     """Every help request, with who came and how long it waited."""
     st.subheader("Help history")
     if not episodes:

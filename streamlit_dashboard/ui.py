@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import math
 from datetime import UTC, datetime
-from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import streamlit as st
 
+from cellmon.views import StudentRow, TeamRow
 from streamlit_dashboard import display
 from streamlit_dashboard.backend import STATUS_COLORS, STATUS_LABELS, STATUSES
 
@@ -75,12 +75,12 @@ def banner(text: str, kind: str) -> None:
     st.markdown(f'<div class="cm-banner cm-{kind}">{text}</div>', unsafe_allow_html=True)
 
 
-def _urgency(student: dict[str, Any]) -> int:
+def _urgency(student: StudentRow) -> int:
     status = student.get("status")
     return STATUSES.index(status) if status in STATUSES else len(STATUSES)
 
 
-def team_cards(teams: list[dict[str, Any]], students: dict[str, dict[str, Any]]) -> str:
+def team_cards(teams: list[TeamRow], students: dict[str, StudentRow]) -> str:
     """HTML grid of team cards, members as status-coloured chips, the most urgent first."""
     cards = []
     for t in teams:

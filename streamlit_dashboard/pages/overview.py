@@ -12,10 +12,9 @@ page. Page changes the browser starts itself (the sidebar's links) stop its time
 
 from __future__ import annotations
 
-from typing import Any
-
 import streamlit as st
 
+from cellmon.views import ClassroomSnapshot
 from streamlit_dashboard import charts, data, display, live, roster, session, student_view, ui
 from streamlit_dashboard.backend import WINDOWS
 
@@ -45,7 +44,7 @@ def live_panel() -> None:
     progress(snap)
 
 
-def progress(snap: dict[str, Any]) -> None:
+def progress(snap: ClassroomSnapshot) -> None:
     """Per-cell heat map in notebook order, the first cells when a class has run very many."""
     st.subheader("Progress by cell")
     cells = snap["cells"]

@@ -1,4 +1,4 @@
-"""The instructor dashboard in real Chromium against the fake backend."""
+"""The instructor dashboard in real Chromium against simulated classes (no cluster)."""
 
 from __future__ import annotations
 
@@ -21,14 +21,14 @@ from dashboard_support import (
     watched,
 )
 
-from streamlit_dashboard.backend_fake import FakeBackend
+from streamlit_dashboard.backend_sim import SimulatedBackend
 
 pytestmark = pytest.mark.browser
 sync_api = pytest.importorskip("playwright.sync_api")
 if not Path(CHROMIUM).exists():
     pytest.skip(f"no Chromium at {CHROMIUM}", allow_module_level=True)
 
-HELP_QUEUE = FakeBackend().snapshot("ds101")["help_queue"]
+HELP_QUEUE = SimulatedBackend().snapshot("ds101")["help_queue"]
 HELP_NAMES = [h["name"] for h in HELP_QUEUE]
 HELP_IDS = [h["student_id"] for h in HELP_QUEUE]
 LIVE_AFTER_S = 20  # the fake raises one more hand this long after its first alert check

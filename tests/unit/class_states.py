@@ -7,19 +7,15 @@ ActorBackend serves its snapshots, details and alerts through the dashboard's Ba
 
 from __future__ import annotations
 
-import itertools
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from hypothesis import strategies as st
 from pydantic import TypeAdapter
 
-from actors.domain.alerts import alert_for
-from actors.domain.classroom import ClassroomActor
 from cellmon.contract import Event
-from cellmon.views import ACTIVITY_WINDOWS as WINDOWS
 from streamlit_dashboard.backend import Instructor
-from streamlit_dashboard.backend_ray import bucketed
+from streamlit_dashboard.backend_sim import SimulatedBackend, SimulatedRoom
 
 CID = "c1"
 NOW = datetime(2024, 3, 4, 12, 0, tzinfo=UTC)
@@ -112,63 +108,26 @@ def classes(draw: st.DrawFn) -> tuple[list[Any], list[Any]]:
     return before, after
 
 
-class ActorBackend:
-    """The dashboard's Backend protocol over the actors' own pure classroom."""
+class ActorBackend(SimulatedBackend):
+    """The dashboard's Backend protocol over one classroom of drawn events, served by the
+    same actor-backed backend the browser tests use, held at NOW."""
 
-    def __init__(self, room: ClassroomActor | None = None) -> None:
-        self.room = room or ClassroomActor(CID)
-        self._alerts: list[dict[str, Any]] = []
-        self._ids = itertools.count(1)
+    def __init__(self) -> None:
+        super().__init__()
+        self._room = SimulatedRoom(CID, NOW)
+
+    def room(self, classroom_id: str) -> SimulatedRoom:
+        """The one classroom, whatever id is asked for."""
+        return self._room
 
     def apply(self, events: list[Any]) -> None:
         """Apply events as a shard does, publishing its alerts with the student's name."""
-        for effect in self.room.apply_batch(events).effects:
-            student = self.room.students.get(effect.student_id)
-            alert = alert_for(CID, effect, student.state.name if student else None)
-            self._alerts.append({**alert, "id": len(self._alerts) + 1})
+        self._room.apply(events)
 
-    def login(self, email: str, password: str) -> Instructor | None:
+    def login(self, email: str, password: str, client: str = "") -> Instructor | None:
         """The one instructor."""
         return Instructor(EMAIL, NAME) if (email, password) == (EMAIL, PASSWORD) else None
 
     def classrooms(self, email: str) -> list[dict[str, Any]]:
         """The one classroom, its name as hostile as a student's."""
         return [{"classroom_id": CID, "name": "Lab [1](https://evil.example) <i>x</i>"}]
-
-    def snapshot(self, classroom_id: str, activity_minutes: int = 60) -> dict[str, Any]:
-        """The actors' snapshot at NOW."""
-        return self.room.snapshot(NOW, activity_minutes)
-
-    def student(self, classroom_id: str, student_id: str) -> dict[str, Any] | None:
-        """The actors' student detail at NOW."""
-        return self.room.student(student_id, NOW)
-
-    def claim_help(self, classroom_id: str, student_id: str, instructor: str) -> None:
-        """An instructor's claim, as the shard logs and applies it."""
-        self._instructor("help_claimed", student_id, instructor=instructor)
-
-    def resolve_help(self, classroom_id: str, student_id: str, instructor: str) -> None:
-        """An instructor's resolution."""
-        self._instructor("help_resolved", student_id, instructor=instructor)
-
-    def set_threshold(self, classroom_id: str, significant_errors: int) -> None:
-        """The classroom's rule change."""
-        self._instructor("classroom_configured", "-", significant_errors=significant_errors)
-
-    def rotate_tokens(self, classroom_id: str) -> dict[str, str]:
-        """Fixed new tokens."""
-        return {"ingest_token": "ing_new", "instructor_token": "ins_new"}
-
-    def alerts(self, classroom_id: str, after: int) -> list[dict[str, Any]]:
-        """Alerts with an id over `after`."""
-        return [a for a in self._alerts if a["id"] > after]
-
-    def activity(self, classroom_id: str, window: str) -> list[dict[str, Any]]:
-        """The real backend's fallback: the actors' minute series, bucketed."""
-        minutes, bucket = WINDOWS[window]
-        return bucketed(self.snapshot(classroom_id, minutes)["activity"], bucket, NOW, minutes)
-
-    def _instructor(self, kind: str, student_id: str, **fields: Any) -> None:
-        data = {"type": kind, "classroom_id": CID, "student_id": student_id, "time": NOW}
-        data["event_id"] = f"instructor-{next(self._ids)}"
-        self.apply([_EVENT.validate_python({**data, **fields})])

@@ -1,4 +1,5 @@
-"""Every dashboard page, driven through AppTest against the fake backend."""
+"""Every dashboard page, driven through AppTest against simulated classes (the real pure
+actors, fed by the class simulator)."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from streamlit.testing.v1 import AppTest
 
 from streamlit_dashboard import data, display, roster
 from streamlit_dashboard.alert_watch import BEEP_MOUNTED_S
-from streamlit_dashboard.backend_fake import FakeBackend
+from streamlit_dashboard.backend_sim import SimulatedBackend
 
 pytestmark = pytest.mark.unit
 
@@ -34,11 +35,18 @@ def fake(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     st.cache_data.clear()
 
 
-def fake_backend() -> FakeBackend:
+def fake_backend() -> SimulatedBackend:
     """The backend instance the app under test is using."""
     backend = data.backend()
-    assert isinstance(backend, FakeBackend)
+    assert isinstance(backend, SimulatedBackend)
     return backend
+
+
+def calm_student() -> dict[str, str]:
+    """A student of ds101 who is not asking for help."""
+    rows = fake_backend().snapshot("ds101")["students"]
+    row = next(r for r in rows if r["status"] != "help")
+    return {"student_id": row["student_id"], "name": display.name(row)}
 
 
 def sign_in(email: str = EMAIL, password: str = PASSWORD, classroom: str = "") -> AppTest:
@@ -87,7 +95,7 @@ def test_picker_lists_only_the_instructors_classrooms() -> None:
 
 def test_overview_banner_names_every_help_requester() -> None:
     at = sign_in()
-    expected = [h["name"] for h in FakeBackend().snapshot("ds101")["help_queue"]]
+    expected = [h["name"] for h in SimulatedBackend().snapshot("ds101")["help_queue"]]
     assert len(expected) >= 2
     (banner,) = banners(at, "help")
     assert all(display.md(name) in banner for name in expected)
@@ -124,10 +132,10 @@ def _alert_poll() -> None:
 def test_new_help_request_beeps_and_toasts_once() -> None:
     at = AppTest.from_function(_alert_poll, default_timeout=30).run()
     assert not at.get("audio"), "requests that were already open must not beep"
-    calm = next(s for s in fake_backend().students["ds101"] if s.status == "active")
-    fake_backend().raise_help("ds101", calm.student_id)
+    calm = calm_student()
+    fake_backend().raise_help("ds101", calm["student_id"])
     at.run()
-    assert len(at.get("audio")) == 1 and display.md(calm.name) in at.toast[0].value
+    assert len(at.get("audio")) == 1 and display.md(calm["name"]) in at.toast[0].value
     assert not at.run().toast, "one toast per hand"
     time.sleep(BEEP_MOUNTED_S)
     assert not at.run().get("audio"), "the beep unmounts, and the same alert never beeps again"
@@ -135,10 +143,10 @@ def test_new_help_request_beeps_and_toasts_once() -> None:
 
 def test_a_raised_hand_is_in_the_banner_on_the_next_render() -> None:
     at = sign_in()
-    calm = next(s for s in fake_backend().students["ds101"] if s.status == "active")
-    fake_backend().raise_help("ds101", calm.student_id)
+    calm = calm_student()
+    fake_backend().raise_help("ds101", calm["student_id"])
     data.drop_live_cache()  # what the alert poll does before it redraws the page
-    assert display.md(calm.name) in banners(at.run(), "help")[0]
+    assert display.md(calm["name"]) in banners(at.run(), "help")[0]
 
 
 def test_big_class_shows_at_most_one_page_of_students() -> None:
@@ -155,8 +163,8 @@ def test_students_filter_by_status_and_name() -> None:
     at.multiselect(key="f_status").select("help").run()
     assert set(at.dataframe[0].value["Status"]) == {"Help"}
     at.multiselect(key="f_status").unselect("help").run()
-    at.text_input(key="f_name").input("lovelace").run()
-    assert list(at.dataframe[0].value["Name"]) == ["Ada Lovelace"]
+    at.text_input(key="f_name").input("okafor").run()
+    assert list(at.dataframe[0].value["Name"]) == ["Amara Okafor"]
 
 
 def test_student_detail_shows_code_error_and_history() -> None:
@@ -184,7 +192,7 @@ def test_student_page_opens_the_student_named_in_the_url() -> None:
 def test_overview_opens_the_student_in_the_url_in_place_and_goes_back() -> None:
     helper = fake_backend().snapshot("ds101")["help_queue"][0]
     at = sign_in()
-    at.text_input(key="f_name").input("lovelace").run()
+    at.text_input(key="f_name").input("okafor").run()
     at.query_params["student"] = helper["student_id"]  # what a clicked row sets, or a bookmark
     at.run()
     assert not at.exception
@@ -194,18 +202,18 @@ def test_overview_opens_the_student_in_the_url_in_place_and_goes_back() -> None:
     at.button(key="back_to_class").click().run()
     assert "student" not in at.query_params
     assert at.metric[0].value == "30", "the class again"
-    assert list(at.dataframe[0].value["Name"]) == ["Ada Lovelace"], "the search was kept"
+    assert list(at.dataframe[0].value["Name"]) == ["Amara Okafor"], "the search was kept"
 
 
 def test_settings_saves_threshold_and_rotates_tokens() -> None:
     at = sign_in().switch_page("pages/settings.py").run()
     at.number_input(key="threshold_value").set_value(5)
     next(b for b in at.button if b.label == "Save").click().run()
-    assert fake_backend().thresholds["ds101"] == 5
+    assert fake_backend().snapshot("ds101")["significant_error_threshold"] == 5
     at.checkbox(key="rotate_sure").check().run()
     at.button(key="rotate").click().run()
     tokens = [c.value for c in at.code]
-    assert any(t.startswith("ing_") for t in tokens) and any(t.startswith("ins_") for t in tokens)
+    assert any(t.startswith("cmi_") for t in tokens) and any(t.startswith("cmr_") for t in tokens)
     assert "shown only once" in at.warning[0].value
     assert len(at.run().code) == 2, "a redraw (say, for a help alert) keeps them on screen"
     at.button(key="rotated_done").click().run()

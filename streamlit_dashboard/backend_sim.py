@@ -1,0 +1,183 @@
+"""The Backend protocol over simulated classes, with no cluster: the real pure ClassroomActor,
+fed by the class simulator (`cellmon.simulation`), for AppTest, the browser tests and working
+on the dashboard. Every snapshot, detail and alert is the one the actors would make.
+
+A class is simulated up to the moment it is first opened and then held still, so two
+backends made alike show the same class; an instructor's actions and a scripted hand (after
+`live_after_s`) are applied on top, as the shard applies them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import random
+import uuid
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from pydantic import TypeAdapter
+
+from actors.domain.alerts import alert_for
+from actors.domain.classroom import ClassroomActor
+from cellmon.contract import Event
+from cellmon.simulation import plan_class
+from cellmon.views import ACTIVITY_WINDOWS, ClassroomSnapshot, StudentDetail
+from streamlit_dashboard.backend import Instructor
+from streamlit_dashboard.buckets import bucketed
+
+PASSWORD = "cellmon"
+INSTRUCTORS = {"teacher@example.edu": "Dr. Grace Teacher", "ta@example.edu": "Sam Assistant"}
+CLASSROOMS = {  # classroom_id -> (name, size, who may see it, the simulator's seed)
+    # ds101's seed gives a class with several hands up and students stuck on errors.
+    "ds101": ("Data Science 101", 30, {"teacher@example.edu", "ta@example.edu"}, 105),
+    "lecture": ("Programming Lecture (1,000)", 1000, {"teacher@example.edu"}, 102),
+    "other": ("Someone else's class", 12, {"nobody@example.edu"}, 103),
+}
+HISTORY = timedelta(minutes=20)
+BIG_CLASS_HISTORY = timedelta(minutes=6)  # a 1,000-student class is ready in a few seconds
+_EVENT: TypeAdapter[Any] = TypeAdapter(Event)
+
+
+class SimulatedRoom:
+    """One classroom held at `now`: its actor, and the alerts its events made."""
+
+    def __init__(self, classroom_id: str, now: datetime) -> None:
+        self.actor, self.now = ClassroomActor(classroom_id), now
+        self.alerts: list[dict[str, Any]] = []
+
+    @classmethod
+    def simulated(cls, classroom_id: str, size: int, seed: int, now: datetime) -> SimulatedRoom:
+        """A class of `size` simulated students who have worked until `now`."""
+        room = cls(classroom_id, now)
+        students = plan_class(classroom_id, size, random.Random(seed))
+        start = now - (HISTORY if size <= 100 else BIG_CLASS_HISTORY)
+        wire: list[dict[str, Any]] = []
+        for student in students:
+            wire += student.start(start)
+            while (due := student.next_due()) is not None and due <= now:
+                wire += student.step(due)
+        wire.sort(key=lambda event: event["time"])
+        room.apply([_event(classroom_id, e) for e in wire])
+        return room
+
+    def apply(self, events: list[Any]) -> None:
+        """Apply events as the shard does, keeping their alerts."""
+        outcome = self.actor.apply_batch(events)
+        for effect in outcome.effects:
+            student = self.actor.students.get(effect.student_id)
+            name = student.state.display_name if student else None
+            alert = alert_for(self.actor.classroom_id, effect, name)
+            self.alerts.append({**alert, "id": len(self.alerts) + 1})
+
+    def instruct(self, fields: dict[str, Any]) -> None:
+        """An instructor's action (or a scripted student's), stamped now."""
+        self.apply(
+            [
+                _event(
+                    self.actor.classroom_id,
+                    {"event_id": str(uuid.uuid4()), "time": self.now, **fields},
+                )
+            ]
+        )
+
+
+class SimulatedBackend:
+    """Simulated classes, built on first use; records every call that changes state."""
+
+    def __init__(self, sizes: dict[str, int] | None = None, live_after_s: float | None = None):
+        self.t0 = datetime.now(UTC)
+        self.sizes = {cid: (sizes or {}).get(cid, room[1]) for cid, room in CLASSROOMS.items()}
+        self.calls: list[tuple[str, ...]] = []
+        self._rooms: dict[str, SimulatedRoom] = {}
+        self._live_after = live_after_s
+        self._live_t0: datetime | None = None
+
+    def room(self, classroom_id: str) -> SimulatedRoom:
+        """The classroom, simulated on first use."""
+        if classroom_id not in self._rooms:
+            seed, size = CLASSROOMS[classroom_id][3], self.sizes[classroom_id]
+            self._rooms[classroom_id] = SimulatedRoom.simulated(classroom_id, size, seed, self.t0)
+        return self._rooms[classroom_id]
+
+    def login(self, email: str, password: str, client: str = "") -> Instructor | None:
+        """Any known instructor with the shared demo password."""
+        name = INSTRUCTORS.get(email.strip().lower())
+        return Instructor(email.strip().lower(), name) if name and password == PASSWORD else None
+
+    def classrooms(self, email: str) -> list[dict[str, Any]]:
+        """The classes this instructor may see."""
+        return [
+            {"classroom_id": cid, "name": name}
+            for cid, (name, _, who, _) in CLASSROOMS.items()
+            if email in who
+        ]
+
+    def snapshot(self, classroom_id: str, activity_minutes: int = 60) -> ClassroomSnapshot:
+        """The class as the actors show it."""
+        self._tick()
+        room = self.room(classroom_id)
+        return room.actor.snapshot(room.now, activity_minutes)
+
+    def student(self, classroom_id: str, student_id: str) -> StudentDetail | None:
+        """One student's detail, as the actors show it."""
+        room = self.room(classroom_id)
+        return room.actor.student(student_id, room.now)
+
+    def claim_help(self, classroom_id: str, student_id: str, instructor: str) -> None:
+        """ "On my way", as the shard logs it."""
+        self.calls.append(("claim_help", classroom_id, student_id, instructor))
+        fields = {"type": "help_claimed", "student_id": student_id, "instructor": instructor}
+        self.room(classroom_id).instruct(fields)
+
+    def resolve_help(self, classroom_id: str, student_id: str, instructor: str) -> None:
+        """Close a help request, as the shard logs it."""
+        self.calls.append(("resolve_help", classroom_id, student_id, instructor))
+        fields = {"type": "help_resolved", "student_id": student_id, "instructor": instructor}
+        self.room(classroom_id).instruct(fields)
+
+    def set_threshold(self, classroom_id: str, significant_errors: int) -> None:
+        """Change the consecutive-error threshold."""
+        self.calls.append(("set_threshold", classroom_id, str(significant_errors)))
+        fields = {"type": "classroom_configured", "student_id": "-"}
+        self.room(classroom_id).instruct({**fields, "significant_errors": significant_errors})
+
+    def rotate_tokens(self, classroom_id: str) -> dict[str, str]:
+        """New tokens, derived from a counter so runs are reproducible."""
+        self.calls.append(("rotate_tokens", classroom_id))
+        seed = f"{classroom_id}:{len(self.calls)}".encode()
+        return {
+            "ingest_token": "cmi_" + hashlib.sha256(seed + b"i").hexdigest()[:32],
+            "instructor_token": "cmr_" + hashlib.sha256(seed + b"t").hexdigest()[:32],
+        }
+
+    def alerts(self, classroom_id: str, after: int) -> list[dict[str, Any]]:
+        """The class's alerts with id > after, oldest first."""
+        self._tick()
+        return [a for a in self.room(classroom_id).alerts if a["id"] > after]
+
+    def activity(self, classroom_id: str, window: str) -> list[dict[str, Any]]:
+        """Executions, errors and help per bucket, from the actor's minute series."""
+        minutes, bucket = ACTIVITY_WINDOWS[window]
+        room = self.room(classroom_id)
+        rows = room.actor.snapshot(room.now, minutes)["activity"]
+        return bucketed(rows, bucket, room.now, minutes)
+
+    def raise_help(self, classroom_id: str, student_id: str) -> None:
+        """A student raises a hand (how a demo or a test makes a new alert)."""
+        self.room(classroom_id).instruct({"type": "help", "student_id": student_id})
+
+    def _tick(self) -> None:
+        if self._live_after is None:
+            return
+        started = self._live_t0 = self._live_t0 or datetime.now(UTC)
+        if datetime.now(UTC) - started > timedelta(seconds=self._live_after):
+            self._live_after = None
+            rows = self.snapshot("ds101")["students"]
+            self.raise_help("ds101", next(r["student_id"] for r in rows if r["status"] != "help"))
+
+
+def _event(classroom_id: str, wire: dict[str, Any]) -> Any:
+    """A simulated wire event as the ingest validates it, received when it happened."""
+    return _EVENT.validate_python(
+        {**wire, "classroom_id": classroom_id, "received_at": wire["time"]}
+    )
