@@ -10,17 +10,13 @@ from __future__ import annotations
 import argparse
 import json
 import statistics
-import sys
 import time
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 from playwright.sync_api import sync_playwright
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "tests" / "browser"))
-from dashboard_support import CHROMIUM, CHROMIUM_ARGS, streamlit_server  # noqa: E402
+from tests.browser.dashboard_support import CHROMIUM, CHROMIUM_ARGS, streamlit_server
 
 CLASSES = {"ds101": 30, "lecture": 1000}  # the fake backend's classrooms
 

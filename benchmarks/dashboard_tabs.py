@@ -13,16 +13,13 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import sys
 import time
 from pathlib import Path
 from typing import Any
 
 from playwright.sync_api import sync_playwright
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "tests" / "browser"))
-from dashboard_support import CHROMIUM, CHROMIUM_ARGS, login, streamlit_process  # noqa: E402
+from tests.browser.dashboard_support import CHROMIUM, CHROMIUM_ARGS, login, streamlit_process
 
 OURS = "--runner.postScriptGC=false"
 STREAMLIT_DEFAULT = "--runner.postScriptGC=true"

@@ -45,9 +45,10 @@ class AlertFeed:
                 client = redis.Redis.from_url(self._url, socket_timeout=None)
                 pubsub = client.pubsub()  # type: ignore[no-untyped-call]  # redis-py: untyped
                 pubsub.psubscribe(PATTERN)
-                self.ready.set()
                 for message in pubsub.listen():
-                    if message["type"] == "pmessage":
+                    if message["type"] == "psubscribe":  # Redis confirmed: nothing is missed now
+                        self.ready.set()
+                    elif message["type"] == "pmessage":
                         self.take(message["channel"], message["data"])
             except (redis.RedisError, OSError) as error:
                 log.warning("alert feed: %s; retrying", error)

@@ -2,18 +2,12 @@
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
-# The e2e helpers (Jupyter subprocess harness, Deployment) are shared, not copied.
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "e2e"))
-
-from dashboard_support import Console
-
-from tests.e2e.conftest import Deployment, deployed
+from tests.browser.dashboard_support import Console
+from tests.e2e.deployment import Deployment, deployed
 
 
 @pytest.fixture(scope="module")

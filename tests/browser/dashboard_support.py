@@ -11,11 +11,11 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from chromium import CHROMIUM as CHROMIUM  # re-exported for the dashboard tests
-from chromium import CHROMIUM_ARGS as HEADLESS_ARGS
-
 from cellmon_cli.dashboard_process import streamlit_command
 from cellmon_cli.serve_tuning import free_port
+from tests.browser.chromium import CHROMIUM as CHROMIUM  # re-exported for the dashboard tests
+from tests.browser.chromium import CHROMIUM_ARGS as HEADLESS_ARGS
+from tests.support.waiting import wait_until
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "test-artifacts"
@@ -36,15 +36,17 @@ def streamlit_process(
     proc = subprocess.Popen(cmd, cwd=ROOT, env=full_env, stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + timeout_s
-        while True:
+
+        def healthy() -> bool:
+            if proc.poll() is not None:
+                raise RuntimeError(f"streamlit exited; see {log.name}")
             try:
                 urllib.request.urlopen(f"{url}/_stcore/health", timeout=1).read()
-                break
             except OSError:
-                if proc.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError(f"streamlit did not start; see {log.name}") from None
-                time.sleep(0.3)
+                return False
+            return True
+
+        wait_until(healthy, timeout_s, f"streamlit to start (see {log.name})")
         yield url, proc
     finally:
         proc.terminate()  # only the process this helper started

@@ -10,7 +10,9 @@ from typing import Any
 from urllib.parse import parse_qs, urlparse
 
 import pytest
-from dashboard_support import (
+
+from streamlit_dashboard.backend_sim import SimulatedBackend
+from tests.browser.dashboard_support import (
     ARTIFACTS,
     CHROMIUM,
     CHROMIUM_ARGS,
@@ -20,8 +22,6 @@ from dashboard_support import (
     wait_quiet,
     watched,
 )
-
-from streamlit_dashboard.backend_sim import SimulatedBackend
 
 pytestmark = pytest.mark.browser
 sync_api = pytest.importorskip("playwright.sync_api")

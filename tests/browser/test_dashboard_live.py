@@ -14,7 +14,10 @@ from typing import Any
 import httpx
 import pytest
 import ray
-from dashboard_support import (
+
+from actors.adapters import accounts
+from streamlit_dashboard import display
+from tests.browser.dashboard_support import (
     ARTIFACTS,
     CHROMIUM,
     CHROMIUM_ARGS,
@@ -24,13 +27,11 @@ from dashboard_support import (
     wait_quiet,
     watched,
 )
-from jupyter_harness import JupyterServer, running, wait_for
-from lab_support import lab_args, notebook_dir
-
-from actors.adapters import accounts
-from streamlit_dashboard import display
-from tests.e2e.conftest import Deployment, bearer
+from tests.browser.lab_support import lab_args, notebook_dir
+from tests.e2e.deployment import Deployment, bearer
 from tests.e2e.events import cell_run, help_request
+from tests.e2e.jupyter_harness import JupyterServer, running
+from tests.support.waiting import wait_until
 
 pytestmark = pytest.mark.browser
 sync_api = pytest.importorskip("playwright.sync_api")
@@ -154,7 +155,7 @@ def test_a_plain_jupyterlab_student_without_a_name_is_named_by_id(
         student.locator("#jp-main-statusbar").get_by_text("Idle").wait_for(timeout=90_000)
         student.locator(".jp-Cell .jp-InputArea-editor").first.click()
         student.keyboard.press("Shift+Enter")
-        ran = wait_for(lambda: (r := _row(deployment, classroom, sid)) and r["errors"] == 1 and r)
+        ran = wait_until(lambda: (r := _row(deployment, classroom, sid)) and r["errors"] == 1 and r)
         assert ran and ran["name"] is None and ran["team"] is None, ran
         student.get_by_role("button", name="Raise hand").click()
         banner = page.locator(".cm-help", has_text=sid).first

@@ -3,27 +3,20 @@ instructor's classroom snapshot shows each step."""
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 from typing import Any
 
 import pytest
-from chromium import CHROMIUM, CHROMIUM_ARGS
-from jupyter_harness import JupyterServer, running
-from lab_support import REPO, lab_args, notebook_dir
 
-from tests.e2e.conftest import Deployment
+from tests.browser.chromium import CHROMIUM, CHROMIUM_ARGS
+from tests.browser.lab_support import REPO, lab_args, notebook_dir
+from tests.e2e.deployment import Deployment
+from tests.e2e.jupyter_harness import JupyterServer, running
+from tests.support.waiting import wait_until
 
 pytestmark = pytest.mark.browser
 
 ARTIFACTS = REPO / "test-artifacts"
-
-
-def wait_for(check: Any, timeout_s: float = 20) -> Any:
-    deadline = time.monotonic() + timeout_s
-    while not (result := check()) and time.monotonic() < deadline:
-        time.sleep(0.5)
-    return result
 
 
 def test_raise_hand_shows_in_help_queue_and_withdraws(
@@ -59,18 +52,18 @@ def test_raise_hand_shows_in_help_queue_and_withdraws(
 
             page.locator(".jp-Cell .jp-InputArea-editor").first.click()
             page.keyboard.press("Shift+Enter")
-            ran = wait_for(lambda: [r for r in snapshot()["students"] if r["executions"] == 1])
+            ran = wait_until(lambda: [r for r in snapshot()["students"] if r["executions"] == 1])
             assert ran and ran[0]["student_id"] == "cara", snapshot()
 
             page.get_by_role("button", name="Raise hand").click()
-            queue = wait_for(lambda: snapshot()["help_queue"], timeout_s=10)
+            queue = wait_until(lambda: snapshot()["help_queue"], 10)
             assert [row["student_id"] for row in queue] == ["cara"]
             page.get_by_role("button", name="Lower hand").wait_for(timeout=5_000)
             page.get_by_text("Cell Monitor: on · connected").wait_for(timeout=10_000)
             page.screenshot(path=str(ARTIFACTS / "raise_hand.png"))
 
             page.get_by_role("button", name="Lower hand").click()
-            assert wait_for(lambda: not snapshot()["help_queue"], timeout_s=10)
+            assert wait_until(lambda: not snapshot()["help_queue"], 10)
             page.get_by_role("button", name="Raise hand").wait_for(timeout=5_000)
         except Exception:
             page.screenshot(path=str(ARTIFACTS / "raise_hand_failure.png"))

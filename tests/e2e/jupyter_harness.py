@@ -21,6 +21,7 @@ import httpx
 from websockets.sync.client import ClientConnection, connect
 
 from tests.support.private_postgres import free_port
+from tests.support.waiting import wait_until
 
 
 @dataclass
@@ -64,17 +65,16 @@ class JupyterServer:
         log = self.log_path.open("ab")
         env = {**os.environ, "JUPYTER_RUNTIME_DIR": str(self.runtime_dir), **self.env}
         self.process = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT, env=env)
-        deadline = time.monotonic() + timeout_s
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"jupyter exited: {self.log_path.read_text()[-3000:]}")
-            try:
-                if self.api().get("/api/status").status_code == 200:
-                    return
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.3)
-        raise TimeoutError(f"jupyter did not start: {self.log_path.read_text()[-3000:]}")
+        wait_until(self._answers, timeout_s, f"jupyter to start (log: {self.log_path})")
+
+    def _answers(self) -> bool:
+        assert self.process is not None and self.log_path is not None
+        if self.process.poll() is not None:
+            raise RuntimeError(f"jupyter exited: {self.log_path.read_text()[-3000:]}")
+        try:
+            return self.api().get("/api/status").status_code == 200
+        except httpx.HTTPError:
+            return False
 
     def stop(self) -> None:
         """Stop it the way a user does (SIGINT twice), so extensions shut down cleanly."""
@@ -227,13 +227,3 @@ def stored_events(deployment: Any, classroom_id: str) -> list[dict[str, Any]]:
         return [json.loads(row[0]) for row in rows]
 
     return asyncio.run(fetch())
-
-
-def wait_for(check: Any, timeout_s: float = 60) -> Any:
-    """Poll `check` until it returns something truthy."""
-    deadline = time.monotonic() + timeout_s
-    while True:
-        result = check()
-        if result or time.monotonic() > deadline:
-            return result
-        time.sleep(0.5)

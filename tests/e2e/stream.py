@@ -11,7 +11,8 @@ from collections.abc import Callable
 from typing import Any
 
 import httpx
-from events import cell_run, help_request
+
+from tests.e2e.events import cell_run, help_request
 
 RETRYABLE = {500, 502, 503, 504}
 
@@ -77,14 +78,14 @@ async def _deliver(
             )
         except httpx.TransportError:
             answers[0] += 1  # no answer at all: a dead replica or a reset connection
-            await asyncio.sleep(0.2)
+            await asyncio.sleep(0.2)  # a sender's pause before it retries, not a synchronisation
             continue
         answers[response.status_code] += 1
         if response.status_code == 202:
             return
         if response.status_code not in RETRYABLE:
             raise AssertionError(f"{response.status_code}: {response.text}")
-        await asyncio.sleep(0.2)
+        await asyncio.sleep(0.2)  # the pause before a retry after a 5xx
     raise AssertionError("batch never acknowledged")
 
 

@@ -8,8 +8,9 @@ import sys
 
 import httpx
 import pytest
-from conftest import Deployment, bearer
-from events import cell_run
+
+from tests.e2e.deployment import Deployment, bearer
+from tests.e2e.events import cell_run
 
 pytestmark = pytest.mark.e2e
 

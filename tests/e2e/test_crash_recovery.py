@@ -11,8 +11,9 @@ from typing import Any
 
 import httpx
 import pytest
-from conftest import Deployment
-from stream import class_stream, comparable, fresh_ids, send_stream
+
+from tests.e2e.deployment import Deployment
+from tests.e2e.stream import class_stream, comparable, fresh_ids, send_stream
 
 pytestmark = pytest.mark.e2e
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import httpx
 import pytest
-from conftest import Deployment, bearer
-from events import cell_run, help_request
 
 from actors.adapters import accounts
 from streamlit_dashboard.backend_ray import RayBackend
+from tests.e2e.deployment import Deployment, bearer
+from tests.e2e.events import cell_run, help_request
 from tests.support.waiting import wait_until
 
 pytestmark = pytest.mark.e2e

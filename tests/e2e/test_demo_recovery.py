@@ -6,10 +6,10 @@ from pathlib import Path
 
 import httpx
 import pytest
-from conftest import Deployment, bearer
-from events import cell_run
 
 from cellmon_cli.demo import DEMO_ID, demo_classroom
+from tests.e2e.deployment import Deployment, bearer
+from tests.e2e.events import cell_run
 
 pytestmark = pytest.mark.e2e
 

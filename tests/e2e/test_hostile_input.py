@@ -13,10 +13,10 @@ from typing import Any
 
 import httpx
 import pytest
-from conftest import Deployment, bearer
-from events import cell_run, help_request
 
 from actors.runtime.client import blocking
+from tests.e2e.deployment import Deployment, bearer
+from tests.e2e.events import cell_run, help_request
 from tests.support.waiting import wait_until
 
 pytestmark = pytest.mark.e2e

@@ -9,8 +9,9 @@ from typing import Any
 
 import httpx
 import pytest
-from conftest import Deployment, bearer
-from events import cell_run, help_request
+
+from tests.e2e.deployment import Deployment, bearer
+from tests.e2e.events import cell_run, help_request
 
 pytestmark = pytest.mark.e2e
 

@@ -8,17 +8,18 @@ from typing import Any
 
 import httpx
 import pytest
-from conftest import Deployment, bearer
 from jupyter_client import BlockingKernelClient
-from jupyter_harness import (
+
+from tests.e2e.deployment import Deployment, bearer
+from tests.e2e.jupyter_harness import (
     JupyterServer,
     KernelSocket,
     new_notebook,
     running,
     save_notebook,
     stored_events,
-    wait_for,
 )
+from tests.support.waiting import wait_until
 
 pytestmark = pytest.mark.e2e
 
@@ -75,7 +76,7 @@ def test_cell_runs_reach_the_ingest_with_status_timing_and_renamed_path(
             found = [e for e in events if e["type"] == "cell_executed"]
             return found if len(found) >= 5 else []
 
-        runs = wait_for(cells)
+        runs = wait_until(cells, 60)
         with server.api() as api:
             status = api.get("/cell-monitor/status").json()
 
@@ -137,7 +138,7 @@ def test_cell_index_follows_the_saved_notebook(deployment: Deployment, tmp_path:
             cells = [e for e in events if e["type"] == "cell_executed"]
             return [(e["cell_id"], e["cell_index"]) for e in cells] if len(cells) >= 5 else []
 
-        found = wait_for(runs)
+        found = wait_until(runs, 60)
     assert found == [("a", 1), ("b", 2), ("not-saved-yet", None), ("new", 0), ("b", 3)]
     detail = httpx.get(
         f"{deployment.url}/api/v1/classrooms/{classroom['classroom_id']}/students/ana",

@@ -9,8 +9,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import Deployment
-from jupyter_harness import JupyterServer, KernelSocket, new_notebook, running, wait_for
+
+from tests.e2e.deployment import Deployment
+from tests.e2e.jupyter_harness import JupyterServer, KernelSocket, new_notebook, running
+from tests.support.waiting import wait_until
 
 pytestmark = pytest.mark.e2e
 KEPT = ["notebook_saved", "notebook_opened", "cell_executed", "cell_executed"]
@@ -50,7 +52,7 @@ def run_two_cells_and_wait_for(server: JupyterServer, cause: str) -> dict[str, A
             found = dict(api.get("/cell-monitor/status").json())
         return found if found["cause"] == cause and found["waiting"] >= 4 else None
 
-    found = wait_for(status, timeout_s=60)
+    found = wait_until(status, 60)
     assert found is not None, server.log_text()[-3000:]
     return found
 
@@ -62,7 +64,7 @@ def test_a_wrong_server_url_keeps_the_spool_and_says_so(
     url = f"{deployment.url}/cellmon"  # a path the ingest does not serve: 404
     with running(student(tmp_path, url, classroom["ingest_token"])) as server:
         status = run_two_cells_and_wait_for(server, "server URL looks wrong: 404")
-        attempts = wait_for(lambda: server.log_text().count("server URL looks wrong") >= 3)
+        attempts = wait_until(lambda: server.log_text().count("server URL looks wrong") >= 3, 60)
     assert attempts, "the sender kept retrying with backoff"
     assert status["connected"] is False and status["unauthorized"] is False
     assert status["waiting"] == 4 and status["refused"] == 0

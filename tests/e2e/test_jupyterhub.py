@@ -11,11 +11,11 @@ from typing import Any
 
 import httpx
 import pytest
-from conftest import Deployment, bearer
-from events import cell_run
-from hub_harness import Hub, HubServer, running, start_servers
-from jupyter_harness import KernelSocket, new_notebook
 
+from tests.e2e.deployment import Deployment, bearer
+from tests.e2e.events import cell_run
+from tests.e2e.hub_harness import Hub, HubServer, running, start_servers
+from tests.e2e.jupyter_harness import KernelSocket, new_notebook
 from tests.support.waiting import wait_until
 
 pytestmark = pytest.mark.e2e

@@ -11,9 +11,9 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import Deployment
 
 from cellmon_cli.loadtest import LoadPlan, Target, run_load
+from tests.e2e.deployment import Deployment
 
 pytestmark = pytest.mark.e2e
 

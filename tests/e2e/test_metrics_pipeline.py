@@ -4,18 +4,18 @@ from __future__ import annotations
 
 import asyncio
 import socket
-import time
 import uuid
+from typing import Any
 
 import httpx
 import pytest
-from conftest import Deployment, bearer
-from events import cell_run, help_request
 
 from actors.adapters.influx.query import influxql_string, query
 from actors.adapters.influx.target import parse_influx_url
 from actors.runtime.client import ActorClient, blocking
 from cellmon_cli import stack
+from tests.e2e.deployment import Deployment, bearer
+from tests.e2e.events import cell_run, help_request
 from tests.support.waiting import wait_until
 
 pytestmark = pytest.mark.e2e
@@ -32,12 +32,12 @@ def test_cell_runs_and_help_are_queryable_with_influxql(deployment: Deployment) 
     target = parse_influx_url(deployment.settings.influx_url or "")
     room = influxql_string(classroom["classroom_id"])
     counted = f'SELECT count("count") FROM cell_execution WHERE classroom = {room} GROUP BY status'
-    deadline, rows = time.monotonic() + 20, []
-    while time.monotonic() < deadline:
+
+    def all_counted() -> list[dict[str, Any]]:
         rows = asyncio.run(query(target.url, target.database, counted))
-        if sum(row["count"] for row in rows) == 30:
-            break
-        time.sleep(0.5)
+        return rows if sum(row["count"] for row in rows) == 30 else []
+
+    rows = wait_until(all_counted, 20, "30 cell runs in InfluxDB")
     assert {row["status"]: row["count"] for row in rows} == {"error": 10, "ok": 20}
     helps = asyncio.run(
         query(target.url, target.database, f"SELECT * FROM help WHERE classroom = {room}")

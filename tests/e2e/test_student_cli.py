@@ -12,8 +12,9 @@ from pathlib import Path
 import httpx
 import pytest
 import ray
-from conftest import Deployment, bearer
-from events import cell_run
+
+from tests.e2e.deployment import Deployment, bearer
+from tests.e2e.events import cell_run
 
 pytestmark = pytest.mark.e2e
 

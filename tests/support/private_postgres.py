@@ -14,7 +14,6 @@ import shutil
 import signal
 import subprocess
 import tempfile
-import time
 from collections.abc import Callable, Coroutine
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -24,6 +23,7 @@ from typing import Any, Literal, Self, TypeVar
 import asyncpg
 
 from cellmon_cli.serve_tuning import free_port
+from tests.support.waiting import wait_until
 
 T = TypeVar("T")
 StopMode = Literal["smart", "fast", "immediate"]
@@ -264,22 +264,19 @@ class PrivatePostgres:
             finally:
                 await conn.close()
 
-        deadline = time.monotonic() + self.timeout
-        while True:
+        def connectable() -> bool:
             try:
                 run_blocking(probe)
-                return
-            except (OSError, asyncpg.PostgresError, TimeoutError) as error:
-                if time.monotonic() > deadline:
-                    raise PrivatePostgresError(
-                        f"server on port {self.port} did not accept connections: {error!r}"
-                        f"\n--- server log tail ---\n{self.log_tail()}"
-                    ) from error
-                time.sleep(0.1)
+            except (OSError, asyncpg.PostgresError, TimeoutError):
+                return False
+            return True
+
+        self._wait_until(connectable, f"the server on port {self.port} to accept connections")
 
     def _wait_until(self, condition: Callable[[], bool], what: str) -> None:
-        deadline = time.monotonic() + self.timeout
-        while not condition():
-            if time.monotonic() > deadline:
-                raise PrivatePostgresError(f"timed out waiting for {what}\n{self.log_tail()}")
-            time.sleep(0.05)
+        try:
+            wait_until(condition, self.timeout, what)
+        except AssertionError as error:
+            raise PrivatePostgresError(
+                f"{error}\n--- server log tail ---\n{self.log_tail()}"
+            ) from None

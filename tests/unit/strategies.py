@@ -6,8 +6,9 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from factories import T0, event
 from hypothesis import strategies as st
+
+from tests.unit.factories import T0, event
 
 MESSY_TEXT = st.sampled_from(
     [

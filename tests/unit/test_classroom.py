@@ -9,13 +9,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from factories import at, cell, event
 
 from actors.domain.activity import ActivitySeries
 from actors.domain.classroom import ClassroomActor
 from actors.domain.dedup import RecentIds
 from actors.domain.state import Escalated, HelpRaised
 from cellmon.views import STATUSES
+from tests.unit.factories import at, cell, event
 
 pytestmark = pytest.mark.unit
 

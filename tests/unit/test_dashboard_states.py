@@ -11,13 +11,13 @@ from unittest import mock
 
 import pytest
 import streamlit as st
-from class_states import CID, EMAIL, FORBIDDEN, HOSTILE, NAME, NOW, ActorBackend, classes
 from hypothesis import HealthCheck, Phase, given, settings
 from pydantic import TypeAdapter
 from streamlit.testing.v1 import AppTest
 
 from cellmon.contract import Event
 from streamlit_dashboard import data, display, roster, ui
+from tests.unit.class_states import CID, EMAIL, FORBIDDEN, HOSTILE, NAME, NOW, ActorBackend, classes
 
 pytestmark = pytest.mark.unit
 

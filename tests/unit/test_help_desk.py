@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from factories import at, event
 
 from actors.domain import checkpoint
 from actors.domain.classroom import ClassroomActor
@@ -18,6 +17,7 @@ from actors.domain.state import (
     apply_event,
 )
 from cellmon.validation import Sender, parse_batch
+from tests.unit.factories import at, event
 
 pytestmark = pytest.mark.unit
 RULES = Rules()

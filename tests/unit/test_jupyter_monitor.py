@@ -75,7 +75,8 @@ def reply(msg_id: str) -> dict[str, Any]:
 
 
 async def settle(m: Monitor) -> list[dict[str, Any]]:
-    await asyncio.sleep(0.05)
+    """The spooled events, once every reply the monitor saw has been turned into one."""
+    await async_wait_until(lambda: not m._tasks, 5, "the monitor's pending events")
     return [event for _, event in m.spool.peek(100)]
 
 

@@ -10,7 +10,6 @@ import itertools
 import json
 import logging
 import random
-import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
@@ -26,6 +25,7 @@ from jupyter_ext.answers import TOKEN_REFUSED
 from jupyter_ext.sender import Sender
 from jupyter_ext.spool import Spool
 from serve_app.body import status_for
+from tests.support.waiting import async_wait_until
 
 pytestmark = pytest.mark.unit
 Answer = Callable[[httpx.Request], httpx.Response]
@@ -229,8 +229,8 @@ async def test_sending_resumes_by_itself_when_the_token_is_accepted_again(tmp_pa
     sender, spool, posted = sender_for(tmp_path, answer, events=3, token_recheck_s=0.05)
     sender.start()
     try:
-        assert await until(lambda: sender.status.unauthorized)
-        assert await until(lambda: spool.count() == 0)
+        await async_wait_until(lambda: sender.status.unauthorized)
+        await async_wait_until(lambda: spool.count() == 0)
     finally:
         await sender.stop()
     assert len(posted) == 3 and sender.status.unauthorized is False
@@ -291,12 +291,3 @@ def test_text_that_utf8_cannot_carry_does_not_block_the_spool(tmp_path: Path) ->
     spool.put({**event(1), "error_value": "lone \ud800 surrogate"})
     send(sender)
     assert spool.count() == 0 and posted == [["e1"]]
-
-
-async def until(check: Callable[[], bool], timeout_s: float = 10) -> bool:
-    deadline = time.monotonic() + timeout_s
-    while not check():
-        if time.monotonic() > deadline:
-            return False
-        await asyncio.sleep(0.01)
-    return True

@@ -5,10 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from factories import T0, at
 
 from cellmon.legacy_format import SEED_TYPES, from_seed, is_seed_event, split_error_message
 from cellmon.validation import Sender, parse_batch
+from tests.unit.factories import T0, at
 
 pytestmark = pytest.mark.unit
 

@@ -7,9 +7,9 @@ import re
 from datetime import timedelta, timezone
 
 import pytest
-from factories import at, cell, event
 
 from actors.adapters.influx.lines import activity_point, cell_point, epoch_ms, help_point
+from tests.unit.factories import at, cell, event
 
 pytestmark = pytest.mark.unit
 

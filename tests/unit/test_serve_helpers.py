@@ -11,29 +11,29 @@ from actors.domain.registry import ClassroomRegistry, Grant, Resolved, hash_toke
 from serve_app.auth import Caller, TokenCache, bearer_token, require
 from serve_app.body import json_items, status_for
 from serve_app.handoff import Handoff
+from tests.support.waiting import async_wait_until
 from tests.unit.test_registry import create
 
 pytestmark = pytest.mark.unit
 
 
 async def test_a_cancelled_request_does_not_cancel_its_handoff() -> None:
-    handoff, release, done = Handoff(), asyncio.Event(), []
+    handoff, started, release, done = Handoff(), asyncio.Event(), asyncio.Event(), []
 
     async def shard_call(batches: list[str]) -> list[str]:
+        started.set()
         await release.wait()
         done.extend(batches)
         return ["applied"] * len(batches)
 
     request = asyncio.create_task(handoff.deliver("room", "batch-1", shard_call))
-    await asyncio.sleep(0)
+    await started.wait()  # the actor call is in flight
     request.cancel()  # what Serve does when the HTTP client times out
     with pytest.raises(asyncio.CancelledError):
         await request
     assert handoff.in_flight == 1
     release.set()
-    for _ in range(10):
-        await asyncio.sleep(0)
-    assert done == ["batch-1"] and handoff.in_flight == 0
+    await async_wait_until(lambda: done == ["batch-1"] and handoff.in_flight == 0, 5)
 
 
 async def test_batches_waiting_for_a_call_in_flight_go_together_in_the_next() -> None:
@@ -45,10 +45,10 @@ async def test_batches_waiting_for_a_call_in_flight_go_together_in_the_next() ->
         return [f"ok {b}" for b in batches]
 
     first = asyncio.create_task(handoff.deliver("room", "a", shard_call))
-    await asyncio.sleep(0)
+    await async_wait_until(lambda: calls == [["a"]], 5)  # a's call is in flight
     later = [asyncio.create_task(handoff.deliver("room", b, shard_call)) for b in "bcd"]
     other = asyncio.create_task(handoff.deliver("hall", "x", shard_call))
-    await asyncio.sleep(0)
+    await async_wait_until(lambda: calls == [["a"], ["x"]], 5)  # b, c, d queued behind a
     release.set()
     answers = await asyncio.gather(first, *later, other)
     assert answers == ["ok a", "ok b", "ok c", "ok d", "ok x"]

@@ -5,11 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from factories import cell, event, unit_settings
 
 from actors.adapters.stores.memory import MemoryStore
 from actors.runtime.shard import Shard
 from tests.support.waiting import async_wait_until
+from tests.unit.factories import cell, event, unit_settings
 
 pytestmark = pytest.mark.unit
 

@@ -6,11 +6,11 @@ import random
 from typing import Any
 
 import pytest
-from factories import at, cell, event, unit_settings
 
 from actors.adapters.stores.memory import MemoryStore
 from actors.domain import checkpoint
 from actors.runtime.shard import Shard
+from tests.unit.factories import at, cell, event, unit_settings
 
 pytestmark = pytest.mark.unit
 NOW = at(minutes=30)

@@ -5,14 +5,14 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from factories import at
 from hypothesis import given, settings
 from pydantic import TypeAdapter
-from strategies import event_lists
 
 from actors.domain import checkpoint
 from actors.domain.classroom import ClassroomActor
 from cellmon.views import ClassroomSnapshot, StudentDetail
+from tests.unit.factories import at
+from tests.unit.strategies import event_lists
 
 pytestmark = pytest.mark.unit
 NOW = at(120)

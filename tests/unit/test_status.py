@@ -6,7 +6,6 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from factories import T0, at, cell, event
 
 from actors.domain.state import (
     Escalated,
@@ -18,6 +17,7 @@ from actors.domain.state import (
     status_of,
 )
 from cellmon.limits import DEFAULT_LIMITS, Limits
+from tests.unit.factories import T0, at, cell, event
 
 pytestmark = pytest.mark.unit
 

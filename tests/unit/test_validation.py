@@ -5,11 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from factories import at
 
 from cellmon.contract import EVENT_TYPES, CellExecuted, Heartbeat, occurred_at
 from cellmon.limits import Limits
 from cellmon.validation import ParsedBatch, Rejection, Sender, parse_batch
+from tests.unit.factories import at
 
 pytestmark = pytest.mark.unit
 

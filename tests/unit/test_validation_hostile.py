@@ -5,12 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from factories import at
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from cellmon.limits import Limits
 from cellmon.validation import ParsedBatch, Sender, clean, parse_batch
+from tests.unit.factories import at
 
 pytestmark = pytest.mark.unit
 
