@@ -7,6 +7,7 @@ import json
 import sys
 from pathlib import Path
 
+from cellmon.roster import RosterRow, read_roster
 from cellmon.settings import Settings
 from cellmon_cli import cluster, stack
 
@@ -185,9 +186,9 @@ def cmd_classroom_create(args: argparse.Namespace, settings: Settings) -> int:
     """Create a classroom and print its tokens (with a roster: enroll it too)."""
     from cellmon_cli import students
 
-    rows: list[students.RosterRow] = []
+    rows: list[RosterRow] = []
     if args.roster is not None:
-        rows, problems = students.read_roster(args.roster.read_text(encoding="utf-8-sig"))
+        rows, problems = read_roster(args.roster.read_text(encoding="utf-8-sig"))
         if problems:
             print("error: the roster is not valid:\n  " + "\n  ".join(problems), file=sys.stderr)
             return 1

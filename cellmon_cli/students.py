@@ -4,47 +4,16 @@ from __future__ import annotations
 
 import argparse
 import csv
-import io
 import json
 import sys
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from cellmon.roster import RosterRow, read_roster
 from cellmon.settings import Settings
 from cellmon_cli import cluster, stack
 
-ROSTER_COLUMNS = ("student_id", "name", "team")
 TOKEN_COLUMNS = ("classroom_id", "student_id", "name", "team", "token")
-
-
-@dataclass(frozen=True)
-class RosterRow:
-    """One student of a roster file."""
-
-    student_id: str
-    name: str | None = None
-    team: str | None = None
-
-
-def read_roster(text: str) -> tuple[list[RosterRow], list[str]]:
-    """Rows of a roster CSV (header student_id,name,team; name and team optional), and one
-    message per bad line; a student listed twice is a bad line."""
-    reader = csv.DictReader(io.StringIO(text))
-    if not reader.fieldnames or "student_id" not in reader.fieldnames:
-        return [], ["the first line must name the columns: student_id,name,team"]
-    rows, problems, seen = [], [], set()
-    for line, record in enumerate(reader, start=2):
-        sid = (record.get("student_id") or "").strip()
-        if not sid or len(sid) > 128:
-            problems.append(f"line {line}: student_id must be 1 to 128 characters")
-        elif sid in seen:
-            problems.append(f"line {line}: {sid!r} is listed twice")
-        else:
-            seen.add(sid)
-            name, team = (record.get("name") or "").strip(), (record.get("team") or "").strip()
-            rows.append(RosterRow(sid, name[:200] or None, team[:100] or None))
-    return rows, problems
 
 
 def enroll(settings: Settings, classroom_id: str, rows: list[RosterRow]) -> list[dict[str, Any]]:

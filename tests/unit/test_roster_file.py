@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from cellmon_cli.students import RosterRow, read_roster
+from cellmon.roster import RosterRow, read_roster
 
 pytestmark = pytest.mark.unit
 
