@@ -64,6 +64,26 @@ class Backend(Protocol):
 
     def rotate_tokens(self, classroom_id: str) -> dict[str, str]: ...
 
+    def enroll(self, classroom_id: str, student_id: str, name: str | None, team: str | None) -> str:
+        """Put a student on the roster; their own token, shown once."""
+        ...
+
+    def rotate_student_token(self, classroom_id: str, student_id: str) -> str:
+        """A new token for an enrolled student; the old one stops working."""
+        ...
+
+    def remove_student(self, classroom_id: str, student_id: str) -> None:
+        """Revoke the student's token and take them off the roster (their history stays)."""
+        ...
+
+    def requires_student_tokens(self, classroom_id: str) -> bool:
+        """Whether the classroom refuses its classroom-wide token."""
+        ...
+
+    def require_student_tokens(self, classroom_id: str, required: bool) -> None:
+        """Turn "students must use their own token" on or off."""
+        ...
+
     def alerts(self, classroom_id: str, after: int) -> list[dict[str, Any]]: ...
 
     def activity(self, classroom_id: str, window: str) -> list[dict[str, Any]]: ...

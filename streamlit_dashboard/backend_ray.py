@@ -64,6 +64,28 @@ class RayBackend:
         """New tokens, shown once."""
         return blocking(self._actors.rotate_tokens(classroom_id), _CALL_TIMEOUT_S)
 
+    def enroll(self, classroom_id: str, student_id: str, name: str | None, team: str | None) -> str:
+        """Put a student on the roster; their own token, shown once."""
+        return blocking(self._actors.enroll(classroom_id, student_id, name, team), _CALL_TIMEOUT_S)
+
+    def rotate_student_token(self, classroom_id: str, student_id: str) -> str:
+        """A new token for an enrolled student; the old one stops working within 30 s."""
+        rotated = self._actors.student_token(classroom_id, student_id, replace_only=True)
+        return blocking(rotated, _CALL_TIMEOUT_S)
+
+    def remove_student(self, classroom_id: str, student_id: str) -> None:
+        """Revoke the student's token and take them off the roster."""
+        blocking(self._actors.unenroll(classroom_id, student_id), _CALL_TIMEOUT_S)
+
+    def requires_student_tokens(self, classroom_id: str) -> bool:
+        """Whether the classroom refuses its classroom-wide token."""
+        rooms = blocking(self._actors.classrooms(), _CALL_TIMEOUT_S)
+        return any(r["classroom_id"] == classroom_id and r["require_student_tokens"] for r in rooms)
+
+    def require_student_tokens(self, classroom_id: str, required: bool) -> None:
+        """Turn "students must use their own token" on or off."""
+        blocking(self._actors.require_student_tokens(classroom_id, required), _CALL_TIMEOUT_S)
+
     def alerts(self, classroom_id: str, after: int) -> list[dict[str, Any]]:
         """Alerts that arrived over Redis since id `after`."""
         return self._feed.since(classroom_id, after)

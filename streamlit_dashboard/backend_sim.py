@@ -89,6 +89,7 @@ class SimulatedBackend:
         self.sizes = {cid: (sizes or {}).get(cid, room[1]) for cid, room in CLASSROOMS.items()}
         self.calls: list[tuple[str, ...]] = []
         self._rooms: dict[str, SimulatedRoom] = {}
+        self._own_tokens_only: set[str] = set()
         self._live_after = live_after_s
         self._live_t0: datetime | None = None
 
@@ -149,6 +150,39 @@ class SimulatedBackend:
             "ingest_token": "cmi_" + hashlib.sha256(seed + b"i").hexdigest()[:32],
             "instructor_token": "cmr_" + hashlib.sha256(seed + b"t").hexdigest()[:32],
         }
+
+    def enroll(self, classroom_id: str, student_id: str, name: str | None, team: str | None) -> str:
+        """Put a student on the roster, as the shard logs it; a made-up token."""
+        self.calls.append(("enroll", classroom_id, student_id))
+        roster = {"enrolled": True, "roster_name": name, "roster_team": team}
+        self.room(classroom_id).instruct(
+            {"type": "roster_updated", "student_id": student_id, **roster}
+        )
+        return self._token("cms_", classroom_id, student_id)
+
+    def rotate_student_token(self, classroom_id: str, student_id: str) -> str:
+        """A made-up new token."""
+        self.calls.append(("rotate_student_token", classroom_id, student_id))
+        return self._token("cms_", classroom_id, student_id)
+
+    def remove_student(self, classroom_id: str, student_id: str) -> None:
+        """Take the student off the roster, as the shard logs it."""
+        self.calls.append(("remove_student", classroom_id, student_id))
+        fields = {"type": "roster_updated", "student_id": student_id, "enrolled": False}
+        self.room(classroom_id).instruct(fields)
+
+    def requires_student_tokens(self, classroom_id: str) -> bool:
+        """The classroom's token rule."""
+        return classroom_id in self._own_tokens_only
+
+    def require_student_tokens(self, classroom_id: str, required: bool) -> None:
+        """Set the classroom's token rule."""
+        self.calls.append(("require_student_tokens", classroom_id, str(required)))
+        (self._own_tokens_only.add if required else self._own_tokens_only.discard)(classroom_id)
+
+    def _token(self, prefix: str, *parts: str) -> str:
+        seed = ":".join((*parts, str(len(self.calls)))).encode()
+        return prefix + hashlib.sha256(seed).hexdigest()[:32]
 
     def alerts(self, classroom_id: str, after: int) -> list[dict[str, Any]]:
         """The class's alerts with id > after, oldest first."""

@@ -82,6 +82,34 @@ def set_threshold(classroom_id: str, significant_errors: int) -> None:
     drop_live_cache()
 
 
+def enroll(classroom_id: str, student_id: str, name: str | None, team: str | None) -> str:
+    """Put a student on the roster; their own token (returned once, never cached)."""
+    token = backend().enroll(classroom_id, student_id, name, team)
+    drop_live_cache()
+    return token
+
+
+def rotate_student_token(classroom_id: str, student_id: str) -> str:
+    """A new token for one student (returned once, never cached)."""
+    return backend().rotate_student_token(classroom_id, student_id)
+
+
+def remove_student(classroom_id: str, student_id: str) -> None:
+    """Take a student off the roster and revoke their token."""
+    backend().remove_student(classroom_id, student_id)
+    drop_live_cache()
+
+
+def requires_student_tokens(classroom_id: str) -> bool:
+    """Whether the classroom refuses its classroom-wide token (not cached: a setting)."""
+    return backend().requires_student_tokens(classroom_id)
+
+
+def require_student_tokens(classroom_id: str, required: bool) -> None:
+    """Turn "students must use their own token" on or off."""
+    backend().require_student_tokens(classroom_id, required)
+
+
 def rotate_tokens(classroom_id: str) -> dict[str, str]:
     """Issue new classroom tokens (returned once, never cached)."""
     return backend().rotate_tokens(classroom_id)

@@ -14,6 +14,9 @@ from cellmon.views import ClassroomSnapshot, Status, StudentRow
 from streamlit_dashboard import display, ui
 from streamlit_dashboard.backend import STATUS_COLORS, STATUS_LABELS, STATUSES
 
+# Whose events a row shows: the student's own token proves it; the classroom's cannot.
+IDENTITY = {True: "own token", False: "unverified", None: "—"}
+
 PAGE_SIZE = 50
 ALL_TEAMS = "All teams"
 FILTERS = ("f_status", "f_name", "f_team", "f_sort", "f_page")
@@ -66,6 +69,7 @@ def frame(rows: list[StudentRow]) -> pd.DataFrame:
             "Runs": [r["executions"] for r in rows],
             "Errors": [r["errors"] for r in rows],
             "In a row": [r["consecutive_errors"] for r in rows],
+            "Identity": [IDENTITY[r.get("verified")] for r in rows],
             "Last activity": [ui.ago(r["last_activity_at"]) for r in rows],
         }
     )

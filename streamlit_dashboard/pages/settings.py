@@ -1,10 +1,11 @@
-"""Classroom settings: the stuck threshold and the classroom tokens."""
+"""Classroom settings: the stuck threshold, the roster and students' own tokens, and the
+classroom-wide tokens."""
 
 from __future__ import annotations
 
 import streamlit as st
 
-from streamlit_dashboard import data, display, session
+from streamlit_dashboard import data, display, roster_admin, session
 
 room = session.classroom()
 cid = room["classroom_id"]
@@ -12,7 +13,8 @@ THRESHOLD_MAX = 100  # what the contract's classroom_configured event accepts
 ROTATED = f"rotated_tokens:{cid}"  # per classroom: switching class never shows another's tokens
 st.title(f"⚙️ Settings · {display.md(room['name'])}")
 
-current = int(data.snapshot(cid)["significant_error_threshold"])
+snap = data.snapshot(cid)
+current = int(snap["significant_error_threshold"])
 with st.container(border=True):
     st.subheader("Stuck threshold")
     st.caption("A student counts as stuck (yellow) after this many errors in a row.")
@@ -30,10 +32,14 @@ with st.container(border=True):
             st.success(f"Saved: stuck after {int(value)} errors in a row.")
 
 with st.container(border=True):
+    roster_admin.section(cid, snap)
+
+with st.container(border=True):
     st.subheader("Classroom tokens")
     st.caption(
-        "Rotating issues a new ingest token (students' notebooks) and instructor token. "
-        "The old ones stop working at once."
+        "Rotating issues a new classroom-wide student token (the existing extension's URL) "
+        "and instructor token; the old ones stop working within 30 s. Students' own tokens "
+        "stay as they are."
     )
     sure = st.checkbox("I understand the old tokens stop working", key="rotate_sure")
     if st.button("Rotate tokens", disabled=not sure, key="rotate"):

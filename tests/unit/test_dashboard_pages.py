@@ -251,3 +251,38 @@ def test_fake_path_does_not_import_ray() -> None:
         check=True,
     )
     assert result.stdout.split()[-2:] == ["False", "False"]
+
+
+def test_settings_enrolls_a_student_and_offers_their_token_for_download() -> None:
+    at = sign_in().switch_page("pages/settings.py").run()
+    at.text_input(key="enroll_id").input("new.student@example.edu")
+    at.text_input(key="enroll_name").input("New *Student*")
+    next(b for b in at.button if b.label == "Add and issue a token").click().run()
+    assert ("enroll", "ds101", "new.student@example.edu") in fake_backend().calls
+    issued = at.dataframe[-1].value
+    assert list(issued["student_id"]) == ["new.student@example.edu"]
+    assert issued["token"][0].startswith("cms_")
+    assert at.get("download_button"), "the tokens can be downloaded as CSV"
+    assert len(at.run().dataframe[-1].value) == 1, "a redraw keeps them until confirmed"
+    roster = at.dataframe[0].value  # the enrolled students, with the roster's name
+    assert "New *Student*" in list(roster["Name"])
+    at.button(key="issued_done").click().run()
+    assert "issued_tokens:ds101" not in at.session_state
+
+
+def test_settings_turns_on_students_own_tokens_and_removes_a_student() -> None:
+    fake_backend().enroll("ds101", "ana@example.edu", "Ana", None)
+    at = sign_in().switch_page("pages/settings.py").run()
+    at.toggle(key="own_tokens_only:ds101").set_value(True).run()
+    assert fake_backend().requires_student_tokens("ds101")
+    at.selectbox(key="roster_pick").select("ana@example.edu").run()
+    at.button(key="roster_remove").click().run()
+    assert ("remove_student", "ds101", "ana@example.edu") in fake_backend().calls
+    rows = {r["student_id"]: r for r in fake_backend().snapshot("ds101")["students"]}
+    assert rows["ana@example.edu"]["enrolled"] is False
+
+
+def test_the_students_list_says_whose_events_are_unverified() -> None:
+    at = sign_in()
+    identity = set(at.dataframe[0].value["Identity"])
+    assert identity == {"unverified"}, "the simulated class sends under the classroom's token"
