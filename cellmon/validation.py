@@ -25,6 +25,9 @@ RejectionKind = Literal["invalid", "forbidden", "limit"]
 # NUL, which PostgreSQL refuses in text and jsonb, and UTF-16 surrogates, which no UTF-8 store
 # can hold (a lone one arrives when a client JSON-escapes a broken Python string).
 _UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+# In a JSON text, NUL and surrogates can only be \u escapes (raw control characters and
+# surrogates are invalid): a body without one needs no cleaning at all.
+_ESCAPED_UNSTORABLE = re.compile(rb"\\u(?:0000|[dD][89a-fA-F])")
 _ECHOED_ID_CHARS = 128  # a 70,000-character id is not echoed back whole
 
 
@@ -65,14 +68,28 @@ class Sender:
     student_id: str | None = None
 
 
+def might_hold_unstorable(body: bytes) -> bool:
+    """False when a JSON body surely has no NUL and no surrogate in any string."""
+    return _ESCAPED_UNSTORABLE.search(body) is not None
+
+
 def parse_batch(
-    items: list[Any], *, sender: Sender, received_at: datetime, limits: Limits = DEFAULT_LIMITS
+    items: list[Any],
+    *,
+    sender: Sender,
+    received_at: datetime,
+    limits: Limits = DEFAULT_LIMITS,
+    clean_text: bool = True,
 ) -> ParsedBatch:
-    """Validate each item for the token's sender; never lets one bad item drop another."""
+    """Validate each item for the token's sender; never lets one bad item drop another.
+    `clean_text=False` skips looking for NUL and surrogates (see `might_hold_unstorable`)."""
     out = ParsedBatch()
+    window = Window(
+        received_at, received_at - limits.max_event_age, received_at + limits.max_event_ahead
+    )
     for index, item in enumerate(items):
         try:
-            out.events.append(parse_item(item, sender, received_at, limits))
+            out.events.append(parse_item(item, sender, window, limits, clean_text))
             out.indices.append(index)
         except _Rejected as rejected:
             out.rejected.append(
@@ -87,22 +104,35 @@ class _Rejected(Exception):
         self.reason, self.kind = reason, kind
 
 
-def parse_item(item: Any, sender: Sender, received_at: datetime, limits: Limits) -> Any:
+@dataclass(frozen=True)
+class Window:
+    """When the batch arrived, and the times its events may carry."""
+
+    received_at: datetime
+    earliest: datetime
+    latest: datetime
+
+
+def parse_item(
+    item: Any, sender: Sender, window: Window, limits: Limits, clean_text: bool = True
+) -> Any:
     """One raw item -> a validated contract event, or `_Rejected` with a readable reason."""
     if not isinstance(item, dict):
         raise _Rejected(f"item must be a JSON object, got {_json_type(item)}")
     data = _to_v1(item)
+    if clean_text and _clean_texts(data):
+        data["text_cleaned"] = True
     _stamp(data, "classroom", "classroom_id", sender.classroom_id)
     if sender.student_id is not None:
         _stamp(data, "student", "student_id", sender.student_id)
     _bound_text(data, limits)
-    data["received_at"] = received_at
+    data["received_at"] = window.received_at
     data["verified"] = sender.student_id is not None
     try:
         event = _EVENT.validate_python(data)
     except ValidationError as error:
         raise _Rejected(describe(error)) from None
-    _check_time(event.time, received_at, limits)
+    _check_time(event.time, window, limits)
     _check_numbers(event, limits)
     return event
 
@@ -135,8 +165,6 @@ def _to_v1(item: dict[str, Any]) -> dict[str, Any]:
                 f"unknown event type {clean(str(kind))[:64]!r}; "
                 f"expected one of: {', '.join(EVENT_TYPES)}"
             )
-    if _clean_texts(data):
-        data["text_cleaned"] = True
     return data
 
 
@@ -172,13 +200,13 @@ def _bound_text(data: dict[str, Any], limits: Limits) -> None:
             data[name] = value[:bound]  # a long help message must not lose the help request
 
 
-def _check_time(time: datetime, received_at: datetime, limits: Limits) -> None:
+def _check_time(time: datetime, window: Window, limits: Limits) -> None:
     """The client's clock, within a window around receipt (aware datetimes compare safely even
     at year 1 or 9999, where converting them to UTC would overflow)."""
-    if time < received_at - limits.max_event_age:
+    if time < window.earliest:
         days = limits.max_event_age.days
         raise _Rejected(f"time: more than {days} days before the server received it")
-    if time > received_at + limits.max_event_ahead:
+    if time > window.latest:
         hours = limits.max_event_ahead.total_seconds() / 3600
         raise _Rejected(f"time: more than {hours:g} h after the server received it")
 

@@ -18,7 +18,13 @@ from fastapi.responses import Response
 
 from actors.runtime.client import ActorClient, ActorsUnavailable, UnknownClassroom
 from cellmon.limits import Limits
-from cellmon.validation import ParsedBatch, Rejection, Sender, parse_batch
+from cellmon.validation import (
+    ParsedBatch,
+    Rejection,
+    Sender,
+    might_hold_unstorable,
+    parse_batch,
+)
 from serve_app.auth import TokenCache, bearer_token, require, require_sender
 from serve_app.body import json_items, status_for, unavailable
 from serve_app.handoff import Handoff
@@ -39,25 +45,26 @@ class IngestPipeline:
         """The whole POST: 202 with counts (and any rejections), or a 4xx/503 with a reason."""
         caller = await self.tokens.caller(token)
         require_sender(caller)
-        items = json_items(await self._body(request), self.limits.max_batch)
+        body = await self._body(request)
         parsed = parse_batch(
-            items,
+            json_items(body, self.limits.max_batch),
             sender=Sender(caller.classroom_id, caller.student_id),
             received_at=datetime.now(UTC),
             limits=self.limits,
+            clean_text=might_hold_unstorable(body),
         )
         result: dict[str, Any] = {"applied": 0, "duplicates": 0, "rejected": []}
         if parsed.events:
             result = await self._deliver(caller.classroom_id, parsed.events)
         rejected = merge_refusals(parsed, result.get("rejected", []))
         taken = len(parsed.events) + len(parsed.rejected) - len(rejected)
-        body = {
+        answer = {
             "accepted": result["applied"],
             "duplicates": result["duplicates"],
             "rejected": [r.as_dict() for r in rejected],
         }
         return Response(
-            orjson.dumps(body), status_for(taken, rejected), media_type="application/json"
+            orjson.dumps(answer), status_for(taken, rejected), media_type="application/json"
         )
 
     async def authorize_reader(self, authorization: str | None, classroom_id: str) -> None:

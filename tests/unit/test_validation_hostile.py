@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
@@ -9,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from cellmon.limits import Limits
-from cellmon.validation import ParsedBatch, Sender, clean, parse_batch
+from cellmon.validation import ParsedBatch, Sender, clean, might_hold_unstorable, parse_batch
 from tests.unit.factories import at
 
 pytestmark = pytest.mark.unit
@@ -151,3 +152,27 @@ def test_any_field_values_are_accepted_or_rejected_never_raise(fields: dict[str,
         for ev in batch.events:  # whatever passes can be stored: no NUL, no lone surrogate
             assert ev.model_dump_json().encode("utf-8")
             assert "\\u0000" not in ev.model_dump_json()
+
+
+@pytest.mark.parametrize(
+    ("body", "might"),
+    [
+        (b'[{"a": "plain text, \\\\u0041 and \\\\n"}]', False),
+        (b'[{"a": "x\\\\u0000y"}]', True),
+        (b'[{"a": "x\\\\ud800y"}]', True),
+        (b'[{"a": "x\\\\uDFFFy"}]', True),
+        (b'[{"a": "x\\\\ud7ffy"}]', False),  # the last code point before the surrogates
+    ],
+)
+def test_a_body_without_escaped_nul_or_surrogates_needs_no_cleaning(
+    body: bytes, might: bool
+) -> None:
+    assert might_hold_unstorable(body) is might
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.text(), max_size=5))
+def test_whatever_the_fast_path_skips_has_nothing_to_clean(texts: list[str]) -> None:
+    body = json.dumps([{"student_name": t} for t in texts]).encode()
+    if not might_hold_unstorable(body):
+        assert all(clean(t) == t for t in texts)
