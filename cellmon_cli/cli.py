@@ -7,7 +7,6 @@ import json
 import sys
 from pathlib import Path
 
-from cellmon.roster import RosterRow, read_roster
 from cellmon.settings import Settings
 from cellmon_cli import cluster, stack
 
@@ -186,12 +185,9 @@ def cmd_classroom_create(args: argparse.Namespace, settings: Settings) -> int:
     """Create a classroom and print its tokens (with a roster: enroll it too)."""
     from cellmon_cli import students
 
-    rows: list[RosterRow] = []
-    if args.roster is not None:
-        rows, problems = read_roster(args.roster.read_text(encoding="utf-8-sig"))
-        if problems:
-            print("error: the roster is not valid:\n  " + "\n  ".join(problems), file=sys.stderr)
-            return 1
+    rows = [] if args.roster is None else students.load_roster(args.roster)
+    if rows is None:
+        return 1
     cluster.connect(settings)
     try:
         created = stack.create_classroom(

@@ -61,11 +61,19 @@ def cmd_student_add(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def load_roster(path: Path) -> list[RosterRow] | None:
+    """The roster file's rows, or None after naming every bad line on stderr."""
+    rows, problems = read_roster(path.read_text(encoding="utf-8-sig"))
+    if problems:
+        print("error: the roster is not valid:\n  " + "\n  ".join(problems), file=sys.stderr)
+        return None
+    return rows
+
+
 def cmd_student_import(args: argparse.Namespace, settings: Settings) -> int:
     """Enroll every student of a roster; nothing is enrolled if any line is bad."""
-    rows, problems = read_roster(args.roster.read_text(encoding="utf-8-sig"))
-    if problems:
-        print("error: the roster was not imported:\n  " + "\n  ".join(problems), file=sys.stderr)
+    rows = load_roster(args.roster)
+    if rows is None:
         return 1
     cluster.connect(settings)
     try:

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from typing import Any
 
 from actors.adapters.stores import EventStore, open_store
-from actors.domain.registry import ClassroomRegistry, Resolved
+from actors.domain.registry import Change, ClassroomRegistry, Resolved
 from cellmon.settings import Settings
 
 # Starts (or finds) shard N and returns its handle; injected, so this module knows no Ray.
@@ -79,8 +79,7 @@ class Directory:
         await self._ensure_loaded()
         async with self._writing:
             change, tokens = self.registry.plan_rotate(classroom_id)
-            await self.store.save_change(change)
-            self.registry.apply(change)
+            await self._commit(change)
         return tokens
 
     async def student_token(
@@ -93,8 +92,7 @@ class Directory:
             if replace_only and not self.registry.has_student_token(classroom_id, student_id):
                 raise LookupError(f"student {student_id!r} has no token in {classroom_id!r}")
             change, token = self.registry.plan_student_token(classroom_id, student_id)
-            await self.store.save_change(change)
-            self.registry.apply(change)
+            await self._commit(change)
         return token
 
     async def revoke_student_token(self, classroom_id: str, student_id: str) -> bool:
@@ -104,8 +102,7 @@ class Directory:
             change = self.registry.plan_revoke(classroom_id, student_id)
             if not change.dropped:
                 return False
-            await self.store.save_change(change)
-            self.registry.apply(change)
+            await self._commit(change)
         return True
 
     async def require_student_tokens(self, classroom_id: str, required: bool) -> None:
@@ -115,6 +112,11 @@ class Directory:
             classroom = self.registry.set_require_student_tokens(classroom_id, required)
             await self.store.save_classroom_settings(classroom)
             self.registry.add(classroom)
+
+    async def _commit(self, change: Change) -> None:
+        """Persist a planned change, then let it take effect (never the other way round)."""
+        await self.store.save_change(change)
+        self.registry.apply(change)
 
     async def resolve(self, token_hash: str) -> Resolved | None:
         """What a token digest grants, with its classroom's token rule; None if unknown."""
