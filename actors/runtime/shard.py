@@ -26,6 +26,14 @@ from actors.domain import checkpoint
 from actors.domain.alerts import alert_for
 from actors.domain.classroom import ClassroomActor
 from actors.domain.state import Rules
+from actors.runtime.group_commit import (
+    Pending,
+    Verdict,
+    answer_all,
+    answer_counts,
+    limit_verdicts,
+    take_group,
+)
 from cellmon.contract import Event
 from cellmon.settings import Settings
 from cellmon.views import ClassroomSnapshot, StudentDetail
@@ -33,10 +41,7 @@ from cellmon.views import ClassroomSnapshot, StudentDetail
 log = logging.getLogger("cellmon.shard")
 _INSTRUCTOR_EVENT: TypeAdapter[Any] = TypeAdapter(Event)
 _REPLAY_CHUNK = 10_000
-_GROUP_EVENTS = 5_000  # at most this many events in one log write
-Pending = tuple[list[Any], "asyncio.Future[dict[str, Any]]"]
 CheckpointRow = tuple[str, int, dict[str, Any]]
-Verdict = tuple[str, str]  # (rejection kind, reason) of an item the shard refuses
 
 
 @dataclass
@@ -97,13 +102,13 @@ class Shard:
     async def _write_pending(self, classroom_id: str, hosted: Hosted) -> None:
         """Log and apply waiting batches, a group at a time, in arrival order."""
         while hosted.pending:
-            group = _take_group(hosted)
+            group = take_group(hosted.pending)
             events = [event for batch, _ in group for event in batch]
             try:
                 async with hosted.lock:
                     if hosted.behind_log:
                         await self._catch_up(classroom_id, hosted)
-                    verdicts = _limit_verdicts(hosted.classroom.refusals(events))
+                    verdicts = limit_verdicts(hosted.classroom.refusals(events))
                     admitted = [(i, e) for i, e in enumerate(events) if i not in verdicts]
                     try:
                         logged, unstorable = await self._append(classroom_id, admitted)
@@ -113,7 +118,7 @@ class Shard:
                     self._apply(classroom_id, hosted, logged)
             except LogUnavailable as error:
                 log.warning("event log unavailable for %s: %s", classroom_id, error)
-                _answer_all(group, {"error": "log_unavailable", "detail": str(error)})
+                answer_all(group, {"error": "log_unavailable", "detail": str(error)})
             except Exception as error:  # a bug: fail these callers loudly, keep serving others
                 log.exception("writing %d events of %s failed", len(events), classroom_id)
                 for _, answer in group:
@@ -121,7 +126,7 @@ class Shard:
                         answer.set_exception(error)
             else:
                 verdicts.update(unstorable)
-                _answer_counts(group, verdicts, {entry.event.event_id for entry in logged})
+                answer_counts(group, verdicts, {entry.event.event_id for entry in logged})
 
     async def _append(
         self, classroom_id: str, items: list[tuple[int, Any]]
@@ -355,47 +360,6 @@ class Shard:
             idle = not hosted.lock.locked() and not hosted.pending
             if quiet and idle and hosted.checkpointed_seq == hosted.covered_seq:
                 del self.hosted[classroom_id]
-
-
-def _take_group(hosted: Hosted) -> list[Pending]:
-    """The oldest waiting batches, up to `_GROUP_EVENTS` events (always at least one batch)."""
-    size, taken = 0, 0
-    for batch, _ in hosted.pending:
-        if taken and size + len(batch) > _GROUP_EVENTS:
-            break
-        size, taken = size + len(batch), taken + 1
-    group, hosted.pending = hosted.pending[:taken], hosted.pending[taken:]
-    return group
-
-
-def _limit_verdicts(refusals: list[str | None]) -> dict[int, Verdict]:
-    """Position in the group -> ("limit", reason), for the events past a classroom bound."""
-    return {i: ("limit", why) for i, why in enumerate(refusals) if why is not None}
-
-
-def _answer_counts(group: list[Pending], refused: dict[int, Verdict], new_ids: set[str]) -> None:
-    """Each caller's own counts and refusals (by position in its batch): an id new to the log
-    counts once, for its first sender."""
-    position = 0
-    for batch, answer in group:
-        applied, rejected = 0, []
-        for offset, event in enumerate(batch):
-            verdict = refused.get(position + offset)
-            if verdict is not None:
-                rejected.append([offset, *verdict])
-            elif event.event_id in new_ids:
-                new_ids.discard(event.event_id)
-                applied += 1
-        position += len(batch)
-        duplicates = len(batch) - applied - len(rejected)
-        if not answer.done():
-            answer.set_result({"applied": applied, "duplicates": duplicates, "rejected": rejected})
-
-
-def _answer_all(group: list[Pending], result: dict[str, Any]) -> None:
-    for _, answer in group:
-        if not answer.done():
-            answer.set_result(result)
 
 
 def _now() -> datetime:

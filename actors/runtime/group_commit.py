@@ -1,0 +1,55 @@
+"""Group commit: batches that wait while a classroom's log write is in flight go together in
+the next write (one round trip, one commit), and each caller gets its own answer. Pure."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+GROUP_EVENTS = 5_000  # at most this many events in one log write
+Pending = tuple[list[Any], "asyncio.Future[dict[str, Any]]"]
+Verdict = tuple[str, str]  # (rejection kind, reason) of an item the shard refuses
+
+
+def take_group(pending: list[Pending]) -> list[Pending]:
+    """Remove and return the oldest waiting batches, up to `GROUP_EVENTS` events (always at
+    least one batch)."""
+    size, taken = 0, 0
+    for batch, _ in pending:
+        if taken and size + len(batch) > GROUP_EVENTS:
+            break
+        size, taken = size + len(batch), taken + 1
+    group = pending[:taken]
+    del pending[:taken]
+    return group
+
+
+def limit_verdicts(refusals: list[str | None]) -> dict[int, Verdict]:
+    """Position in the group -> ("limit", reason), for the events past a classroom bound."""
+    return {i: ("limit", why) for i, why in enumerate(refusals) if why is not None}
+
+
+def answer_counts(group: list[Pending], refused: dict[int, Verdict], new_ids: set[str]) -> None:
+    """Each caller's own counts and refusals (by position in its batch): an id new to the log
+    counts once, for its first sender."""
+    position = 0
+    for batch, answer in group:
+        applied, rejected = 0, []
+        for offset, event in enumerate(batch):
+            verdict = refused.get(position + offset)
+            if verdict is not None:
+                rejected.append([offset, *verdict])
+            elif event.event_id in new_ids:
+                new_ids.discard(event.event_id)
+                applied += 1
+        position += len(batch)
+        duplicates = len(batch) - applied - len(rejected)
+        if not answer.done():
+            answer.set_result({"applied": applied, "duplicates": duplicates, "rejected": rejected})
+
+
+def answer_all(group: list[Pending], result: dict[str, Any]) -> None:
+    """The same answer (an error) for every caller of the group."""
+    for _, answer in group:
+        if not answer.done():
+            answer.set_result(result)
