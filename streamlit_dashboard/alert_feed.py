@@ -10,7 +10,6 @@ from __future__ import annotations
 import itertools
 import logging
 import threading
-import time
 from collections import defaultdict, deque
 from typing import Any
 
@@ -32,7 +31,14 @@ class AlertFeed:
         self._alerts: dict[str, deque[dict[str, Any]]] = defaultdict(lambda: deque(maxlen=keep))
         self._lock = threading.Lock()
         self.ready = threading.Event()
-        threading.Thread(target=self._listen, name="cellmon-alerts", daemon=True).start()
+        self._closed = threading.Event()
+        self._thread = threading.Thread(target=self._listen, name="cellmon-alerts", daemon=True)
+        self._thread.start()
+
+    def close(self) -> None:
+        """Stop listening (within about a second) and forget the Redis connection."""
+        self._closed.set()
+        self._thread.join(timeout=5)
 
     def since(self, classroom_id: str, after: int) -> list[dict[str, Any]]:
         """Alerts for the classroom with an id greater than `after`, oldest first."""
@@ -40,19 +46,24 @@ class AlertFeed:
             return [a for a in self._alerts.get(classroom_id, ()) if a["id"] > after]
 
     def _listen(self) -> None:
-        while True:
+        while not self._closed.is_set():
+            client = redis.Redis.from_url(self._url, socket_timeout=None)
             try:
-                client = redis.Redis.from_url(self._url, socket_timeout=None)
-                pubsub = client.pubsub()  # type: ignore[no-untyped-call]  # redis-py: untyped
-                pubsub.psubscribe(PATTERN)
-                for message in pubsub.listen():
-                    if message["type"] == "psubscribe":  # Redis confirmed: nothing is missed now
-                        self.ready.set()
-                    elif message["type"] == "pmessage":
-                        self.take(message["channel"], message["data"])
+                with client.pubsub() as pubsub:  # type: ignore[no-untyped-call]  # untyped
+                    pubsub.psubscribe(PATTERN)
+                    while not self._closed.is_set():  # waits at most 1 s, so close() is heard
+                        message = pubsub.get_message(timeout=1.0)
+                        if message is None:
+                            continue
+                        if message["type"] == "psubscribe":  # Redis confirmed: nothing missed now
+                            self.ready.set()
+                        elif message["type"] == "pmessage":
+                            self.take(message["channel"], message["data"])
             except (redis.RedisError, OSError) as error:
                 log.warning("alert feed: %s; retrying", error)
-                time.sleep(1)
+                self._closed.wait(1)
+            finally:
+                client.close()
 
     def take(self, channel: bytes | str, data: bytes | str) -> bool:
         """Keep one published message if it is an alert. Redis is shared: anything else on a

@@ -71,6 +71,7 @@ def test_the_dashboard_feed_skips_foreign_messages_and_keeps_going() -> None:
         ("help_raised", "s2", classroom)
     ]
     client.close()
+    feed.close()
 
 
 @pytest.fixture
@@ -117,3 +118,4 @@ def test_alerts_go_through_a_redis_that_wants_a_password(locked_redis: str) -> N
     assert asyncio.run(publish(with_password)).published == 1
     [alert] = wait_until(lambda: feed.since("room", 0), 10, "the alert in the feed")
     assert alert["student_id"] == "s1"
+    feed.close()  # before the private Redis goes: no thread left retrying it
