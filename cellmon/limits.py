@@ -35,6 +35,8 @@ class Limits:
     timeline: int = 50
     kept_code_chars: int = 4_000
     kept_error_chars: int = 1_000
+    # What a snapshot carries: the cells most students are failing now.
+    error_cells: int = 20
 
 
 DEFAULT_LIMITS = Limits()

@@ -115,6 +115,25 @@ class CellRow(TypedDict):
     students_failing: int
 
 
+class ErrorGroup(TypedDict):
+    """Students whose latest run of one cell failed with the same error."""
+
+    error_name: str | None
+    message: str  # normalised: numbers and addresses made alike, one line
+    students: list[str]  # ids
+    code: str | None  # the code most of them ran, when their Jupyter sent it
+
+
+class CellErrors(TypedDict):
+    """One cell the class is stuck on now: its students grouped by error, largest first."""
+
+    notebook_path: str | None
+    cell_id: str
+    cell_index: int | None
+    failing: int
+    groups: list[ErrorGroup]
+
+
 class ActivityMinute(TypedDict):
     """Executions, errors and new help requests in one minute."""
 
@@ -136,6 +155,7 @@ class ClassroomSnapshot(TypedDict):
     students: list[StudentRow]
     teams: list[TeamRow]
     cells: list[CellRow]
+    error_groups: list[CellErrors]  # the cells most students fail now, most first
     activity: list[ActivityMinute]
     events_applied: int
 

@@ -11,6 +11,7 @@ from immutables import Map
 from actors.domain import cell_stats
 from actors.domain.classroom import ClassroomActor
 from actors.domain.state import (
+    CellChange,
     CellProgress,
     HelpEpisode,
     Rules,
@@ -20,7 +21,7 @@ from actors.domain.state import (
 from actors.domain.student import StudentActor
 from cellmon.limits import DEFAULT_LIMITS, Limits
 
-VERSION = 3  # 2: per-student notebooks and a completed-cells count; 3: the roster
+VERSION = 4  # 2: notebooks and a completed-cells count; 3: the roster; 4: cell errors
 
 
 class OutdatedCheckpoint(ValueError):
@@ -53,6 +54,9 @@ def restore(
         actor.state = _student(row)
         classroom.students[actor.state.student_id] = actor
     classroom.cells = {k: cell_stats.CellStats(**v) for k, v in data["cells"].items()}
+    for actor in classroom.students.values():  # derived: rebuilt, never stored
+        for key, cell in actor.state.cells.items():
+            classroom.failing.track(actor.state.student_id, CellChange(key, None, cell))
     classroom.activity.load(data["activity"])
     return classroom
 

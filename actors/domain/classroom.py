@@ -12,6 +12,7 @@ from actors.domain import cell_stats
 from actors.domain.activity import ActivitySeries
 from actors.domain.admission import Admission
 from actors.domain.dedup import RecentIds
+from actors.domain.error_groups import FailingIndex
 from actors.domain.state import Effect, HelpRaised, Rules
 from actors.domain.student import StudentActor, iso
 from cellmon.contract import occurred_at
@@ -59,6 +60,7 @@ class ClassroomActor:
         self.limits = limits
         self.students: dict[str, StudentActor] = {}
         self.cells: dict[str, cell_stats.CellStats] = {}
+        self.failing = FailingIndex()
         self.activity = ActivitySeries()
         self.seen = RecentIds(dedup_capacity)
         self.dirty: set[str] = set()
@@ -101,6 +103,7 @@ class ClassroomActor:
         self.dirty.add(event.student_id)
         if change is not None:
             cell_stats.track(self.cells, change)
+            self.failing.track(event.student_id, change)
         self._count_activity(event, effects)
         return effects
 
@@ -125,6 +128,7 @@ class ClassroomActor:
             "students": rows,
             "teams": _teams(rows),
             "cells": cell_stats.ordered(self.cells),
+            "error_groups": self.failing.groups(self.limits.error_cells),
             "activity": self.activity.since(now - timedelta(minutes=activity_minutes)),
             "events_applied": self.events_applied,
         }

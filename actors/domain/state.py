@@ -8,6 +8,7 @@ from typing import Any
 
 from immutables import Map
 
+from actors.domain.error_text import normalised_error
 from cellmon.contract import CellExecuted, occurred_at
 from cellmon.limits import DEFAULT_LIMITS, Limits
 from cellmon.views import Status
@@ -34,6 +35,10 @@ class CellProgress:
     last_status: str | None = None
     first_success_at: datetime | None = None
     last_run_at: datetime | None = None
+    # While the latest run failed: its error, for grouping the class by mistake, and its code.
+    error_name: str | None = None
+    error_message: str | None = None
+    failing_code: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -273,7 +278,8 @@ def _cell_executed(
     cell_id = cell_id_of(event)
     key = cell_key(event.notebook_path, cell_id)
     before = student.cells.get(key)
-    after = _cell_after(before, event, cell_id, at)
+    code = event.code[: limits.kept_code_chars] if event.code else None
+    after = _cell_after(before, event, cell_id, at, code)
     status = event.status
     completed = after.first_success_at is not None and (
         before is None or before.first_success_at is None
@@ -290,7 +296,7 @@ def _cell_executed(
             *student.recent_runs,
             RunRecord(at, after.cell_index, status, event.error_name),
         )[-limits.timeline :],
-        "last_code": event.code[: limits.kept_code_chars] if event.code else student.last_code,
+        "last_code": code or student.last_code,
     }
     effects: list[Effect] = []
     if status == "ok":
@@ -311,11 +317,16 @@ def _cell_executed(
 
 
 def _cell_after(
-    before: CellProgress | None, event: CellExecuted, cell_id: str, at: datetime
+    before: CellProgress | None,
+    event: CellExecuted,
+    cell_id: str,
+    at: datetime,
+    code: str | None,
 ) -> CellProgress:
     status = event.status
     if before is None:
         before = CellProgress(event.notebook_path, cell_id)
+    failed = status == "error"
     return CellProgress(
         before.notebook_path,
         before.cell_id,
@@ -325,6 +336,9 @@ def _cell_after(
         status,
         before.first_success_at or (at if status == "ok" else None),
         _later(before.last_run_at, at),
+        event.error_name if failed else None,
+        normalised_error(event.error_value) if failed else None,
+        (code or before.failing_code) if failed else None,
     )
 
 

@@ -1,4 +1,5 @@
-"""Class overview: summary, help, seats, students, cell progress and activity, all live.
+"""Class overview: summary, help, seats, where the class is stuck, students, cell progress and
+activity, all live.
 
 A clicked row opens its student here, in place of the class (?student= in the URL), never by
 switching pages: a page switch made by the server races the browser's `run_every` timers.
@@ -15,7 +16,17 @@ from __future__ import annotations
 import streamlit as st
 
 from cellmon.views import ClassroomSnapshot
-from streamlit_dashboard import charts, data, display, live, roster, session, student_view, ui
+from streamlit_dashboard import (
+    charts,
+    data,
+    display,
+    live,
+    roster,
+    session,
+    stuck_cells,
+    student_view,
+    ui,
+)
 from streamlit_dashboard.backend import WINDOWS
 
 MAX_CELLS = 60
@@ -40,6 +51,7 @@ def live_panel() -> None:
         live.help_queue(snap, me["name"])
     with right:
         live.seat_view(snap)
+    stuck_cells.where_stuck(snap)
     roster.students_list(snap, n_cells=len(snap["cells"]))
     progress(snap)
 

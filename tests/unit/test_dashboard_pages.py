@@ -11,9 +11,9 @@ import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
-from streamlit_dashboard import data, display, roster
+from streamlit_dashboard import data, display, roster, stuck_cells
 from streamlit_dashboard.alert_watch import BEEP_MOUNTED_S
-from streamlit_dashboard.backend_sim import SimulatedBackend
+from streamlit_dashboard.backend_sim import SimulatedBackend, SimulatedRoom
 from tests.support.waiting import wait_until
 
 pytestmark = pytest.mark.unit
@@ -286,3 +286,50 @@ def test_the_students_list_says_whose_events_are_unverified() -> None:
     at = sign_in()
     identity = set(at.dataframe[0].value["Identity"])
     assert identity == {"unverified"}, "the simulated class sends under the classroom's token"
+
+
+def stuck_class() -> None:
+    """ds101 as five nameless, teamless JupyterLab students (no cell index) failing one cell
+    two ways."""
+    backend = fake_backend()
+    room = backend._rooms["ds101"] = SimulatedRoom("ds101", backend.t0)
+    errors = {"NameError": "name 'df' is not defined", "ValueError": "<b>bad</b> [x](http://e)"}
+    for i, name in enumerate(["NameError"] * 3 + ["ValueError"] * 2):
+        room.instruct(
+            {
+                "type": "cell_executed",
+                "student_id": f"jovyan-{i}",
+                "notebook_path": "lab1.ipynb",
+                "cell_id": "load-data",
+                "status": "error",
+                "error_name": name,
+                "error_value": errors[name],
+                "code": f"{name.lower()}_code()",
+            }
+        )
+
+
+def test_the_overview_groups_the_students_failing_a_cell_by_error() -> None:
+    stuck_class()
+    at = sign_in()
+    assert not at.exception, at.exception
+    assert "Where the class is stuck" in [s.value for s in at.subheader]
+    [cell] = fake_backend().snapshot("ds101")["error_groups"]
+    assert stuck_cells.heading(cell).startswith("**Cell —** · lab1")  # JupyterLab sent no index
+    assert stuck_cells.heading(cell) in [m.value for m in at.markdown]
+    lines = [m.value for m in at.markdown if "student" in m.value and ":**" in m.value]
+    assert lines == [stuck_cells.error_line(g) for g in cell["groups"]]
+    assert lines[0].startswith("**3 students:** NameError") and lines[1].startswith("**2 students:")
+    assert "<b>" not in lines[1] and "](" not in lines[1], "the student's text stays literal"
+    assert [c.value for c in at.code][:2] == ["nameerror_code()", "valueerror_code()"]
+
+
+def test_a_student_in_an_error_group_opens_in_place() -> None:
+    stuck_class()
+    at = sign_in()
+    button = next(b for b in at.button if b.key and b.key.endswith("-jovyan-4"))
+    assert button.label == display.md("jovyan-4"), "no name: the id, escaped"
+    button.click().run()
+    assert not at.exception, at.exception
+    assert at.query_params["student"] == "jovyan-4"
+    assert at.selectbox(key="detail_student").value == "jovyan-4"
