@@ -112,6 +112,14 @@ class HelpResolved(_Event):
     instructor: Annotated[str, StringConstraints(min_length=1, max_length=200)]
 
 
+class ErrorsResolved(_Event):
+    """An instructor dealt with a student's run of errors: the streak restarts from here (made
+    by the server)."""
+
+    type: Literal["errors_resolved"] = "errors_resolved"
+    instructor: Annotated[str, StringConstraints(min_length=1, max_length=200)]
+
+
 class ClassroomConfigured(_Event):
     """An instructor changed the classroom's rules (made by the server; student_id is "-")."""
 
@@ -139,6 +147,7 @@ Event = Annotated[
     | Heartbeat
     | HelpClaimed
     | HelpResolved
+    | ErrorsResolved
     | ClassroomConfigured
     | RosterUpdated,
     Field(discriminator="type"),

@@ -196,6 +196,9 @@ class RunRecord(TypedDict):
 class StudentDetail(StudentRow):
     """Everything about one student, for the student view."""
 
+    errors_resolved_by: str | None  # the instructor who last cleared their error streak
+    errors_resolved_at: str | None
+
     last_error_at: str | None
     current_cell_id: str | None
     last_code: str | None

@@ -55,6 +55,11 @@ class RayBackend:
         """The request is dealt with."""
         self._help(classroom_id, student_id, "resolve", instructor)
 
+    def resolve_errors(self, classroom_id: str, student_id: str, instructor: str) -> None:
+        """Clear a student's "stuck" flag: logged, with the instructor's name."""
+        answer = self._actors.resolve_errors(classroom_id, student_id, instructor)
+        self._check(blocking(answer, _CALL_TIMEOUT_S))
+
     def set_threshold(self, classroom_id: str, significant_errors: int) -> None:
         """The classroom's consecutive-error threshold."""
         answer = self._actors.configure(classroom_id, significant_errors)

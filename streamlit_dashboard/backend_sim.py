@@ -136,6 +136,12 @@ class SimulatedBackend:
         fields = {"type": "help_resolved", "student_id": student_id, "instructor": instructor}
         self.room(classroom_id).instruct(fields)
 
+    def resolve_errors(self, classroom_id: str, student_id: str, instructor: str) -> None:
+        """Clear a student's "stuck" flag, as the shard logs it."""
+        self.calls.append(("resolve_errors", classroom_id, student_id, instructor))
+        fields = {"type": "errors_resolved", "student_id": student_id, "instructor": instructor}
+        self.room(classroom_id).instruct(fields)
+
     def set_threshold(self, classroom_id: str, significant_errors: int) -> None:
         """Change the consecutive-error threshold."""
         self.calls.append(("set_threshold", classroom_id, str(significant_errors)))

@@ -76,6 +76,12 @@ def resolve_help(classroom_id: str, student_id: str, instructor: str) -> None:
     drop_live_cache()
 
 
+def resolve_errors(classroom_id: str, student_id: str, instructor: str) -> None:
+    """Clear a student's "stuck" flag."""
+    backend().resolve_errors(classroom_id, student_id, instructor)
+    drop_live_cache()
+
+
 def set_threshold(classroom_id: str, significant_errors: int) -> None:
     """Save the consecutive-error threshold."""
     backend().set_threshold(classroom_id, significant_errors)

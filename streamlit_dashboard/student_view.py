@@ -73,6 +73,8 @@ def detail(cid: str, student_id: str, me: str) -> None:
     st.caption(f"id {display.md(student_id)} · {display.md(display.team(s))} · live, {now}")
     if since := s.get("help_since"):
         help_bar(cid, student_id, me, since)
+    if status == "significant_error":
+        stuck_bar(cid, student_id, me, s["consecutive_errors"])
     counters(s)
     where = display.md(display.text(s.get("current_notebook")))
     cell = display.cell_number(s.get("current_cell_index"))
@@ -89,6 +91,9 @@ def detail(cid: str, student_id: str, me: str) -> None:
         st.subheader("Recent runs")
         st.altair_chart(charts.timeline_chart(s.get("timeline") or []))
     history(s.get("help_history") or [])
+    if by := s.get("errors_resolved_by"):
+        when = ui.ago(s.get("errors_resolved_at"))
+        st.caption(f"Errors last resolved by {display.md(by)}, {when}.")
 
 
 def help_bar(cid: str, student_id: str, me: str, since: str) -> None:
@@ -105,6 +110,19 @@ def help_bar(cid: str, student_id: str, me: str, since: str) -> None:
             on_click=data.resolve_help,
             args=args,
         )
+
+
+def stuck_bar(cid: str, student_id: str, me: str, streak: int) -> None:
+    """Flagged for repeated errors, with "Resolve error": the streak restarts from the click."""
+    st.warning(f"⚠️ {streak} errors in a row.")
+    st.button(
+        "Resolve error",
+        key="d-resolve-errors",
+        icon="✅",
+        help="You dealt with it: clears the stuck flag; the error count restarts from now.",
+        on_click=data.resolve_errors,
+        args=(cid, student_id, me),
+    )
 
 
 def counters(s: StudentDetail) -> None:

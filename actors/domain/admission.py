@@ -15,7 +15,7 @@ from cellmon.limits import Limits
 
 # Instructor actions and rule changes never create a student, a notebook or a cell.
 _INSTRUCTOR_TYPES = frozenset(
-    {"help_claimed", "help_resolved", "classroom_configured", "roster_updated"}
+    {"help_claimed", "help_resolved", "errors_resolved", "classroom_configured", "roster_updated"}
 )
 
 

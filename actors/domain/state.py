@@ -75,6 +75,9 @@ class StudentState:
     roster_team: str | None = None
     # Whether the newest event came with the student's own token (None: no event yet).
     verified: bool | None = None
+    # The instructor who last cleared the student's error streak ("Resolve error"), and when.
+    errors_resolved_by: str | None = None
+    errors_resolved_at: datetime | None = None
 
     @property
     def display_name(self) -> str | None:
@@ -188,6 +191,9 @@ def apply_event(
         return _help_claimed(student, event.instructor, at)
     if kind == "help_resolved":
         return _help_ended(student, at, event.instructor, limits)
+    if kind == "errors_resolved":
+        cleared = {"errors_resolved_by": event.instructor, "errors_resolved_at": at}
+        return replace(student, consecutive_errors=0, **cleared), [], None
     if kind == "roster_updated":
         roster = {"roster_name": event.roster_name, "roster_team": event.roster_team}
         return replace(student, enrolled=event.enrolled, **roster), [], None

@@ -67,6 +67,8 @@ class StudentActor:
         return {
             **self.summary(now, rules),
             "last_error_at": iso(s.last_error_at),
+            "errors_resolved_by": s.errors_resolved_by,
+            "errors_resolved_at": iso(s.errors_resolved_at),
             "current_cell_id": s.current_cell_id,
             "last_code": s.last_code,
             "last_error": s.last_error,

@@ -205,6 +205,16 @@ class ActorClient:
         )
         return answer
 
+    async def resolve_errors(
+        self, classroom_id: str, student_id: str, instructor: str
+    ) -> dict[str, Any]:
+        """An instructor clears a student's "stuck" flag (logged)."""
+        shard = await self._shard(classroom_id)
+        answer: dict[str, Any] = await self._call(
+            shard.resolve_errors.remote(classroom_id, student_id, instructor)
+        )
+        return answer
+
     async def configure(self, classroom_id: str, significant_errors: int) -> dict[str, Any]:
         """Change the classroom's consecutive-error threshold (logged)."""
         shard = await self._shard(classroom_id)

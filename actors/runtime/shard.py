@@ -188,6 +188,15 @@ class Shard:
             },
         )
 
+    async def resolve_errors(
+        self, classroom_id: str, student_id: str, instructor: str
+    ) -> dict[str, Any]:
+        """An instructor clears a student's "stuck" flag; the error streak restarts from it."""
+        return await self._instruct(
+            classroom_id,
+            {"type": "errors_resolved", "student_id": student_id, "instructor": instructor},
+        )
+
     async def configure(self, classroom_id: str, significant_errors: int) -> dict[str, Any]:
         """Change the classroom's consecutive-error threshold (logged, so it survives)."""
         return await self._instruct(

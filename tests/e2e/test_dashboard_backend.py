@@ -1,7 +1,9 @@
 """The dashboard's real backend on the real stack: accounts, snapshot, help queue work, Redis
-alerts within a second, threshold, tokens, activity."""
+alerts within a second, threshold, tokens, activity, and resolving a student's errors."""
 
 from __future__ import annotations
+
+from typing import Any
 
 import httpx
 import pytest
@@ -10,6 +12,7 @@ from actors.adapters import accounts
 from streamlit_dashboard.backend_ray import RayBackend
 from tests.e2e.deployment import Deployment, bearer
 from tests.e2e.events import cell_run, help_request
+from tests.e2e.jupyter_harness import stored_events
 from tests.support.waiting import wait_until
 
 pytestmark = pytest.mark.e2e
@@ -62,3 +65,31 @@ def test_instructor_works_the_help_queue(deployment: Deployment) -> None:
     assert again.status_code == 202
     buckets = backend.activity(cid, "1h")
     assert sum(b["executions"] for b in buckets) >= 1 and len(buckets) >= 12
+
+
+def test_resolve_error_clears_the_stuck_flag_and_the_log_names_the_instructor(
+    deployment: Deployment,
+) -> None:
+    classroom = deployment.classroom("resolve-error")
+    cid = classroom["classroom_id"]
+    backend = RayBackend(deployment.settings)
+    errors = [cell_run("kai", "error", 1, error_name="NameError") for _ in range(3)]
+    answer = httpx.post(
+        f"{deployment.url}/api/v1/events", json=errors, headers=bearer(classroom["ingest_token"])
+    )
+    assert answer.status_code == 202
+
+    def kai() -> dict[str, Any] | None:
+        return next(
+            (s for s in backend.snapshot(cid)["students"] if s["student_id"] == "kai"), None
+        )
+
+    assert wait_until(lambda: (row := kai()) and row["status"] == "significant_error", 30)
+    backend.resolve_errors(cid, "kai", "ms.ito@example.edu")
+    row = kai()
+    assert row is not None and row["status"] != "significant_error"
+    assert row["consecutive_errors"] == 0 and row["errors"] == 3  # the history stays
+    detail = backend.student(cid, "kai")
+    assert detail is not None and detail["errors_resolved_by"] == "ms.ito@example.edu"
+    logged = [e for e in stored_events(deployment, cid) if e["type"] == "errors_resolved"]
+    assert [(e["student_id"], e["instructor"]) for e in logged] == [("kai", "ms.ito@example.edu")]

@@ -333,3 +333,21 @@ def test_a_student_in_an_error_group_opens_in_place() -> None:
     assert not at.exception, at.exception
     assert at.query_params["student"] == "jovyan-4"
     assert at.selectbox(key="detail_student").value == "jovyan-4"
+
+
+def test_resolve_error_on_a_stuck_student_clears_the_flag() -> None:
+    rows = fake_backend().snapshot("ds101")["students"]
+    stuck = [s for s in rows if s["status"] == "significant_error"]
+    at = sign_in()
+    at.query_params["student"] = stuck[0]["student_id"]
+    at.run()
+    assert any("errors in a row" in w.value for w in at.warning)
+    at.button(key="d-resolve-errors").click().run()
+    assert not at.exception, at.exception
+    assert ("resolve_errors", "ds101", stuck[0]["student_id"], NAME) in fake_backend().calls
+    assert not any("errors in a row" in w.value for w in at.warning)
+    assert any(f"resolved by {display.md(NAME)}" in c.value for c in at.caption)
+    at.button(key="back_to_class").click().run()
+    assert [b for b in banners(at, "stuck") if f"{len(stuck) - 1:,} stuck" in b] or (
+        len(stuck) == 1 and not banners(at, "stuck")
+    )

@@ -1,4 +1,5 @@
-"""The help lifecycle: raised -> queued -> claimed by an instructor -> resolved or withdrawn."""
+"""The help lifecycle: raised -> queued -> claimed by an instructor -> resolved or withdrawn;
+and an instructor resolving a student's run of errors."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from actors.domain.state import (
     Rules,
     StudentState,
     apply_event,
+    status_of,
 )
 from cellmon.validation import Sender, parse_batch
 from tests.unit.factories import at, event
@@ -130,8 +132,35 @@ def test_students_cannot_send_instructor_events() -> None:
             "instructor": "me",
             "significant_errors": 1,
         }
-        for t in ("help_claimed", "help_resolved", "classroom_configured")
+        for t in ("help_claimed", "help_resolved", "errors_resolved", "classroom_configured")
     ]
     parsed = parse_batch(items, sender=Sender("c1"), received_at=at(0))
-    assert parsed.events == [] and len(parsed.rejected) == 3
+    assert parsed.events == [] and len(parsed.rejected) == 4
     assert all("unknown event type" in r.reason for r in parsed.rejected)
+
+
+def test_resolve_error_clears_the_stuck_flag_and_the_streak_restarts_from_it() -> None:
+    errors = [event("cell_executed", status="error", time=at(i)) for i in range(3)]
+    state, _ = play(*errors)
+    assert status_of(state, at(3), RULES) == "significant_error"
+    state, effects, _ = apply_event(
+        state, event("errors_resolved", time=at(4), instructor="ms.ito"), RULES
+    )
+    assert (state.consecutive_errors, state.errors, effects) == (0, 3, [])
+    assert (state.errors_resolved_by, state.errors_resolved_at) == ("ms.ito", at(4))
+    assert status_of(state, at(4), RULES) == "error", "a recent error is still a fact"
+    for minute in (5, 6):
+        state, _, _ = apply_event(
+            state, event("cell_executed", status="error", time=at(minute)), RULES
+        )
+    assert state.consecutive_errors == 2 and status_of(state, at(6), RULES) == "error"
+
+
+def test_a_resolved_streak_survives_a_checkpoint() -> None:
+    room = ClassroomActor("c1")
+    room.apply_batch([event("cell_executed", status="error", time=at(i)) for i in range(3)])
+    room.apply_batch([event("errors_resolved", time=at(4), instructor="ms.ito")])
+    detail = checkpoint.restore("c1", checkpoint.dump(room)).student("s1", at(5))
+    assert detail is not None
+    assert (detail["consecutive_errors"], detail["errors_resolved_by"]) == (0, "ms.ito")
+    assert detail["errors_resolved_at"] == at(4).isoformat()
