@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from streamlit_dashboard import display, live, session, ui
+from streamlit_dashboard import data, display, live, session, ui
 
 st.set_page_config(page_title="Cell Monitor", page_icon="🧑‍🏫", layout="wide")
 ui.style()
@@ -24,6 +24,13 @@ else:
         st.Page("pages/settings.py", title="Settings", icon="⚙️"),
     ]
     page = st.navigation(pages)
+    st.sidebar.toggle(
+        "Projector mode",
+        value=data.projecting(),
+        key="projection_toggle",
+        help="For the room's projector: pseudonyms instead of names, and no code.",
+        on_change=data.project,
+    )
     st.sidebar.button("Log out", icon="🚪", width="stretch", on_click=session.logout)
     if room is not None:
         # In the sidebar, drawn before any page: the alert poll sits at the same place on every

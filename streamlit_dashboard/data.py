@@ -8,6 +8,7 @@ from typing import Any
 import streamlit as st
 
 from cellmon.views import ClassroomSnapshot, StudentDetail
+from streamlit_dashboard import projection
 from streamlit_dashboard.backend import Backend
 
 SNAPSHOT_TTL_S = (
@@ -35,15 +36,45 @@ def classrooms(email: str) -> list[dict[str, Any]]:
     return backend().classrooms(email)
 
 
-@st.cache_data(ttl=SNAPSHOT_TTL_S, show_spinner=False)
+PROJECTING = "projection"  # the sidebar toggle: this tab shows pseudonyms and no code
+
+
+def projecting() -> bool:
+    """Whether this tab is in projector mode."""
+    return bool(st.session_state.get(PROJECTING))
+
+
+def project() -> None:
+    """Follow the sidebar's toggle. Kept under a key of our own: a widget's state is dropped on
+    any run that does not draw it, and projection must hold until it is turned off."""
+    st.session_state[PROJECTING] = bool(st.session_state.get("projection_toggle"))
+
+
+def _pseudonym_key() -> bytes:
+    return os.environ.get("CELLMON_PSEUDONYM_KEY", "").encode()
+
+
 def snapshot(classroom_id: str) -> ClassroomSnapshot:
-    """The live snapshot of one class."""
+    """The live snapshot of one class (pseudonymous in projector mode)."""
+    snap = _snapshot(classroom_id)
+    return projection.snapshot(snap, _pseudonym_key()) if projecting() else snap
+
+
+@st.cache_data(ttl=SNAPSHOT_TTL_S, show_spinner=False)
+def _snapshot(classroom_id: str) -> ClassroomSnapshot:
     return backend().snapshot(classroom_id)
 
 
-@st.cache_data(ttl=2, show_spinner=False)
 def student(classroom_id: str, student_id: str) -> StudentDetail | None:
-    """One student's detail."""
+    """One student's detail (pseudonymous and without code in projector mode)."""
+    detail = _student(classroom_id, student_id)
+    if detail is None or not projecting():
+        return detail
+    return projection.student(detail, classroom_id, _pseudonym_key())
+
+
+@st.cache_data(ttl=2, show_spinner=False)
+def _student(classroom_id: str, student_id: str) -> StudentDetail | None:
     return backend().student(classroom_id, student_id)
 
 
@@ -55,13 +86,14 @@ def activity(classroom_id: str, window: str) -> list[dict[str, Any]]:
 
 def alerts(classroom_id: str, after: int) -> list[dict[str, Any]]:
     """New alerts since `after`; not cached, each session has its own cursor."""
-    return backend().alerts(classroom_id, after)
+    found = backend().alerts(classroom_id, after)
+    return projection.alerts(found, classroom_id, _pseudonym_key()) if projecting() else found
 
 
 def drop_live_cache() -> None:
     """The next render reads the actors: a click or a raised hand shows now, not after the TTL."""
-    snapshot.clear()
-    student.clear()
+    _snapshot.clear()
+    _student.clear()
 
 
 def claim_help(classroom_id: str, student_id: str, instructor: str) -> None:

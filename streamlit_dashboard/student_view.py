@@ -70,7 +70,8 @@ def detail(cid: str, student_id: str, me: str) -> None:
     badge = f":{STATUS_MD[status]}-badge[{STATUS_LABELS[status]}]"
     st.markdown(f"## {display.md(display.name(s))} &nbsp; {badge}")
     now = ui.clock(datetime.now(UTC).isoformat())
-    st.caption(f"id {display.md(student_id)} · {display.md(display.team(s))} · live, {now}")
+    who = "pseudonym" if data.projecting() else f"id {display.md(student_id)}"
+    st.caption(f"{who} · {display.md(display.team(s))} · live, {now}")
     if since := s.get("help_since"):
         help_bar(cid, student_id, me, since)
     if status == "significant_error":
@@ -83,7 +84,10 @@ def detail(cid: str, student_id: str, me: str) -> None:
     code, runs = st.columns([1, 1], gap="large")
     with code:
         st.subheader("Latest code")
-        st.code(s.get("last_code") or "# nothing run yet", language="python")
+        if data.projecting():
+            st.caption("Hidden in projector mode.")
+        else:
+            st.code(s.get("last_code") or "# nothing run yet", language="python")
         if s.get("last_error"):
             st.subheader("Latest error")
             st.code(s["last_error"], language="text")

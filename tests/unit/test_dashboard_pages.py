@@ -11,7 +11,7 @@ import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
-from streamlit_dashboard import data, display, roster, stuck_cells
+from streamlit_dashboard import data, display, projection, roster, stuck_cells
 from streamlit_dashboard.alert_watch import BEEP_MOUNTED_S
 from streamlit_dashboard.backend_sim import SimulatedBackend, SimulatedRoom
 from tests.support.waiting import wait_until
@@ -351,3 +351,34 @@ def test_resolve_error_on_a_stuck_student_clears_the_flag() -> None:
     assert [b for b in banners(at, "stuck") if f"{len(stuck) - 1:,} stuck" in b] or (
         len(stuck) == 1 and not banners(at, "stuck")
     )
+
+
+def test_projector_mode_shows_pseudonyms_and_no_code_anywhere() -> None:
+    stuck_class()
+    backend = fake_backend()
+    backend.room("ds101").instruct(
+        {
+            "type": "roster_updated",
+            "student_id": "jovyan-0",
+            "enrolled": True,
+            "roster_name": "Ada Lovelace",
+        }
+    )
+    backend.raise_help("ds101", "jovyan-0")
+    at = sign_in()
+    assert any("Ada Lovelace" in m.value for m in at.markdown), "named while not projecting"
+    at.toggle(key="projection_toggle").set_value(True).run()
+    assert not at.exception, at.exception
+    alias = projection.pseudonym("ds101", "jovyan-0")
+    shown = [m.value for m in at.markdown] + [c.value for c in at.caption]
+    table = at.dataframe[0].value
+    assert not [t for t in shown if "Ada Lovelace" in t or "jovyan" in t]
+    assert not [n for n in table["Name"] if "Ada" in n or "jovyan" in n]
+    assert alias in table["Name"].tolist() and any(alias in b for b in banners(at, "help"))
+    assert not at.code, "no student's code on the projector"
+    at.query_params["student"] = "jovyan-0"
+    at.run()
+    assert not at.exception, at.exception
+    assert not at.code, [c.value for c in at.code]
+    assert any("Hidden in projector mode" in c.value for c in at.caption)
+    assert not [m.value for m in at.markdown if "Ada" in m.value or "jovyan" in m.value]
