@@ -87,7 +87,7 @@ def _parser() -> argparse.ArgumentParser:
 
 def cmd_up(args: argparse.Namespace, settings: Settings) -> int:
     """Start the head (unless running), deploy, and print where to look."""
-    settings = stack.reachable_store(settings)
+    settings = stack.reachable_services(settings)
     info = cluster.running(settings)
     if info is None:
         print(f"starting Ray head on 127.0.0.1:{settings.ray_port} ...", flush=True)
@@ -113,15 +113,19 @@ def cmd_deploy(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_down(args: argparse.Namespace, settings: Settings) -> int:
-    """Stop the cluster this project started (and the embedded PostgreSQL, if it started one)."""
+    """Stop the cluster this project started (and the embedded PostgreSQL and Redis, if it
+    started them)."""
     from cellmon_cli.dashboard_process import stop_dashboard
     from cellmon_cli.embedded import stop_embedded_postgres
+    from cellmon_cli.embedded_redis import stop_embedded_redis
 
     if stop_dashboard(settings):
         print("stopped the dashboard")
     print("stopped" if cluster.stop_head(settings) else "nothing was running")
     if stop_embedded_postgres(settings.state_dir):
         print("stopped the embedded PostgreSQL")
+    if stop_embedded_redis(settings.state_dir):
+        print("stopped the embedded Redis")
     return 0
 
 
@@ -225,7 +229,7 @@ def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
     """Bring everything up, create the demo classroom and run a simulated class."""
     from cellmon_cli.demo import run_demo
 
-    settings = stack.reachable_store(settings)  # the dashboard reads the same accounts
+    settings = stack.reachable_services(settings)  # the dashboard reads the same stores
     if cmd_up(args, settings):
         return 1
     return run_demo(settings, students=args.students, speed=args.speed)

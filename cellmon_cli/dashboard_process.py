@@ -58,6 +58,7 @@ def start_dashboard(settings: Settings, ray_address: str, port: int = 8501) -> s
             "CELLMON_STATE_DIR": str(settings.state_dir.resolve()),
             "CELLMON_RAY_ADDRESS": ray_address,
             "CELLMON_STORE_URL": settings.store_url,
+            "CELLMON_ALERTS_URL": settings.alerts_url,  # an embedded Redis, perhaps
             "CELLMON_NAMESPACE": settings.namespace,
         },
     )

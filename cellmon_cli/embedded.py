@@ -58,15 +58,14 @@ def start_embedded_postgres(state_dir: Path) -> str:
     (scram-sha-256), with a generated secret kept in a file only its owner can read."""
     root = (state_dir / SUBDIR).resolve()
     root.mkdir(parents=True, exist_ok=True)
-    secret = _secret(state_dir)
-    with _locked(root):
+    secret = owner_only_secret(state_dir.resolve() / SECRET_FILE)
+    with locked(root):
         port = _running_port(root) or _start(root, secret)
     return f"postgresql://postgres:{quote(secret, safe='')}@127.0.0.1:{port}/cellmon"
 
 
-def _secret(state_dir: Path) -> str:
-    """The superuser's password, generated once into state_dir/SECRET_FILE (mode 0600)."""
-    path = state_dir.resolve() / SECRET_FILE
+def owner_only_secret(path: Path) -> str:
+    """A password generated once into `path`, which only its owner can read (mode 0600)."""
     if not path.exists():
         path.touch(mode=0o600)
         path.write_text(secrets.token_urlsafe(32))
@@ -79,14 +78,14 @@ def stop_embedded_postgres(state_dir: Path) -> bool:
     root = (state_dir / SUBDIR).resolve()
     if not root.is_dir():
         return False
-    with _locked(root):
+    with locked(root):
         if _running_port(root) is None:
             return False
         _run(root, "pg_ctl", "-w", "-m", "fast", "stop")
     return True
 
 
-def _locked(root: Path) -> TextIO:
+def locked(root: Path) -> TextIO:
     # Two `cellmon` commands at once must not both start a server; closing the file unlocks.
     handle = (root / ".lock").open("w")
     fcntl.flock(handle, fcntl.LOCK_EX)

@@ -106,6 +106,28 @@ def reachable_store(settings: Settings) -> Settings:
     return settings.model_copy(update={"store_url": dsn})
 
 
+def reachable_alerts(settings: Settings) -> Settings:
+    """The settings, pointed at an embedded Redis when none answers at the alerts URL."""
+    from cellmon_cli.embedded_redis import redis_reachable, start_embedded_redis
+
+    url = settings.alerts_url
+    if not url.startswith(("redis://", "rediss://")) or redis_reachable(url):
+        return settings
+    embedded = start_embedded_redis(settings.state_dir)
+    print(
+        f"Redis at {_without_password(url)} is not reachable: help alerts go through an "
+        f"embedded one at {_without_password(embedded)} "
+        f"(password in {settings.state_dir}/embedded-redis.secret)",
+        flush=True,
+    )
+    return settings.model_copy(update={"alerts_url": embedded})
+
+
+def reachable_services(settings: Settings) -> Settings:
+    """The settings, with embedded PostgreSQL and Redis standing in for any that is down."""
+    return reachable_alerts(reachable_store(settings))
+
+
 def _without_password(dsn: str) -> str:
     scheme, _, rest = dsn.partition("://")
     credentials, at, host = rest.rpartition("@")
