@@ -84,7 +84,9 @@ def instructor(browser: Any, url: str) -> Any:
 
 
 def _post(deployment: Deployment, token: str, events: list[dict[str, Any]]) -> None:
-    answer = httpx.post(f"{deployment.url}/api/v1/events", json=events, headers=bearer(token))
+    answer = httpx.post(
+        f"{deployment.url}/api/v1/events", json=events, headers=bearer(token), timeout=30
+    )
     assert answer.status_code == 202, answer.text
 
 
@@ -125,6 +127,7 @@ def test_help_shows_within_two_seconds_and_is_worked_from_the_page(
     detail = httpx.get(
         f"{deployment.url}/api/v1/classrooms/{classroom['classroom_id']}/students/kai",
         headers=bearer(classroom["instructor_token"]),
+        timeout=30,
     ).json()
     assert detail["help_history"][0]["resolved_by"] == "Ms Ito"  # the page claims by name
     assert seen_after < 2.0

@@ -33,7 +33,10 @@ def test_researcher_reads_live_state_from_another_process(deployment: Deployment
     classroom = deployment.classroom("research")
     events = [cell_run("ina", "ok", 0), cell_run("ina", "error", 1), cell_run("oto", "ok", 0)]
     response = httpx.post(
-        f"{deployment.url}/api/v1/events", json=events, headers=bearer(classroom["ingest_token"])
+        f"{deployment.url}/api/v1/events",
+        json=events,
+        headers=bearer(classroom["ingest_token"]),
+        timeout=30,
     )
     assert response.status_code == 202
 

@@ -32,7 +32,10 @@ def test_instructor_works_the_help_queue(deployment: Deployment) -> None:
 
     events = [cell_run("hana", "error", 2, student_name="Hana Sato"), help_request("hana")]
     answer = httpx.post(
-        f"{deployment.url}/api/v1/events", json=events, headers=bearer(classroom["ingest_token"])
+        f"{deployment.url}/api/v1/events",
+        json=events,
+        headers=bearer(classroom["ingest_token"]),
+        timeout=30,
     )
     assert answer.status_code == 202
     # How fast is a benchmark's question (benchmarks/ingest.py, BENCHMARKS.md), not a test's.
@@ -61,6 +64,7 @@ def test_instructor_works_the_help_queue(deployment: Deployment) -> None:
         f"{deployment.url}/api/v1/events",
         json=[cell_run("hana")],
         headers=bearer(fresh["ingest_token"]),
+        timeout=30,
     )
     assert again.status_code == 202
     buckets = backend.activity(cid, "1h")
@@ -75,7 +79,10 @@ def test_resolve_error_clears_the_stuck_flag_and_the_log_names_the_instructor(
     backend = RayBackend(deployment.settings)
     errors = [cell_run("kai", "error", 1, error_name="NameError") for _ in range(3)]
     answer = httpx.post(
-        f"{deployment.url}/api/v1/events", json=errors, headers=bearer(classroom["ingest_token"])
+        f"{deployment.url}/api/v1/events",
+        json=errors,
+        headers=bearer(classroom["ingest_token"]),
+        timeout=30,
     )
     assert answer.status_code == 202
 

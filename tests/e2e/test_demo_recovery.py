@@ -16,7 +16,10 @@ pytestmark = pytest.mark.e2e
 
 def _posts(deployment: Deployment, token: str) -> int:
     answer = httpx.post(
-        f"{deployment.url}/api/v1/events", json=[cell_run("demo-check")], headers=bearer(token)
+        f"{deployment.url}/api/v1/events",
+        json=[cell_run("demo-check")],
+        headers=bearer(token),
+        timeout=30,
     )
     return answer.status_code
 

@@ -133,6 +133,7 @@ def test_a_hostile_class_costs_the_others_nothing(deployment: Deployment) -> Non
             f"{deployment.url}/api/v1/events",
             json=[cell_run("good-0")],
             headers=bearer(classroom["ingest_token"]),
+            timeout=30,
         ).raise_for_status()
         wait_until(
             lambda cid=cid, before=before: (

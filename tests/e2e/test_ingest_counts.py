@@ -70,7 +70,10 @@ def test_help_request_shows_in_queue_and_student_detail(deployment: Deployment) 
     classroom = deployment.classroom("help")
     events = [cell_run("ana", "error", 1), help_request("ana")]
     response = httpx.post(
-        f"{deployment.url}/api/v1/events", json=events, headers=bearer(classroom["ingest_token"])
+        f"{deployment.url}/api/v1/events",
+        json=events,
+        headers=bearer(classroom["ingest_token"]),
+        timeout=30,
     )
     assert response.status_code == 202, response.text
 
@@ -80,6 +83,7 @@ def test_help_request_shows_in_queue_and_student_detail(deployment: Deployment) 
     detail = httpx.get(
         f"{deployment.url}/api/v1/classrooms/{classroom['classroom_id']}/students/ana",
         headers=bearer(classroom["instructor_token"]),
+        timeout=30,
     ).json()
     assert detail["last_error"] == "NameError: name 'x' is not defined"
     assert detail["cells"][0]["errors"] == 1
@@ -105,7 +109,7 @@ def test_legacy_camel_case_batch_via_token_url(deployment: Deployment) -> None:
         }
     ]
     response = httpx.post(
-        f"{deployment.url}/c/{classroom['ingest_token']}/api/v1/events", json=legacy
+        f"{deployment.url}/c/{classroom['ingest_token']}/api/v1/events", json=legacy, timeout=30
     )
     assert response.status_code == 202, response.text
 

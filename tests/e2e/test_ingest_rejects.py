@@ -61,11 +61,13 @@ def test_bad_or_missing_tokens_change_nothing(deployment: Deployment) -> None:
     read_other = httpx.get(
         f"{deployment.url}/api/v1/classrooms/{other['classroom_id']}",
         headers=bearer(classroom["instructor_token"]),
+        timeout=30,
     )
     assert read_other.status_code == 403
     student_reads = httpx.get(
         f"{deployment.url}/api/v1/classrooms/{classroom['classroom_id']}",
         headers=bearer(classroom["ingest_token"]),
+        timeout=30,
     )
     assert student_reads.status_code == 403  # a student's token cannot read the class
 
@@ -95,7 +97,7 @@ def test_malformed_and_oversized_bodies_get_clear_4xx(deployment: Deployment) ->
 def test_unknown_student_and_classroom_reads_are_404(deployment: Deployment) -> None:
     classroom = deployment.classroom("reads")
     url = f"{deployment.url}/api/v1/classrooms/{classroom['classroom_id']}/students/nobody"
-    response = httpx.get(url, headers=bearer(classroom["instructor_token"]))
+    response = httpx.get(url, headers=bearer(classroom["instructor_token"]), timeout=30)
     assert response.status_code == 404 and "nobody" in response.json()["detail"]
-    assert httpx.get(f"{deployment.url}/docs").status_code == 200
-    assert httpx.get(f"{deployment.url}/healthz").json()["status"] == "ok"
+    assert httpx.get(f"{deployment.url}/docs", timeout=30).status_code == 200
+    assert httpx.get(f"{deployment.url}/healthz", timeout=30).json()["status"] == "ok"

@@ -36,7 +36,10 @@ def cellmon(deployment: Deployment, *args: str) -> subprocess.CompletedProcess[s
 
 def posts(deployment: Deployment, token: str, student: str) -> int:
     answer = httpx.post(
-        f"{deployment.url}/api/v1/events", json=[cell_run(student)], headers=bearer(token)
+        f"{deployment.url}/api/v1/events",
+        json=[cell_run(student)],
+        headers=bearer(token),
+        timeout=30,
     )
     return answer.status_code
 

@@ -63,7 +63,9 @@ def test_a_students_token_speaks_only_for_that_student(deployment: Deployment) -
     assert _post(deployment, ana, [help_request("bo")]).status_code == 403  # all forbidden
 
     reads = httpx.get(
-        f"{deployment.url}/api/v1/classrooms/{room['classroom_id']}", headers=bearer(ana)
+        f"{deployment.url}/api/v1/classrooms/{room['classroom_id']}",
+        headers=bearer(ana),
+        timeout=30,
     )
     assert reads.status_code == 403  # a student's token cannot read the class
 
