@@ -42,14 +42,21 @@ class FailingIndex:
     def groups(self, limit: int) -> list[CellErrors]:
         """The `limit` cells with most students failing now, each with its error groups (the
         largest first), then in notebook order."""
-        ranked = sorted(self._cells.items(), key=lambda item: (-len(item[1]), _position(item)))
-        return [_cell_errors(failing) for _, failing in ranked[:limit]]
+        ranked = sorted(self._cells.values(), key=lambda failing: (-len(failing), _place(failing)))
+        return [_cell_errors(failing) for failing in ranked[:limit]]
 
 
-def _position(item: tuple[str, dict[str, CellProgress]]) -> tuple[str, int, str]:
-    some = next(iter(item[1].values()))
-    index = some.cell_index if some.cell_index is not None else 1 << 62
-    return (some.notebook_path or "", index, some.cell_id)
+def _place(failing: dict[str, CellProgress]) -> tuple[str, int, str]:
+    some = next(iter(failing.values()))  # path and id are the cell key's: the same for all
+    index = _index(failing)
+    return (some.notebook_path or "", index if index is not None else 1 << 62, some.cell_id)
+
+
+def _index(failing: dict[str, CellProgress]) -> int | None:
+    """Students who moved the cell see it at different places: most of them agree (ties: the
+    first place, so the answer never depends on the order students arrived in)."""
+    counts = Counter(c.cell_index for c in failing.values() if c.cell_index is not None)
+    return min(counts, key=lambda index: (-counts[index], index)) if counts else None
 
 
 def _cell_errors(failing: dict[str, CellProgress]) -> CellErrors:
@@ -66,19 +73,18 @@ def _cell_errors(failing: dict[str, CellProgress]) -> CellErrors:
         for (name, message), students in by_error.items()
     ]
     groups.sort(key=lambda g: (-len(g["students"]), g["error_name"] or "", g["message"]))
-    # Students who moved cells around see the cell at different places: most of them agree.
-    indices = Counter(c.cell_index for c in failing.values() if c.cell_index is not None)
     some = next(iter(failing.values()))
     return {
         "notebook_path": some.notebook_path,
         "cell_id": some.cell_id,
-        "cell_index": indices.most_common(1)[0][0] if indices else None,
+        "cell_index": _index(failing),
         "failing": len(failing),
         "groups": groups,
     }
 
 
 def _most_common_code(codes: Iterable[str | None]) -> str | None:
-    """The code most of the group ran: one representative for the teacher to read."""
+    """The code most of the group ran: one representative for the teacher to read (ties: the
+    first in text order, independent of the order students arrived in)."""
     counts = Counter(code for code in codes if code)
-    return counts.most_common(1)[0][0] if counts else None
+    return min(counts, key=lambda code: (-counts[code], code)) if counts else None
