@@ -3,8 +3,9 @@ fed by the class simulator (`cellmon.simulation`), for AppTest, the browser test
 on the dashboard. Every snapshot, detail and alert is the one the actors would make.
 
 A class is simulated up to the moment it is first opened and then held still, so two
-backends made alike show the same class; an instructor's actions and a scripted hand (after
-`live_after_s`) are applied on top, as the shard applies them.
+backends made alike show the same class; an instructor's actions and a scripted hand (once
+`hand_file` exists: a browser test creates it when it is ready to hear the beep) are applied on
+top, as the shard applies them.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import hashlib
 import random
 import uuid
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from pydantic import TypeAdapter
@@ -84,14 +86,13 @@ class SimulatedRoom:
 class SimulatedBackend:
     """Simulated classes, built on first use; records every call that changes state."""
 
-    def __init__(self, sizes: dict[str, int] | None = None, live_after_s: float | None = None):
+    def __init__(self, sizes: dict[str, int] | None = None, hand_file: Path | None = None):
         self.t0 = datetime.now(UTC)
         self.sizes = {cid: (sizes or {}).get(cid, room[1]) for cid, room in CLASSROOMS.items()}
         self.calls: list[tuple[str, ...]] = []
         self._rooms: dict[str, SimulatedRoom] = {}
         self._own_tokens_only: set[str] = set()
-        self._live_after = live_after_s
-        self._live_t0: datetime | None = None
+        self._hand_file = hand_file
 
     def room(self, classroom_id: str) -> SimulatedRoom:
         """The classroom, simulated on first use."""
@@ -207,13 +208,11 @@ class SimulatedBackend:
         self.room(classroom_id).instruct({"type": "help", "student_id": student_id})
 
     def _tick(self) -> None:
-        if self._live_after is None:
+        if self._hand_file is None or not self._hand_file.exists():
             return
-        started = self._live_t0 = self._live_t0 or datetime.now(UTC)
-        if datetime.now(UTC) - started > timedelta(seconds=self._live_after):
-            self._live_after = None
-            rows = self.snapshot("ds101")["students"]
-            self.raise_help("ds101", next(r["student_id"] for r in rows if r["status"] != "help"))
+        self._hand_file = None  # once
+        rows = self.snapshot("ds101")["students"]
+        self.raise_help("ds101", next(r["student_id"] for r in rows if r["status"] != "help"))
 
 
 def _event(classroom_id: str, wire: dict[str, Any]) -> Any:

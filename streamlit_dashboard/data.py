@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from pathlib import Path
 from typing import Any
 
 import streamlit as st
@@ -22,8 +23,8 @@ def backend() -> Backend:
     if os.environ.get("CELLMON_DASHBOARD_FAKE") == "1":
         from streamlit_dashboard.backend_sim import SimulatedBackend
 
-        live = os.environ.get("CELLMON_DASHBOARD_FAKE_LIVE_S")
-        return SimulatedBackend(live_after_s=float(live) if live else None)
+        hand = os.environ.get("CELLMON_DASHBOARD_FAKE_HAND_FILE")
+        return SimulatedBackend(hand_file=Path(hand) if hand else None)
     # Imported lazily so the fake path (and the unit tier) never imports Ray.
     from streamlit_dashboard.backend_ray import RayBackend
 

@@ -87,6 +87,7 @@ def open_first_row(page: Any) -> None:
     grid = page.locator('[data-testid="stDataFrame"]').first
     grid.wait_for()
     for _ in range(3):
+        grid.scroll_into_view_if_needed()  # a click outside the viewport lands nowhere
         box = grid.bounding_box()
         assert box is not None
         y = box["y"] + 35 + 17  # header row, then half a data row

@@ -31,7 +31,9 @@ if not Path(CHROMIUM).exists():
 HELP_QUEUE = SimulatedBackend().snapshot("ds101")["help_queue"]
 HELP_NAMES = [h["name"] for h in HELP_QUEUE]
 HELP_IDS = [h["student_id"] for h in HELP_QUEUE]
-LIVE_AFTER_S = 20  # the fake raises one more hand this long after its first alert check
+# Once this file exists, the fake raises one more hand: the beep test creates it when it is
+# listening, so how long the earlier tests took cannot decide whether the hand is "new".
+HAND_FILE = ARTIFACTS / "fake-dashboard-new-hand"
 COUNT_BEEPS = """() => { window.cmBeeps = 0; new MutationObserver(() => {
   if (document.querySelector('.st-key-cm-beep audio[autoplay]')) window.cmBeeps += 1;
 }).observe(document.body, {childList: true, subtree: true}); }"""
@@ -40,8 +42,13 @@ COUNT_BEEPS = """() => { window.cmBeeps = 0; new MutationObserver(() => {
 @pytest.fixture(scope="module")
 def url() -> Iterator[str]:
     """A dashboard server on a free port, fake backend, one new hand after a while."""
-    with streamlit_server({"CELLMON_DASHBOARD_FAKE_LIVE_S": str(LIVE_AFTER_S)}) as base:
-        yield base
+    ARTIFACTS.mkdir(exist_ok=True)
+    HAND_FILE.unlink(missing_ok=True)
+    try:
+        with streamlit_server({"CELLMON_DASHBOARD_FAKE_HAND_FILE": str(HAND_FILE)}) as base:
+            yield base
+    finally:
+        HAND_FILE.unlink(missing_ok=True)
 
 
 @pytest.fixture(scope="module")
@@ -113,7 +120,8 @@ def test_overview_help_banner_claim_and_beep(url: str, browser: Any) -> None:
     # A new hand goes up: the hidden beep is mounted (for about a second) and the banner grows,
     # without a reload. A MutationObserver catches the short-lived <audio>.
     page.evaluate(COUNT_BEEPS)
-    page.wait_for_function("window.cmBeeps > 0", timeout=(LIVE_AFTER_S + 15) * 1000)
+    HAND_FILE.touch()
+    page.wait_for_function("window.cmBeeps > 0", timeout=30_000)
     page.get_by_text(f"Help needed ({len(HELP_NAMES) + 1})").wait_for(timeout=10_000)
     shot(page, "overview-new-help")
 

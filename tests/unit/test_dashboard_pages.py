@@ -27,7 +27,7 @@ PAGES = ["pages/overview.py", "pages/student.py", "pages/settings.py"]
 def fake(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """A fresh fake backend and empty caches for each test."""
     monkeypatch.setenv("CELLMON_DASHBOARD_FAKE", "1")
-    monkeypatch.delenv("CELLMON_DASHBOARD_FAKE_LIVE_S", raising=False)
+    monkeypatch.delenv("CELLMON_DASHBOARD_FAKE_HAND_FILE", raising=False)
     st.cache_resource.clear()
     st.cache_data.clear()
     yield
