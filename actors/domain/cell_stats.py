@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from actors.domain.state import CellChange, CellProgress
+from actors.domain.state import CellChange, CellProgress, is_failing
 from cellmon.views import CellRow
 
 
@@ -47,7 +47,7 @@ def track(stats: dict[str, CellStats], change: CellChange) -> None:
     cell.errors += after.errors - (before.errors if before else 0)
     cell.students_tried += _tried(after) - _tried(before)
     cell.students_succeeded += _succeeded(after) - _succeeded(before)
-    cell.students_failing += _failing(after) - _failing(before)
+    cell.students_failing += int(is_failing(after)) - int(is_failing(before))
 
 
 def _tried(cell: CellProgress | None) -> int:
@@ -56,10 +56,6 @@ def _tried(cell: CellProgress | None) -> int:
 
 def _succeeded(cell: CellProgress | None) -> int:
     return int(cell is not None and cell.first_success_at is not None)
-
-
-def _failing(cell: CellProgress | None) -> int:
-    return int(cell is not None and cell.last_status == "error")
 
 
 def ordered(stats: dict[str, CellStats]) -> list[CellRow]:

@@ -10,13 +10,8 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from collections.abc import Iterable
 
-from actors.domain.state import CellChange, CellProgress
+from actors.domain.state import CellChange, CellProgress, is_failing
 from cellmon.views import CellErrors, ErrorGroup
-
-
-def is_failing(cell: CellProgress | None) -> bool:
-    """The student's latest run of the cell raised an error."""
-    return cell is not None and cell.last_status == "error"
 
 
 class FailingIndex:

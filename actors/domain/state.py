@@ -160,6 +160,12 @@ def cell_id_of(event: CellExecuted) -> str:
     return event.cell_id if event.cell_id is not None else f"#{event.cell_index}"
 
 
+def is_failing(cell: CellProgress | None) -> bool:
+    """The student's latest run of the cell raised an error: counted per cell and grouped by
+    error from this one rule, so the heat map and the error groups agree."""
+    return cell is not None and cell.last_status == "error"
+
+
 def cell_key(notebook_path: str | None, cell_id: str) -> str:
     """Cells are identified per notebook: the same id in two notebooks is two cells."""
     return f"{notebook_path or ''}::{cell_id}"
