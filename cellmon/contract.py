@@ -24,6 +24,20 @@ EventType = Literal[
 # What a student's Jupyter may send; the instructor-made types below are never accepted from it.
 EVENT_TYPES: tuple[str, ...] = EventType.__args__  # type: ignore[attr-defined]
 
+# Made by the server for an instructor's action or setting; they never create a student.
+INSTRUCTOR_TYPES = frozenset(
+    {
+        "help_claimed",
+        "help_resolved",
+        "errors_resolved",
+        "instructor_message",
+        "classroom_configured",
+        "roster_updated",
+    }
+)
+
+MESSAGE_CHARS = 500  # an instructor's message: a notification, not a letter
+
 CellStatus = Literal["ok", "error", "aborted"]
 
 
@@ -120,6 +134,18 @@ class ErrorsResolved(_Event):
     instructor: Annotated[str, StringConstraints(min_length=1, max_length=200)]
 
 
+class InstructorMessage(_Event):
+    """A short message from an instructor to one student, or to the whole class when
+    `student_id` is "*" (made by the server; it reaches the student's JupyterLab in the ingest's
+    answers to their sends)."""
+
+    type: Literal["instructor_message"] = "instructor_message"
+    instructor: Annotated[str, StringConstraints(min_length=1, max_length=200)]
+    text: Annotated[
+        str, StringConstraints(strip_whitespace=True, min_length=1, max_length=MESSAGE_CHARS)
+    ]
+
+
 class ClassroomConfigured(_Event):
     """An instructor changed the classroom's rules (made by the server; student_id is "-")."""
 
@@ -148,6 +174,7 @@ Event = Annotated[
     | HelpClaimed
     | HelpResolved
     | ErrorsResolved
+    | InstructorMessage
     | ClassroomConfigured
     | RosterUpdated,
     Field(discriminator="type"),

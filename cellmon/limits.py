@@ -37,6 +37,8 @@ class Limits:
     kept_error_chars: int = 1_000
     # What a snapshot carries: the cells most students are failing now.
     error_cells: int = 20
+    # Instructors' messages a classroom keeps (to one student or to all), newest last.
+    messages: int = 200
 
 
 DEFAULT_LIMITS = Limits()

@@ -143,6 +143,25 @@ class ActivityMinute(TypedDict):
     help: int
 
 
+# One instructor message; "to" is a student id, or "*" for the whole class.
+SentMessage = TypedDict("SentMessage", {"id": str, "to": str, "from": str, "text": str, "at": str})
+
+
+class HandState(TypedDict):
+    """The student's request as the class sees it: up or not, and who is on the way."""
+
+    up: bool
+    raised_at: str | None
+    claimed_by: str | None
+
+
+class Inbox(TypedDict):
+    """What the ingest's answer to a student's own send tells their JupyterLab."""
+
+    hand: HandState
+    messages: list[SentMessage]  # fresh ones, oldest first
+
+
 class ClassroomSnapshot(TypedDict):
     """Everything an instructor's screen needs, in one call whatever the class size."""
 
@@ -158,6 +177,7 @@ class ClassroomSnapshot(TypedDict):
     error_groups: list[CellErrors]  # the cells most students fail now, most first
     activity: list[ActivityMinute]
     events_applied: int
+    messages: list[SentMessage]  # the instructors' latest, oldest first
 
 
 class CellHistory(TypedDict):

@@ -63,6 +63,8 @@ class IngestPipeline:
             "duplicates": result["duplicates"],
             "rejected": [r.as_dict() for r in rejected],
         }
+        if "inbox" in result:  # the sender's hand state and messages: its only way back
+            answer["inbox"] = result["inbox"]
         return Response(
             orjson.dumps(answer), status_for(taken, rejected), media_type="application/json"
         )

@@ -11,12 +11,8 @@ from typing import Any
 
 from actors.domain.state import StudentState, cell_id_of, cell_key
 from actors.domain.student import StudentActor
+from cellmon.contract import INSTRUCTOR_TYPES
 from cellmon.limits import Limits
-
-# Instructor actions and rule changes never create a student, a notebook or a cell.
-_INSTRUCTOR_TYPES = frozenset(
-    {"help_claimed", "help_resolved", "errors_resolved", "classroom_configured", "roster_updated"}
-)
 
 
 class Admission:
@@ -30,7 +26,7 @@ class Admission:
 
     def judge(self, event: Any) -> str | None:
         """Why the event would pass a bound, or None (and then it counts as admitted)."""
-        if event.type in _INSTRUCTOR_TYPES:
+        if event.type in INSTRUCTOR_TYPES:  # never a new student, notebook or cell
             return None
         actor = self._students.get(event.student_id)
         known, sid = (actor.state if actor else None), event.student_id

@@ -10,6 +10,7 @@ from immutables import Map
 
 from actors.domain import cell_stats
 from actors.domain.classroom import ClassroomActor
+from actors.domain.messages import Message
 from actors.domain.state import (
     CellChange,
     CellProgress,
@@ -21,7 +22,7 @@ from actors.domain.state import (
 from actors.domain.student import StudentActor
 from cellmon.limits import DEFAULT_LIMITS, Limits
 
-VERSION = 4  # 2: notebooks and a completed-cells count; 3: the roster; 4: cell errors
+VERSION = 5  # 2: notebooks, completed cells; 3: the roster; 4: cell errors; 5: messages
 
 
 class OutdatedCheckpoint(ValueError):
@@ -37,6 +38,7 @@ def dump(classroom: ClassroomActor) -> dict[str, Any]:
         "students": [_plain(s.state) for s in classroom.students.values()],
         "cells": {key: dataclasses.asdict(c) for key, c in classroom.cells.items()},
         "activity": classroom.activity.dump(),
+        "messages": [m.as_dict() for m in classroom.mailbox.messages],
     }
 
 
@@ -58,6 +60,8 @@ def restore(
         for key, cell in actor.state.cells.items():
             classroom.failing.track(actor.state.student_id, CellChange(key, None, cell))
     classroom.activity.load(data["activity"])
+    for row in data["messages"]:
+        classroom.mailbox.add(Message.from_dict(row))
     return classroom
 
 

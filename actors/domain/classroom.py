@@ -13,15 +13,17 @@ from actors.domain.activity import ActivitySeries
 from actors.domain.admission import Admission
 from actors.domain.dedup import RecentIds
 from actors.domain.error_groups import FailingIndex
+from actors.domain.messages import CLASS, Mailbox, Message, inbox
 from actors.domain.state import Effect, HelpRaised, Rules
 from actors.domain.student import StudentActor, iso
-from cellmon.contract import occurred_at
+from cellmon.contract import INSTRUCTOR_TYPES, occurred_at
 from cellmon.limits import DEFAULT_LIMITS, Limits
 from cellmon.views import (
     STATUSES,
     ClassroomSnapshot,
     HelpEntry,
     HelpStats,
+    Inbox,
     StudentDetail,
     StudentRow,
     Summary,
@@ -29,6 +31,7 @@ from cellmon.views import (
 )
 
 log = logging.getLogger("cellmon.classroom")
+SENT_SHOWN = 10  # the instructor's latest messages in a snapshot
 
 
 @dataclass
@@ -61,6 +64,7 @@ class ClassroomActor:
         self.students: dict[str, StudentActor] = {}
         self.cells: dict[str, cell_stats.CellStats] = {}
         self.failing = FailingIndex()
+        self.mailbox = Mailbox(limits.messages)
         self.activity = ActivitySeries()
         self.seen = RecentIds(dedup_capacity)
         self.dirty: set[str] = set()
@@ -95,6 +99,12 @@ class ClassroomActor:
     def _apply(self, event: Any) -> list[Effect]:
         if event.type == "classroom_configured":
             self.rules = replace(self.rules, significant_errors=event.significant_errors)
+            return []
+        if event.type == "instructor_message":  # never creates a student
+            at = occurred_at(event)
+            self.mailbox.add(
+                Message(event.event_id, event.student_id, event.instructor, event.text, at)
+            )
             return []
         student = self.students.get(event.student_id)
         if student is None:
@@ -131,7 +141,21 @@ class ClassroomActor:
             "error_groups": self.failing.groups(self.limits.error_cells),
             "activity": self.activity.since(now - timedelta(minutes=activity_minutes)),
             "events_applied": self.events_applied,
+            "messages": [m.as_dict() for m in self.mailbox.recent(SENT_SHOWN)],
         }
+
+    def inbox_for(self, events: list[Any], now: datetime) -> Inbox | None:
+        """The inbox of the one student a batch speaks for (None for a batch of several, or an
+        instructor's): the ingest's answer carries it back to that student's JupyterLab."""
+        first = events[0] if events else None
+        if first is None or first.type in INSTRUCTOR_TYPES or first.student_id == CLASS:
+            return None
+        student_id = first.student_id
+        if any(e.student_id != student_id for e in events):
+            return None
+        actor = self.students.get(student_id)
+        private = all(e.verified for e in events)
+        return inbox(student_id, actor.state if actor else None, self.mailbox, now, private)
 
     def student(self, student_id: str, now: datetime) -> StudentDetail | None:
         """One student's detail, or None if the class has never heard of them."""

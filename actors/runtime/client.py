@@ -215,6 +215,17 @@ class ActorClient:
         )
         return answer
 
+    async def message(
+        self, classroom_id: str, instructor: str, text: str, student_id: str | None = None
+    ) -> dict[str, Any]:
+        """An instructor's message to one student, or to the whole class (logged); it reaches
+        their JupyterLab with the answer to its next send."""
+        shard = await self._shard(classroom_id)
+        answer: dict[str, Any] = await self._call(
+            shard.message.remote(classroom_id, instructor, text, student_id)
+        )
+        return answer
+
     async def configure(self, classroom_id: str, significant_errors: int) -> dict[str, Any]:
         """Change the classroom's consecutive-error threshold (logged)."""
         shard = await self._shard(classroom_id)

@@ -29,11 +29,17 @@ def limit_verdicts(refusals: list[str | None]) -> dict[int, Verdict]:
     return {i: ("limit", why) for i, why in enumerate(refusals) if why is not None}
 
 
-def answer_counts(group: list[Pending], refused: dict[int, Verdict], new_ids: set[str]) -> None:
+def answer_counts(
+    group: list[Pending],
+    refused: dict[int, Verdict],
+    new_ids: set[str],
+    inboxes: list[Any] | None = None,
+) -> None:
     """Each caller's own counts and refusals (by position in its batch): an id new to the log
-    counts once, for its first sender."""
+    counts once, for its first sender. `inboxes[i]`, when given and not None, goes with the
+    i-th caller's answer (the student's hand state and messages)."""
     position = 0
-    for batch, answer in group:
+    for number, (batch, answer) in enumerate(group):
         applied, rejected = 0, []
         for offset, event in enumerate(batch):
             verdict = refused.get(position + offset)
@@ -44,8 +50,15 @@ def answer_counts(group: list[Pending], refused: dict[int, Verdict], new_ids: se
                 applied += 1
         position += len(batch)
         duplicates = len(batch) - applied - len(rejected)
+        result: dict[str, Any] = {
+            "applied": applied,
+            "duplicates": duplicates,
+            "rejected": rejected,
+        }
+        if inboxes is not None and inboxes[number] is not None:
+            result["inbox"] = inboxes[number]
         if not answer.done():
-            answer.set_result({"applied": applied, "duplicates": duplicates, "rejected": rejected})
+            answer.set_result(result)
 
 
 def answer_all(group: list[Pending], result: dict[str, Any]) -> None:

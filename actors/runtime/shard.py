@@ -25,6 +25,7 @@ from actors.adapters.stores import EventStore, Logged, LogUnavailable, open_stor
 from actors.domain import checkpoint
 from actors.domain.alerts import alert_for
 from actors.domain.classroom import ClassroomActor
+from actors.domain.messages import CLASS
 from actors.domain.state import Rules
 from actors.runtime.group_commit import (
     Pending,
@@ -126,7 +127,8 @@ class Shard:
                         answer.set_exception(error)
             else:
                 verdicts.update(unstorable)
-                answer_counts(group, verdicts, {entry.event.event_id for entry in logged})
+                new_ids = {entry.event.event_id for entry in logged}
+                answer_counts(group, verdicts, new_ids, self._inboxes(classroom_id, hosted, group))
 
     async def _append(
         self, classroom_id: str, items: list[tuple[int, Any]]
@@ -165,6 +167,30 @@ class Shard:
             log.exception(
                 "publishing the effects of %d events of %s failed", len(logged), classroom_id
             )
+
+    def _inboxes(self, classroom_id: str, hosted: Hosted, group: list[Pending]) -> list[Any]:
+        """Each batch's student's inbox, for the answer; a failure here costs the inboxes
+        (the student's server asks again), never the callers' answers: the log holds them."""
+        now = _now()
+        try:
+            return [hosted.classroom.inbox_for(batch, now) for batch, _ in group]
+        except Exception:
+            log.exception("inboxes for %s failed", classroom_id)
+            return [None] * len(group)
+
+    async def message(
+        self, classroom_id: str, instructor: str, text: str, student_id: str | None
+    ) -> dict[str, Any]:
+        """An instructor's message to one student, or to the class (`student_id` None)."""
+        return await self._instruct(
+            classroom_id,
+            {
+                "type": "instructor_message",
+                "student_id": student_id or CLASS,
+                "instructor": instructor,
+                "text": text,
+            },
+        )
 
     async def _catch_up(self, classroom_id: str, hosted: Hosted) -> None:
         """Apply what the log holds after `covered_seq` (writes whose answer was lost)."""
