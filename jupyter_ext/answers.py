@@ -29,6 +29,36 @@ class Rejection:
 
 
 @dataclass(frozen=True)
+class Note:
+    """An instructor's message, as the student's JupyterLab shows it."""
+
+    message_id: str
+    sender: str
+    text: str
+    at: str
+    to_class: bool
+
+    def as_dict(self) -> dict[str, Any]:
+        """For the frontend's status poll."""
+        return {
+            "id": self.message_id,
+            "from": self.sender,
+            "text": self.text,
+            "at": self.at,
+            "to_class": self.to_class,
+        }
+
+
+@dataclass(frozen=True)
+class Inbox:
+    """What the server said about this student: the hand, who is coming, messages."""
+
+    hand_up: bool
+    claimed_by: str | None
+    notes: tuple[Note, ...] = ()
+
+
+@dataclass(frozen=True)
 class Verdict:
     """What to do after one answer: which batch positions leave the spool, and why."""
 
@@ -39,6 +69,7 @@ class Verdict:
     detail: str | None = None  # longer, for the log and the status tooltip
     retry_after_s: float | None = None
     unexpected_body: bool = field(default=False)
+    inbox: Inbox | None = None
 
 
 def judge(code: int, body: bytes, batch_ids: list[str], retry_after: str | None = None) -> Verdict:
@@ -81,7 +112,50 @@ def _stored(code: int, body: bytes, batch_ids: list[str]) -> Verdict:
     cause = None if expected else f"unexpected answer from the server ({code}): check the URL"
     everything = tuple(range(len(batch_ids)))
     found = rejections(body, batch_ids)
-    return Verdict("stored", everything, found, cause, detail, unexpected_body=not expected)
+    return Verdict(
+        "stored",
+        everything,
+        found,
+        cause,
+        detail,
+        unexpected_body=not expected,
+        inbox=inbox_of(parsed),
+    )
+
+
+def inbox_of(answer: dict[str, Any] | None) -> Inbox | None:
+    """The answer's `inbox`, if it is well formed; texts are bounded, whatever the server says
+    (a wrong URL can answer anything)."""
+    raw = answer.get("inbox") if answer is not None else None
+    hand = raw.get("hand") if isinstance(raw, dict) else None
+    if not isinstance(raw, dict) or not isinstance(hand, dict) or type(hand.get("up")) is not bool:
+        return None
+    claimed = hand.get("claimed_by")
+    messages = raw.get("messages")
+    notes = [_note(m) for m in messages[:_NOTES]] if isinstance(messages, list) else []
+    return Inbox(
+        hand["up"],
+        claimed[:_NAME_CHARS] if isinstance(claimed, str) and claimed else None,
+        tuple(n for n in notes if n is not None),
+    )
+
+
+_NOTES, _NAME_CHARS, _TEXT_CHARS = 20, 200, 500
+
+
+def _note(item: Any) -> Note | None:
+    if not isinstance(item, dict):
+        return None
+    message_id, sender, text, at = (item.get(key) for key in ("id", "from", "text", "at"))
+    if not all(isinstance(f, str) and f for f in (message_id, sender, text, at)):
+        return None
+    return Note(
+        str(message_id)[:128],
+        str(sender)[:_NAME_CHARS],
+        str(text)[:_TEXT_CHARS],
+        str(at)[:64],
+        item.get("to") == "*",
+    )
 
 
 def _too_large(snippet: str, batch_ids: list[str]) -> Verdict:

@@ -67,6 +67,14 @@ class CellMonitorApp(ExtensionApp):
         help="Spool bound; the oldest unsent events are dropped beyond it "
         "(env CELLMON_SPOOL_MAX_EVENTS, default 100000)."
     ).tag(config=True)
+    heartbeat_interval = Float(
+        help="Seconds between presence heartbeats while JupyterLab is open and nothing else was "
+        "sent (env CELLMON_HEARTBEAT_INTERVAL, default 30)."
+    ).tag(config=True)
+    answer_poll_interval = Float(
+        help="Seconds between polls for the instructor's answer while the hand is up "
+        "(env CELLMON_ANSWER_POLL_INTERVAL, default 2)."
+    ).tag(config=True)
     cell_index_max_bytes = Int(
         help="Notebooks larger than this are not read for cell indices (JupyterLab sends cell "
         "ids only), so reading never stalls the server (env CELLMON_CELL_INDEX_MAX_BYTES, "
@@ -128,6 +136,14 @@ class CellMonitorApp(ExtensionApp):
     def _default_spool_max_events(self) -> int:
         return int(_env("CELLMON_SPOOL_MAX_EVENTS", "100000"))
 
+    @default("heartbeat_interval")
+    def _default_heartbeat_interval(self) -> float:
+        return float(_env("CELLMON_HEARTBEAT_INTERVAL", "30"))
+
+    @default("answer_poll_interval")
+    def _default_answer_poll_interval(self) -> float:
+        return float(_env("CELLMON_ANSWER_POLL_INTERVAL", "2"))
+
     @default("cell_index_max_bytes")
     def _default_cell_index_max_bytes(self) -> int:
         return int(_env("CELLMON_CELL_INDEX_MAX_BYTES", "20000000"))
@@ -159,6 +175,8 @@ class CellMonitorApp(ExtensionApp):
             session_manager=serverapp.session_manager,
             cell_index=CellIndex(serverapp.contents_manager, max_bytes=self.cell_index_max_bytes),
             enabled=self.enabled and bool(self.server_url),
+            heartbeat_s=self.heartbeat_interval,
+            poll_s=self.answer_poll_interval,
         )
         self.monitor = monitor
         self.settings["cell_monitor"] = monitor
@@ -198,10 +216,12 @@ class CellMonitorApp(ExtensionApp):
         """Start sending once the server's event loop runs (events spooled earlier go first)."""
         if self.monitor.enabled:
             self.sender.start()
+            self.monitor.start_presence()
 
     async def stop_extension(self) -> None:
         """Stop the sender; unsent events stay in the spool for the next start."""
         if self.iopub is not None:
             self.iopub.close()
+        await self.monitor.stop_presence()
         await self.sender.stop()
         self.monitor.spool.close()

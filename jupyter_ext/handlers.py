@@ -26,8 +26,9 @@ class StatusHandler(_MonitorHandler):
 
     @web.authenticated
     def get(self) -> None:
-        """The monitoring status as JSON."""
+        """The monitoring status as JSON (the poll also tells that a JupyterLab is open)."""
         self._note_user()
+        self.monitor.lab_seen()
         self.finish(json.dumps(self.monitor.status()))
 
 

@@ -12,8 +12,10 @@ from datetime import UTC, datetime
 from typing import Any
 
 from jupyter_ext import events
+from jupyter_ext.answers import Inbox
 from jupyter_ext.cell_index import CellIndex
 from jupyter_ext.events import CodeMode, ExecuteRequest, Identity
+from jupyter_ext.hand import Hand, presence_due
 from jupyter_ext.sender import Sender
 from jupyter_ext.spool import Spool
 
@@ -34,11 +36,18 @@ class Monitor:
         session_manager: Any,
         cell_index: CellIndex | None = None,
         enabled: bool = True,
+        heartbeat_s: float = 30.0,
+        poll_s: float = 2.0,
     ) -> None:
         self.spool, self.sender, self.code_mode = spool, sender, code_mode
         self.identity, self.enabled = identity, enabled
         self.sessions, self.cell_index = session_manager, cell_index
-        self.help_on = False
+        self.heartbeat_s, self.poll_s = heartbeat_s, poll_s
+        self.hand = Hand.load(spool.load_state("hand"))  # a restart keeps a raised hand up
+        sender.on_inbox = self._answered
+        self._last_spooled = time.monotonic()
+        self._lab_seen: float | None = None
+        self._presence: asyncio.Task[None] | None = None
         self._renamed: dict[str, str] = {}  # old path -> new path, from the contents events
         self.last_user: str | None = None  # for events without a request (saves, help)
         self._pending: OrderedDict[tuple[str, str], tuple[ExecuteRequest, Identity]] = OrderedDict()
@@ -155,7 +164,7 @@ class Monitor:
         return path
 
     def notebook_event(self, kind: str, path: str | None, session_id: str | None) -> None:
-        """Emit notebook_opened / notebook_saved / notebook_closed."""
+        """Emit notebook_opened / notebook_saved / notebook_closed (or a heartbeat)."""
         if self.enabled:
             self.emit(
                 events.simple_event(
@@ -168,15 +177,64 @@ class Monitor:
             )
 
     def raise_hand(self, on: bool, path: str | None = None) -> None:
-        """Emit help (on) or help_stop (off)."""
-        self.help_on = on
-        self.notebook_event("help" if on else "help_stop", path, None)
+        """Emit help (on) or help_stop (off), and send it now."""
+        event = events.simple_event(
+            "help" if on else "help_stop",
+            self.identity_for(self.last_user),
+            notebook_path=path,
+            session_id=None,
+            now=datetime.now(UTC),
+        )
+        self._set_hand(self.hand.changed(on, event["event_id"]))
+        if self.enabled:
+            self.emit(event)
+            self.sender.flush()
 
     def emit(self, event: dict[str, Any]) -> None:
         """Spool an event durably, then nudge the sender."""
         if self.spool.put(event):
             log.warning("cell monitor: %d event(s) dropped so far", self.spool.dropped)
+        self._last_spooled = time.monotonic()
         self.sender.notify()
+
+    def lab_seen(self) -> None:
+        """A JupyterLab asked for the status: one is open, so presence heartbeats are due."""
+        self._lab_seen = time.monotonic()
+
+    def start_presence(self) -> None:
+        """Heartbeats while a JupyterLab is open; quicker polls while the hand is up."""
+        if self._presence is None and self.enabled:
+            self._presence = asyncio.get_running_loop().create_task(self._beat())
+
+    async def stop_presence(self) -> None:
+        """Stop the heartbeats."""
+        if self._presence is not None:
+            self._presence.cancel()
+            await asyncio.gather(self._presence, return_exceptions=True)
+            self._presence = None
+
+    async def _beat(self) -> None:
+        while True:
+            await asyncio.sleep(min(1.0, self.poll_s))  # a clock tick, not a wait for a result
+            now = time.monotonic()
+            due = presence_due(
+                idle_s=now - self._last_spooled,
+                lab_seen_s=None if self._lab_seen is None else now - self._lab_seen,
+                hand_up=self.hand.up,
+                heartbeat_s=self.heartbeat_s,
+                poll_s=self.poll_s,
+            )
+            if due:
+                self.notebook_event("heartbeat", None, None)
+                self.sender.flush()
+
+    def _answered(self, inbox: Inbox, sent_ids: list[str]) -> None:
+        self._set_hand(self.hand.answered(inbox, sent_ids))
+
+    def _set_hand(self, hand: Hand) -> None:
+        if hand.dump() != self.hand.dump():
+            self.spool.save_state("hand", hand.dump())
+        self.hand = hand
 
     def status(self) -> dict[str, Any]:
         """Monitoring state for the student's status bar."""
@@ -191,7 +249,9 @@ class Monitor:
             "waiting": self.spool.count(),
             "dropped": self.spool.dropped,
             "last_error": sent.last_error,
-            "help": self.help_on,
+            "help": self.hand.up,
+            "help_claimed_by": self.hand.claimed_by,  # "<name> is on the way"
+            "messages": [note.as_dict() for note in self.hand.notes],
             "student_id": self.identity_for(self.last_user).student_id,
             "code_capture": self.code_mode,
         }

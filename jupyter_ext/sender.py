@@ -12,13 +12,14 @@ import logging
 import random
 import re
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 import httpx
 
 from cellmon.backoff import Backoff
-from jupyter_ext.answers import Verdict, judge
+from jupyter_ext.answers import Inbox, Verdict, judge
 from jupyter_ext.spool import Spool
 
 log = logging.getLogger(__name__)
@@ -73,11 +74,19 @@ class Sender:
         self._limit = batch_size  # shrinks after 413 so one huge event cannot block the rest
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
+        # Told what the server said about the student (hand, messages) with the ids of the
+        # batch it answered: the answer describes the state after those events.
+        self.on_inbox: Callable[[Inbox, list[str]], None] | None = None
 
     def notify(self) -> None:
         """A new event was spooled: send now if a batch is full (never cutting a wait short)."""
         waiting = self._failures > 0 or self.status.unauthorized
         if not waiting and self.spool.count() >= self.batch_size:
+            self._wake.set()
+
+    def flush(self) -> None:
+        """Send what waits now (a raised hand, a poll), unless backing off or paused."""
+        if self._failures == 0 and not self.status.unauthorized:
             self._wake.set()
 
     def start(self) -> None:
@@ -123,7 +132,13 @@ class Sender:
         verdict = judge(
             response.status_code, response.content, ids, response.headers.get("retry-after")
         )
-        return self._apply(verdict, [seq for seq, _ in batch])
+        delay = self._apply(verdict, [seq for seq, _ in batch])
+        if verdict.inbox is not None and self.on_inbox is not None:
+            try:
+                self.on_inbox(verdict.inbox, ids)
+            except Exception:  # what the student sees must never stop delivery
+                log.exception("cell monitor: cannot take the server's answer")
+        return delay
 
     def _apply(self, verdict: Verdict, seqs: list[int]) -> float:
         self._forget(verdict, seqs)

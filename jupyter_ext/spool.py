@@ -18,6 +18,7 @@ CREATE TABLE IF NOT EXISTS events (
     body     TEXT    NOT NULL
 );
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS state (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 """
 
 
@@ -110,6 +111,25 @@ class Spool:
         with self._lock:
             row = self._db.execute("SELECT value FROM meta WHERE key = 'dropped'").fetchone()
         return int(row[0]) if row else 0
+
+    def load_state(self, key: str) -> Any:
+        """A small JSON value kept across restarts (the hand state), or None."""
+        with self._lock:
+            row = self._db.execute("SELECT value FROM state WHERE key = ?", (key,)).fetchone()
+        try:
+            return json.loads(row[0]) if row else None
+        except ValueError:  # written by something else: start afresh
+            return None
+
+    def save_state(self, key: str, value: Any) -> None:
+        """Keep `value` (JSON-able) under `key`, replacing what was there."""
+        body = json.dumps(value, separators=(",", ":"))
+        with self._lock:
+            self._db.execute(
+                "INSERT INTO state (key, value) VALUES (?, ?) "
+                "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+                (key, body),
+            )
 
     def close(self) -> None:
         """Close the database."""

@@ -11,6 +11,7 @@ import pytest
 from jupyter_server.services.contents.filemanager import FileContentsManager
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
+from jupyter_ext.answers import Inbox, Note
 from jupyter_ext.cell_index import CellIndex
 from jupyter_ext.events import Identity
 from jupyter_ext.monitor import Monitor
@@ -33,9 +34,16 @@ class Sessions:
 
 class Sender:
     status = SenderStatus()
+    on_inbox: Any = None
+
+    def __init__(self) -> None:
+        self.flushed = 0
 
     def notify(self) -> None:
         pass
+
+    def flush(self) -> None:
+        self.flushed += 1
 
 
 FROM_LOGIN = Identity("")  # no hub user, no configured id: the server's login decides
@@ -175,3 +183,45 @@ async def test_runs_are_spooled_in_the_order_of_their_replies(tmp_path: Path) ->
     index.release.set()
     await async_wait_until(lambda: m.spool.count() == 2, 5, "both runs spooled")
     assert [e["cell_id"] for _, e in m.spool.peek(10)] == ["slow", "fast"]
+
+
+def answer(up: bool, claimed_by: str | None = None, *notes: Note) -> Inbox:
+    return Inbox(up, claimed_by, notes)
+
+
+def test_a_raised_hand_survives_a_restart_of_jupyter(tmp_path: Path) -> None:
+    m, _ = monitor(tmp_path, Identity("cara"))
+    m.raise_hand(True, "lesson.ipynb")
+    assert m.sender.flushed == 1  # type: ignore[attr-defined]  # a hand goes out at once
+    m.spool.close()
+
+    again, _ = monitor(tmp_path, Identity("cara"))
+    assert again.status()["help"] is True
+
+
+def test_the_servers_answer_moves_the_hand_once_our_change_was_answered(tmp_path: Path) -> None:
+    m, _ = monitor(tmp_path, Identity("cara"))
+    m.raise_hand(True)
+    help_id = m.spool.peek(1)[0][1]["event_id"]
+    on_inbox = m.sender.on_inbox
+
+    on_inbox(answer(False), ["an-older-batch"])  # said before our raise reached the server
+    assert m.status()["help"] is True
+
+    on_inbox(answer(True, "Ms Rivera"), [help_id])
+    assert m.status()["help_claimed_by"] == "Ms Rivera"
+
+    on_inbox(answer(False), ["a-heartbeat"])  # resolved by the instructor
+    status = m.status()
+    assert status["help"] is False and status["help_claimed_by"] is None
+    m.spool.close()
+    assert monitor(tmp_path, Identity("cara"))[0].status()["help"] is False
+
+
+def test_messages_reach_the_status_once_each(tmp_path: Path) -> None:
+    m, _ = monitor(tmp_path, Identity("cara"))
+    note = Note("m1", "Ms Rivera", "Pause: cell 4 together", "2026-11-30T10:00:00+00:00", True)
+    m.sender.on_inbox(answer(False, None, note), ["e1"])
+    m.sender.on_inbox(answer(False, None, note), ["e2"])
+    assert [n["id"] for n in m.status()["messages"]] == ["m1"]
+    assert m.status()["messages"][0]["to_class"] is True

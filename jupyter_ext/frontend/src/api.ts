@@ -2,6 +2,15 @@
 import { URLExt } from '@jupyterlab/coreutils';
 import { ServerConnection } from '@jupyterlab/services';
 
+/** A message from an instructor, to this student or to the whole class. */
+export interface IInstructorMessage {
+  id: string;
+  from: string;
+  text: string;
+  at: string;
+  to_class: boolean;
+}
+
 export interface IMonitorStatus {
   monitoring: boolean;
   connected: boolean | null;
@@ -13,6 +22,8 @@ export interface IMonitorStatus {
   dropped: number;
   last_error: string | null;
   help: boolean;
+  help_claimed_by: string | null;
+  messages: IInstructorMessage[];
   student_id: string;
   code_capture: string;
 }

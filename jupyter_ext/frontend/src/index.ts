@@ -13,7 +13,10 @@ import { fetchStatus, IMonitorStatus, setHand } from './api';
 import { HandButton, HandState, StatusItem } from './widgets';
 
 const NOTICE_KEY = 'cell-monitor:notice-seen';
+const SEEN_KEY = 'cell-monitor:messages-seen';
 const POLL_MS = 5000;
+const HAND_UP_POLL_MS = 1000; // the instructor's answer shows within a second of arriving
+const SEEN_KEPT = 100;
 
 // Toasts show 140 characters: keep the notice within that.
 const NOTICE =
@@ -28,7 +31,7 @@ class HandExtension
   createNew(panel: NotebookPanel): IDisposable {
     const button = new HandButton(this.state, async on => {
       const status = await setHand(on, panel.context.path);
-      this.state.set(status.help);
+      this.state.set(status.help, status.help_claimed_by);
     });
     panel.toolbar.insertItem(10, 'cellMonitorHand', button);
     return button;
@@ -44,6 +47,44 @@ function showNoticeOnce(status: IMonitorStatus): void {
     autoClose: false,
     actions: [{ label: 'Got it', callback: () => undefined }]
   });
+}
+
+function seenMessages(): string[] {
+  try {
+    const seen = JSON.parse(window.localStorage.getItem(SEEN_KEY) ?? '[]');
+    return Array.isArray(seen) ? seen : [];
+  } catch {
+    return [];
+  }
+}
+
+/** Each instructor message once, as a notification that stays until dismissed. */
+function showNewMessages(status: IMonitorStatus): void {
+  const seen = seenMessages();
+  const fresh = status.messages.filter(m => !seen.includes(m.id));
+  for (const message of fresh) {
+    const to = message.to_class ? 'to the class' : 'to you';
+    Notification.info(`${message.from} (${to}): ${message.text}`, {
+      autoClose: false,
+      actions: [{ label: 'OK', callback: () => undefined }]
+    });
+  }
+  if (fresh.length > 0) {
+    const kept = [...seen, ...fresh.map(m => m.id)].slice(-SEEN_KEPT);
+    window.localStorage.setItem(SEEN_KEY, JSON.stringify(kept));
+  }
+}
+
+/** Tell the student when someone claims their request, and when it was resolved. */
+function announceHand(state: HandState, status: IMonitorStatus): void {
+  const coming = status.help ? status.help_claimed_by : null;
+  if (coming && coming !== state.claimedBy) {
+    Notification.info(`${coming} is on the way`, { autoClose: 10000 });
+  } else if (state.on && !status.help && state.claimedBy) {
+    Notification.success(`${state.claimedBy} marked your request as resolved`, {
+      autoClose: 10000
+    });
+  }
 }
 
 const plugin: JupyterFrontEndPlugin<void> = {
@@ -67,7 +108,9 @@ const plugin: JupyterFrontEndPlugin<void> = {
       try {
         const status = await fetchStatus();
         item.show_(status);
-        state.set(status.help);
+        announceHand(state, status);
+        state.set(status.help, status.help_claimed_by);
+        showNewMessages(status);
         if (first) {
           showNoticeOnce(status);
           first = false;
@@ -75,9 +118,10 @@ const plugin: JupyterFrontEndPlugin<void> = {
       } catch (error) {
         item.show_(null, 'server extension not answering');
       }
+      // Quicker while the hand is up: "on the way" should show as soon as it arrives.
+      window.setTimeout(() => void poll(), state.on ? HAND_UP_POLL_MS : POLL_MS);
     };
     void poll();
-    window.setInterval(() => void poll(), POLL_MS);
   }
 };
 

@@ -6,10 +6,12 @@ import { IMonitorStatus } from './api';
 /** Shared hand state: every notebook's button shows the same hand. */
 export class HandState {
   on = false;
+  claimedBy: string | null = null; // the instructor on the way
   private listeners = new Set<() => void>();
 
-  set(on: boolean): void {
+  set(on: boolean, claimedBy: string | null = null): void {
     this.on = on;
+    this.claimedBy = on ? claimedBy : null;
     this.listeners.forEach(listener => listener());
   }
 
@@ -46,10 +48,17 @@ export class HandButton extends Widget {
 
   private render(): void {
     const on = this.state.on;
-    this.button.textContent = on ? '✋ Lower hand' : '✋ Raise hand';
-    this.button.title = on
-      ? 'Your instructor sees that you asked for help. Click to withdraw.'
-      : 'Ask your instructor for help';
+    const coming = this.state.claimedBy;
+    this.button.textContent = !on
+      ? '✋ Raise hand'
+      : coming
+        ? `✋ ${coming} is on the way · Lower hand`
+        : '✋ Lower hand';
+    this.button.title = !on
+      ? 'Ask your instructor for help'
+      : coming
+        ? `${coming} is coming to help you. Click to withdraw your request.`
+        : 'Your instructor sees that you asked for help. Click to withdraw.';
     this.button.setAttribute('aria-pressed', String(on));
     this.toggleClass('jp-mod-active', on);
   }
