@@ -60,6 +60,13 @@ class RayBackend:
         answer = self._actors.resolve_errors(classroom_id, student_id, instructor)
         self._check(blocking(answer, _CALL_TIMEOUT_S))
 
+    def send_message(
+        self, classroom_id: str, instructor: str, text: str, student_id: str | None
+    ) -> None:
+        """A message to one student or the class: logged, then carried in their answers."""
+        answer = self._actors.message(classroom_id, instructor, text, student_id)
+        self._check(blocking(answer, _CALL_TIMEOUT_S))
+
     def set_threshold(self, classroom_id: str, significant_errors: int) -> None:
         """The classroom's consecutive-error threshold."""
         answer = self._actors.configure(classroom_id, significant_errors)

@@ -143,6 +143,14 @@ class SimulatedBackend:
         fields = {"type": "errors_resolved", "student_id": student_id, "instructor": instructor}
         self.room(classroom_id).instruct(fields)
 
+    def send_message(
+        self, classroom_id: str, instructor: str, text: str, student_id: str | None
+    ) -> None:
+        """A message, as the shard logs it."""
+        self.calls.append(("send_message", classroom_id, student_id or "*", instructor, text))
+        fields = {"type": "instructor_message", "student_id": student_id or "*"}
+        self.room(classroom_id).instruct({**fields, "instructor": instructor, "text": text})
+
     def set_threshold(self, classroom_id: str, significant_errors: int) -> None:
         """Change the consecutive-error threshold."""
         self.calls.append(("set_threshold", classroom_id, str(significant_errors)))

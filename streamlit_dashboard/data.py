@@ -115,6 +115,12 @@ def resolve_errors(classroom_id: str, student_id: str, instructor: str) -> None:
     drop_live_cache()
 
 
+def send_message(classroom_id: str, instructor: str, text: str, student_id: str | None) -> None:
+    """Message one student, or the class (student_id None)."""
+    backend().send_message(classroom_id, instructor, text, student_id)
+    drop_live_cache()
+
+
 def set_threshold(classroom_id: str, significant_errors: int) -> None:
     """Save the consecutive-error threshold."""
     backend().set_threshold(classroom_id, significant_errors)

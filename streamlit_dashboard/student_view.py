@@ -11,7 +11,7 @@ import pandas as pd  # type: ignore[import-untyped]
 import streamlit as st
 
 from cellmon.views import HelpRecord, StudentDetail, StudentRow
-from streamlit_dashboard import charts, data, display, ui
+from streamlit_dashboard import charts, data, display, message_form, ui
 from streamlit_dashboard.backend import STATUS_LABELS, STATUS_MD
 
 PICKED = "detail_student"
@@ -30,6 +30,8 @@ def show(room: dict[str, Any], me: str, back: bool) -> None:
         return
     sid = picker(roster)
     if sid:
+        if not data.projecting():  # a private message is not for the room's projector
+            message_form.message_form(cid, me, sid, display.name(roster[sid]))
         detail(cid, sid, me)
 
 

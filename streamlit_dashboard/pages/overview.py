@@ -21,6 +21,7 @@ from streamlit_dashboard import (
     data,
     display,
     live,
+    message_form,
     roster,
     session,
     stuck_cells,
@@ -89,5 +90,6 @@ if st.query_params.get("student"):  # a clicked row, or a bookmark
     student_view.show(room, me["name"], back=True)
 else:
     st.title(f"📊 {display.md(room['name'])}")
+    message_form.class_messages(cid, me["name"])
     live_panel()
     activity_panel()

@@ -382,3 +382,52 @@ def test_projector_mode_shows_pseudonyms_and_no_code_anywhere() -> None:
     assert not at.code, [c.value for c in at.code]
     assert any("Hidden in projector mode" in c.value for c in at.caption)
     assert not [m.value for m in at.markdown if "Ada" in m.value or "jovyan" in m.value]
+
+
+def send(at: AppTest, key: str, text: str) -> AppTest:
+    """Type a message in the form `key` and press its Send button."""
+    at.text_input(key=f"{key}-text").input(text)
+    return next(b for b in at.button if b.label == "Send" and key in str(b.form_id)).click().run()
+
+
+def test_a_message_to_the_class_is_sent_and_listed() -> None:
+    stuck_class()  # nameless, teamless students
+    at = send(sign_in(), "msg-class", "  Pause: we look at cell 4 together  ")
+    assert not at.exception, at.exception
+    sent = ("send_message", "ds101", "*", NAME, "Pause: we look at cell 4 together")
+    assert sent in fake_backend().calls
+    listed = f"→ the class: {display.md('Pause: we look at cell 4 together')}"
+    assert any(listed in c.value for c in at.caption), [c.value for c in at.caption]
+
+
+def test_an_empty_message_is_not_sent() -> None:
+    at = send(sign_in(), "msg-class", "   ")
+    assert any("Write a message first" in w.value for w in at.warning)
+    assert not [c for c in fake_backend().calls if c[0] == "send_message"]
+
+
+def test_a_message_to_one_student_from_their_detail() -> None:
+    stuck_class()
+    at = sign_in()
+    at.query_params["student"] = "jovyan-1"
+    at.run()
+    at = send(at, "msg-jovyan-1", "Check line 3 of load-data")
+    assert not at.exception, at.exception
+    sent = ("send_message", "ds101", "jovyan-1", NAME, "Check line 3 of load-data")
+    assert sent in fake_backend().calls
+    at.button(key="back_to_class").click().run()
+    text = display.md("Check line 3 of load-data")
+    assert any(f"→ {display.md('jovyan-1')}: {text}" in c.value for c in at.caption)
+
+
+def test_projector_mode_hides_private_messages_and_their_form() -> None:
+    stuck_class()
+    fake_backend().send_message("ds101", NAME, "Check line 3", "jovyan-1")
+    at = sign_in()
+    at.toggle(key="projection_toggle").set_value(True).run()
+    assert any(f"→ one student: {display.md('Check line 3')}" in c.value for c in at.caption)
+    assert not [c.value for c in at.caption if "jovyan" in c.value]
+    at.query_params["student"] = "jovyan-1"
+    at.run()
+    assert not at.exception, at.exception
+    assert not [t for t in at.text_input if t.key == "msg-jovyan-1-text"], "not on a projector"
