@@ -67,6 +67,14 @@ class Settings(BaseSettings):
         "token, or a classroom's new token rule, takes effect everywhere within this time",
     )
 
+    dashboard_session_hours: float = Field(
+        12.0,
+        gt=0,
+        le=24 * 30,
+        description="How long a dashboard sign-in lasts (a school day by default); signing "
+        "out ends it at once",
+    )
+
     def limits(self) -> Limits:
         """The bounds these settings set (the rest keep `Limits`' defaults)."""
         return Limits(

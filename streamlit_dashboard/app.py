@@ -14,6 +14,7 @@ if who is None:
     st.navigation(
         [st.Page(session.login_form, title="Sign in", icon="🔑")], position="hidden"
     ).run()
+    session.write_cookie()  # cleared after a sign-out
 else:
     with st.sidebar:
         st.markdown(f"**{display.md(who['name'])}**  \n{display.md(who['email'])}")
@@ -37,4 +38,6 @@ else:
         # page, so a poll that lands as the page changes never writes into the wrong layout.
         with st.sidebar:
             live.help_alerts(room["classroom_id"])
+    with st.sidebar:  # last in the sidebar: the alert poll's place never moves
+        session.write_cookie()  # set after a sign-in
     page.run()

@@ -4,7 +4,7 @@ and InfluxDB charts. One snapshot call per classroom per refresh, whatever the c
 from __future__ import annotations
 
 import asyncio
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from actors.adapters import accounts
@@ -34,6 +34,20 @@ class RayBackend:
         """Check the password against the argon2 hash (throttled per account and client)."""
         found = accounts.verify(self._store, email, password, client)
         return Instructor(found.email, found.name) if found else None
+
+    def open_session(self, email: str) -> str:
+        """A session in PostgreSQL, shared by every dashboard process."""
+        lasts = timedelta(hours=self.settings.dashboard_session_hours)
+        return accounts.open_session(self._store, email, lasts)
+
+    def resume_session(self, token: str) -> Instructor | None:
+        """The session's instructor while it is live."""
+        found = accounts.session_instructor(self._store, token)
+        return Instructor(found.email, found.name) if found else None
+
+    def end_session(self, token: str) -> None:
+        """End the session for every tab."""
+        accounts.end_session(self._store, token)
 
     def classrooms(self, email: str) -> list[dict[str, Any]]:
         """Only the classrooms this instructor was granted."""

@@ -28,6 +28,7 @@ from streamlit_dashboard.backend import Instructor
 from streamlit_dashboard.buckets import bucketed
 
 PASSWORD = "cellmon"
+SESSION_LASTS = timedelta(hours=12)
 INSTRUCTORS = {"teacher@example.edu": "Dr. Grace Teacher", "ta@example.edu": "Sam Assistant"}
 CLASSROOMS = {  # classroom_id -> (name, size, who may see it, the simulator's seed)
     # ds101's seed gives a class with several hands up and students stuck on errors.
@@ -93,6 +94,7 @@ class SimulatedBackend:
         self._rooms: dict[str, SimulatedRoom] = {}
         self._own_tokens_only: set[str] = set()
         self._hand_file = hand_file
+        self._sessions: dict[str, tuple[Instructor, datetime]] = {}  # token -> who, until
 
     def room(self, classroom_id: str) -> SimulatedRoom:
         """The classroom, simulated on first use."""
@@ -105,6 +107,24 @@ class SimulatedBackend:
         """Any known instructor with the shared demo password."""
         name = INSTRUCTORS.get(email.strip().lower())
         return Instructor(email.strip().lower(), name) if name and password == PASSWORD else None
+
+    def open_session(self, email: str) -> str:
+        """A session in this process (the dashboard server outlives its pages)."""
+        name = INSTRUCTORS.get(email.strip().lower(), email)
+        token = "cmd_" + uuid.uuid4().hex
+        until = datetime.now(UTC) + SESSION_LASTS
+        self._sessions[token] = (Instructor(email.strip().lower(), name), until)
+        return token
+
+    def resume_session(self, token: str) -> Instructor | None:
+        """The session's instructor until it expires or ends."""
+        who, until = self._sessions.get(token, (None, None))
+        return who if until is not None and until > datetime.now(UTC) else None
+
+    def end_session(self, token: str) -> None:
+        """Forget the session."""
+        self.calls.append(("end_session",))
+        self._sessions.pop(token, None)
 
     def classrooms(self, email: str) -> list[dict[str, Any]]:
         """The classes this instructor may see."""

@@ -8,7 +8,7 @@ from collections import Counter
 import streamlit as st
 
 from cellmon.views import ClassroomSnapshot, HelpEntry, Summary, TeamRow
-from streamlit_dashboard import data, display, ui
+from streamlit_dashboard import data, display, session, ui
 from streamlit_dashboard.alert_watch import AlertWatch
 from streamlit_dashboard.backend import STATUS_MD
 from streamlit_dashboard.beep import beep_wav
@@ -38,6 +38,8 @@ def help_alerts(classroom_id: str) -> None:
     up to 2 s late. So a new hand clears the cached snapshot and reruns the whole page, and the
     run that follows mounts the beep.
     """
+    if not session.still_signed_in():  # signed out in another tab: to the sign-in form
+        st.rerun(scope="app")
     key = f"{ALERTS_KEY}{classroom_id}"
     watch = st.session_state.get(key)
     if watch is None:  # first look: what is already in the feed never beeps

@@ -1,21 +1,75 @@
-"""Who is logged in and which classroom they are looking at, kept in st.session_state."""
+"""Who is signed in and which classroom they are looking at.
+
+A sign-in survives a reload: the browser keeps a random session token in a cookie (set by a
+script, since Streamlit has no API for it) and the server keeps its digest and expiry
+(PostgreSQL, `actors.adapters.accounts`), so signing out ends it in every tab at once: each
+tab checks its session on every run and on the sidebar's alert poll, every 2 s.
+"""
 
 from __future__ import annotations
 
+import json
+import time
 from typing import Any
 
 import streamlit as st
 
 from actors.adapters.accounts import SignInThrottled
+from cellmon.settings import Settings
 from streamlit_dashboard import data
 
 USER = "instructor"
 CLASSROOM = "classroom_id"
+TOKEN = "session_token"  # this tab's session
+COOKIE = "cellmon_session"
+_COOKIE_CHANGE = "cookie_change"  # the token to store, or "" to clear, on the next render
+_CHECKED = "session_checked_at"
+CHECK_EVERY_S = 2.0  # how stale "still signed in" may be: one alert poll
 
 
 def instructor() -> dict[str, str] | None:
-    """The logged-in instructor as {"email", "name"}, or None."""
-    return st.session_state.get(USER)
+    """The signed-in instructor as {"email", "name"}, or None: from this tab's state while its
+    session lives, else from the cookie the browser sent when this tab connected (a reload)."""
+    who: dict[str, str] | None = st.session_state.get(USER)
+    if who is not None:
+        return who if still_signed_in() else None
+    token = st.context.cookies.get(COOKIE)
+    found = data.backend().resume_session(token) if token else None
+    if found is None:
+        return None
+    who = {"email": found.email, "name": found.name}
+    st.session_state[TOKEN], st.session_state[USER] = token, who
+    return who
+
+
+def still_signed_in() -> bool:
+    """False once this tab's session ended (signed out in another tab) or expired; then the
+    tab forgets everything, as if it had signed out itself."""
+    token = st.session_state.get(TOKEN)
+    checked = st.session_state.get(_CHECKED, 0.0)
+    if token is not None and time.monotonic() - checked < CHECK_EVERY_S:
+        return True
+    if token is not None and data.backend().resume_session(token) is not None:
+        st.session_state[_CHECKED] = time.monotonic()
+        return True
+    st.session_state.clear()
+    st.session_state[_COOKIE_CHANGE] = ""
+    return False
+
+
+def write_cookie() -> None:
+    """Store or clear the session cookie, once, after a sign-in or a sign-out."""
+    change = st.session_state.pop(_COOKIE_CHANGE, None)
+    if change is None:
+        return
+    lasts = int(Settings().dashboard_session_hours * 3600) if change else 0
+    cookie = f"{COOKIE}=" + change + f"; Path=/; Max-Age={lasts}; SameSite=Strict"
+    script = (
+        "<script>document.cookie = "
+        + json.dumps(cookie)
+        + " + (location.protocol === 'https:' ? '; Secure' : '');</script>"
+    )
+    st.html(script, unsafe_allow_javascript=True)
 
 
 def login_form() -> None:
@@ -37,14 +91,22 @@ def login_form() -> None:
             if who is None:
                 st.error("Wrong email or password.")
             else:
+                token = data.backend().open_session(who.email)
+                st.session_state[TOKEN] = st.session_state[_COOKIE_CHANGE] = token
+                st.session_state[_CHECKED] = time.monotonic()
                 st.session_state[USER] = {"email": who.email, "name": who.name}
                 st.rerun()
 
 
 def logout() -> None:
-    """Forget everything this tab held: the instructor, their picks, alert cursors and any
-    freshly rotated tokens. The next person at this browser starts from the sign-in form."""
+    """End the session (every tab of this browser is signed out on its next run) and forget
+    everything this tab held: the instructor, their picks, alert cursors and any freshly
+    rotated tokens. The next person at this browser starts from the sign-in form."""
+    token = st.session_state.get(TOKEN)
+    if token is not None:
+        data.backend().end_session(token)
     st.session_state.clear()
+    st.session_state[_COOKIE_CHANGE] = ""
 
 
 def classroom_picker(email: str) -> dict[str, Any] | None:

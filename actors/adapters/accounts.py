@@ -8,9 +8,11 @@ and a PostgreSQL connection, so a flood of attempts queues instead of exhausting
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import secrets
 import threading
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import asyncpg
@@ -139,16 +141,75 @@ def classrooms_of(dsn: str, email: str) -> list[dict[str, str]]:
     return [{"classroom_id": r["classroom_id"], "name": r["name"]} for r in rows]
 
 
+SESSION_PREFIX = "cmd_"  # a dashboard session token, as the browser's cookie holds it
+
+
+def open_session(dsn: str, email: str, lasts: timedelta, now: datetime | None = None) -> str:
+    """A new sign-in for the instructor; returns its token (only its digest is stored).
+    Sessions long expired are deleted on the way, so the table stays small."""
+    now = now or datetime.now(UTC)
+    token = SESSION_PREFIX + secrets.token_urlsafe(32)
+
+    async def call(connection: Any) -> None:
+        await connection.execute(
+            "DELETE FROM instructor_sessions WHERE expires_at < $1", now - timedelta(days=1)
+        )
+        await connection.execute(
+            "INSERT INTO instructor_sessions (token_digest, email, created_at, expires_at)"
+            " VALUES ($1, $2, $3, $4)",
+            _digest(token),
+            email.strip().lower(),
+            now,
+            now + lasts,
+        )
+
+    asyncio.run(_with_connection(dsn, call))
+    return token
+
+
+def session_instructor(dsn: str, token: str, now: datetime | None = None) -> Instructor | None:
+    """The instructor whose session this is, while it is neither expired nor ended."""
+    if not token.startswith(SESSION_PREFIX) or len(token) > 200:
+        return None
+    row = _run(
+        dsn,
+        "SELECT i.email, i.name FROM instructor_sessions s JOIN instructors i USING (email)"
+        " WHERE s.token_digest = $1 AND s.ended_at IS NULL AND s.expires_at > $2",
+        _digest(token),
+        now or datetime.now(UTC),
+        fetch="fetchrow",
+    )
+    return Instructor(row["email"], row["name"]) if row else None
+
+
+def end_session(dsn: str, token: str) -> None:
+    """Sign out: the token stops working in every tab at once."""
+    _run(
+        dsn,
+        "UPDATE instructor_sessions SET ended_at = now()"
+        " WHERE token_digest = $1 AND ended_at IS NULL",
+        _digest(token),
+    )
+
+
+def _digest(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8", "replace")).hexdigest()
+
+
 # Verifying against a dummy hash for unknown emails keeps the answer time the same.
 _DUMMY = _HASHER.hash("no such instructor")
 
 
 def _run(dsn: str, query: str, *args: Any, fetch: str = "execute") -> Any:
-    async def call() -> Any:
-        connection = await asyncpg.connect(dsn, timeout=5)
-        try:
-            return await getattr(connection, fetch)(query, *args)
-        finally:
-            await connection.close()
+    async def call(connection: Any) -> Any:
+        return await getattr(connection, fetch)(query, *args)
 
-    return asyncio.run(call())
+    return asyncio.run(_with_connection(dsn, call))
+
+
+async def _with_connection(dsn: str, call: Any) -> Any:
+    connection = await asyncpg.connect(dsn, timeout=5)
+    try:
+        return await call(connection)
+    finally:
+        await connection.close()

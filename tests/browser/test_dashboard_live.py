@@ -206,3 +206,28 @@ def test_student_text_renders_as_text_not_markdown_or_html(
     page.screenshot(path=str(ARTIFACTS / "dashboard-hostile-student.png"), full_page=True)
     assert page.locator(ESCAPE_HATCHES).count() == 0
     page.context.close()
+
+
+def test_a_sign_in_survives_a_reload_and_signing_out_ends_it_in_every_tab(
+    live: tuple[str, dict[str, Any]], browser: Any
+) -> None:
+    url, _ = live
+    context = browser.new_context(viewport={"width": 1600, "height": 1000})
+    page = watched(context.new_page())
+    login(page, url, EMAIL, PASSWORD, wait_for="Students")
+    wait_until(lambda: "cellmon_session" in {c["name"] for c in context.cookies()}, 10)
+    page.reload()
+    page.get_by_text("Students").first.wait_for(timeout=30_000)
+    assert not page.get_by_role("textbox", name="Email").count(), "still signed in"
+
+    other = watched(context.new_page())  # a second tab of the same browser
+    other.goto(url)
+    other.get_by_text("Students").first.wait_for(timeout=30_000)
+    page.get_by_role("button", name="Log out").click()
+    page.get_by_role("textbox", name="Email").wait_for(timeout=15_000)
+    other.get_by_text("Projector mode").click()  # its next action
+    other.get_by_role("textbox", name="Email").wait_for(timeout=15_000)
+    page.reload()
+    page.get_by_role("textbox", name="Email").wait_for(timeout=30_000)
+    assert "cellmon_session" not in {c["name"] for c in context.cookies()}
+    context.close()

@@ -130,7 +130,9 @@ def _alert_poll() -> None:
 
 
 def test_new_help_request_beeps_and_toasts_once() -> None:
-    at = AppTest.from_function(_alert_poll, default_timeout=30).run()
+    at = AppTest.from_function(_alert_poll, default_timeout=30)
+    at.session_state["session_token"] = fake_backend().open_session(EMAIL)  # a signed-in tab
+    at.run()
     assert not at.get("audio"), "requests that were already open must not beep"
     calm = calm_student()
     fake_backend().raise_help("ds101", calm["student_id"])
@@ -431,3 +433,35 @@ def test_projector_mode_hides_private_messages_and_their_form() -> None:
     at.run()
     assert not at.exception, at.exception
     assert not [t for t in at.text_input if t.key == "msg-jovyan-1-text"], "not on a projector"
+
+
+def test_a_sign_in_is_a_server_session_that_signing_out_ends() -> None:
+    # The cookie itself is set by a script in the browser: tests/browser/test_dashboard_fake.py.
+    at = sign_in()
+    token = at.session_state["session_token"]
+    assert token.startswith("cmd_") and fake_backend().resume_session(token) is not None
+    next(b for b in at.button if b.label == "Log out").click().run()
+    assert fake_backend().resume_session(token) is None, "the session ends on the server"
+
+
+def _session_check() -> None:
+    import streamlit as st
+
+    from streamlit_dashboard import session
+
+    st.write(f"signed in: {session.still_signed_in()}")
+
+
+def test_signing_out_in_one_tab_signs_out_the_others_on_their_next_check() -> None:
+    # AppTest reruns only the page, never app.py, which checks on every run: the check alone
+    # here; tests/browser/test_dashboard_fake.py signs out one tab and acts in another.
+    first = sign_in()
+    other = AppTest.from_function(_session_check, default_timeout=30)
+    other.session_state["instructor"] = first.session_state["instructor"]
+    other.session_state["session_token"] = first.session_state["session_token"]
+    assert other.run().markdown[0].value == "signed in: True"
+    next(b for b in first.button if b.label == "Log out").click().run()
+    assert other.run().markdown[0].value == "signed in: True", "checked under 2 s ago"
+    other.session_state["session_checked_at"] = 0.0  # its next check is due
+    assert other.run().markdown[0].value == "signed in: False"
+    assert "instructor" not in other.session_state and "session_token" not in other.session_state

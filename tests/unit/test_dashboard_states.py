@@ -52,6 +52,7 @@ def overview() -> AppTest:
     """A signed-in tab on the class overview."""
     at = AppTest.from_file(APP, default_timeout=60)
     at.session_state["instructor"] = {"email": EMAIL, "name": NAME}
+    at.session_state["session_token"] = data.backend().open_session(EMAIL)
     return check(at.run())
 
 
@@ -96,7 +97,9 @@ def test_every_page_renders_for_any_state_of_the_actors(events: tuple[list[Any],
     backend = ActorBackend()
     backend.apply(before)
     with serving(backend):
-        tab = AppTest.from_function(alert_poll, args=(CID,), default_timeout=30).run()
+        tab = AppTest.from_function(alert_poll, args=(CID,), default_timeout=30)
+        tab.session_state["session_token"] = backend.open_session(EMAIL)  # a signed-in tab
+        tab.run()
         backend.apply(after)  # hands raised while the tab is open: a toast names them
         check(tab.run())
         render_every_page(backend)
@@ -158,7 +161,9 @@ def test_a_hand_raised_without_a_name_shows_the_id_in_banner_and_toast() -> None
     backend = ActorBackend()
     backend.apply([plain_lab_event("cell_executed", 1, cell_id="c-1", status="error")])
     with serving(backend):
-        tab = AppTest.from_function(alert_poll, args=(CID,), default_timeout=30).run()
+        tab = AppTest.from_function(alert_poll, args=(CID,), default_timeout=30)
+        tab.session_state["session_token"] = backend.open_session(EMAIL)  # a signed-in tab
+        tab.run()
         backend.apply([plain_lab_event("help", 2)])
         check(tab.run())
         assert display.md("jlab-7") in tab.toast[0].value
