@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from actors.adapters.seat_maps import SeatMap
 from cellmon.views import ACTIVITY_WINDOWS, STATUSES, ClassroomSnapshot, StudentDetail
 
 __all__ = ["STATUSES", "WINDOWS", "Backend", "Instructor"]
@@ -80,6 +81,22 @@ class Backend(Protocol):
         self, classroom_id: str, instructor: str, text: str, student_id: str | None
     ) -> None:
         """A message to one student, or to the class (None): a notification in their JupyterLab."""
+        ...
+
+    def seat_map(self, classroom_id: str) -> SeatMap | None:
+        """The room picture and the teams' places, or None (the overview shows team cards)."""
+        ...
+
+    def save_seat_picture(self, classroom_id: str, picture: bytes) -> None:
+        """Store the room picture (already checked and re-encoded as JPEG)."""
+        ...
+
+    def place_team(self, classroom_id: str, team: str, x: float, y: float) -> None:
+        """Put a team's marker at (x, y), fractions of the picture's width and height."""
+        ...
+
+    def remove_seat_map(self, classroom_id: str) -> None:
+        """Forget the picture and the places."""
         ...
 
     def set_threshold(self, classroom_id: str, significant_errors: int) -> None: ...

@@ -7,7 +7,8 @@ import asyncio
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from actors.adapters import accounts
+from actors.adapters import accounts, seat_maps
+from actors.adapters.seat_maps import SeatMap
 from actors.runtime.attach import attach
 from actors.runtime.client import ActorClient, blocking
 from cellmon.settings import Settings
@@ -80,6 +81,22 @@ class RayBackend:
         """A message to one student or the class: logged, then carried in their answers."""
         answer = self._actors.message(classroom_id, instructor, text, student_id)
         self._check(blocking(answer, _CALL_TIMEOUT_S))
+
+    def seat_map(self, classroom_id: str) -> SeatMap | None:
+        """From PostgreSQL, shared by every dashboard process."""
+        return seat_maps.load(self._store, classroom_id)
+
+    def save_seat_picture(self, classroom_id: str, picture: bytes) -> None:
+        """Store the room picture."""
+        seat_maps.save_picture(self._store, classroom_id, picture, "image/jpeg")
+
+    def place_team(self, classroom_id: str, team: str, x: float, y: float) -> None:
+        """Store a team's place."""
+        seat_maps.place(self._store, classroom_id, team, x, y)
+
+    def remove_seat_map(self, classroom_id: str) -> None:
+        """Forget the picture and the places."""
+        seat_maps.remove(self._store, classroom_id)
 
     def set_threshold(self, classroom_id: str, significant_errors: int) -> None:
         """The classroom's consecutive-error threshold."""

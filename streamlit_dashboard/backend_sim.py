@@ -19,6 +19,7 @@ from typing import Any
 
 from pydantic import TypeAdapter
 
+from actors.adapters.seat_maps import SeatMap
 from actors.domain.alerts import alert_for
 from actors.domain.classroom import ClassroomActor
 from cellmon.contract import Event
@@ -95,6 +96,7 @@ class SimulatedBackend:
         self._own_tokens_only: set[str] = set()
         self._hand_file = hand_file
         self._sessions: dict[str, tuple[Instructor, datetime]] = {}  # token -> who, until
+        self._seat_maps: dict[str, SeatMap] = {}
 
     def room(self, classroom_id: str) -> SimulatedRoom:
         """The classroom, simulated on first use."""
@@ -170,6 +172,28 @@ class SimulatedBackend:
         self.calls.append(("send_message", classroom_id, student_id or "*", instructor, text))
         fields = {"type": "instructor_message", "student_id": student_id or "*"}
         self.room(classroom_id).instruct({**fields, "instructor": instructor, "text": text})
+
+    def seat_map(self, classroom_id: str) -> SeatMap | None:
+        """This process's seat map of the class."""
+        return self._seat_maps.get(classroom_id)
+
+    def save_seat_picture(self, classroom_id: str, picture: bytes) -> None:
+        """Keep the picture; teams keep their places."""
+        self.calls.append(("save_seat_picture", classroom_id))
+        places = self._seat_maps[classroom_id].places if classroom_id in self._seat_maps else {}
+        self._seat_maps[classroom_id] = SeatMap(picture, "image/jpeg", places)
+
+    def place_team(self, classroom_id: str, team: str, x: float, y: float) -> None:
+        """Keep a team's place."""
+        self.calls.append(("place_team", classroom_id, team))
+        old = self._seat_maps[classroom_id]
+        places = {**old.places, team: (min(max(x, 0.0), 1.0), min(max(y, 0.0), 1.0))}
+        self._seat_maps[classroom_id] = SeatMap(old.picture, old.mime, places)
+
+    def remove_seat_map(self, classroom_id: str) -> None:
+        """Forget the picture and the places."""
+        self.calls.append(("remove_seat_map", classroom_id))
+        self._seat_maps.pop(classroom_id, None)
 
     def set_threshold(self, classroom_id: str, significant_errors: int) -> None:
         """Change the consecutive-error threshold."""

@@ -8,6 +8,7 @@ from typing import Any
 
 import streamlit as st
 
+from actors.adapters.seat_maps import SeatMap
 from cellmon.views import ClassroomSnapshot, StudentDetail
 from streamlit_dashboard import projection
 from streamlit_dashboard.backend import Backend
@@ -119,6 +120,31 @@ def send_message(classroom_id: str, instructor: str, text: str, student_id: str 
     """Message one student, or the class (student_id None)."""
     backend().send_message(classroom_id, instructor, text, student_id)
     drop_live_cache()
+
+
+@st.cache_data(ttl=10, show_spinner=False, max_entries=100)
+def seat_map(classroom_id: str) -> SeatMap | None:
+    """The room picture and places: they change only when an instructor edits them, so a
+    2 s refresh need not read PostgreSQL each time (edits clear this cache)."""
+    return backend().seat_map(classroom_id)
+
+
+def save_seat_picture(classroom_id: str, picture: bytes) -> None:
+    """Store the room picture."""
+    backend().save_seat_picture(classroom_id, picture)
+    seat_map.clear()
+
+
+def place_team(classroom_id: str, team: str, x: float, y: float) -> None:
+    """Store a team's place."""
+    backend().place_team(classroom_id, team, x, y)
+    seat_map.clear()
+
+
+def remove_seat_map(classroom_id: str) -> None:
+    """Back to the team cards."""
+    backend().remove_seat_map(classroom_id)
+    seat_map.clear()
 
 
 def set_threshold(classroom_id: str, significant_errors: int) -> None:

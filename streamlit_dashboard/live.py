@@ -8,7 +8,7 @@ from collections import Counter
 import streamlit as st
 
 from cellmon.views import ClassroomSnapshot, HelpEntry, Summary, TeamRow
-from streamlit_dashboard import data, display, session, ui
+from streamlit_dashboard import data, display, seat_map, session, ui
 from streamlit_dashboard.alert_watch import AlertWatch
 from streamlit_dashboard.backend import STATUS_MD
 from streamlit_dashboard.beep import beep_wav
@@ -149,6 +149,10 @@ def seat_view(snap: ClassroomSnapshot, limit: int = 24) -> None:
     teams = with_teamless(snap)
     if not teams:
         st.caption("No students yet.")
+        return
+    seat = data.seat_map(snap["classroom_id"])
+    if seat is not None and seat.places:  # the room as it is, once teams are placed on it
+        seat_map.room_view(seat, teams, {s["student_id"]: s for s in snap["students"]})
         return
     total = len(teams)
     if total > limit:  # a 200-team grid is noise: show the teams that need a visit

@@ -19,6 +19,7 @@ import asyncpg
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
+from actors.adapters.pg import with_connection
 from actors.domain.throttle import locked_until
 
 _HASHER = PasswordHasher()
@@ -163,7 +164,7 @@ def open_session(dsn: str, email: str, lasts: timedelta, now: datetime | None = 
             now + lasts,
         )
 
-    asyncio.run(_with_connection(dsn, call))
+    with_connection(dsn, call)
     return token
 
 
@@ -204,12 +205,4 @@ def _run(dsn: str, query: str, *args: Any, fetch: str = "execute") -> Any:
     async def call(connection: Any) -> Any:
         return await getattr(connection, fetch)(query, *args)
 
-    return asyncio.run(_with_connection(dsn, call))
-
-
-async def _with_connection(dsn: str, call: Any) -> Any:
-    connection = await asyncpg.connect(dsn, timeout=5)
-    try:
-        return await call(connection)
-    finally:
-        await connection.close()
+    return with_connection(dsn, call)

@@ -1,11 +1,11 @@
-"""Classroom settings: the stuck threshold, the roster and students' own tokens, and the
-classroom-wide tokens."""
+"""Classroom settings: the stuck threshold, the roster and students' own tokens, the seat map,
+and the classroom-wide tokens."""
 
 from __future__ import annotations
 
 import streamlit as st
 
-from streamlit_dashboard import data, display, roster_admin, session
+from streamlit_dashboard import data, display, live, roster_admin, seat_map, session
 
 room = session.classroom()
 cid = room["classroom_id"]
@@ -33,6 +33,9 @@ with st.container(border=True):
 
 with st.container(border=True):
     roster_admin.section(cid, snap)
+
+with st.container(border=True):
+    seat_map.settings_section(cid, live.with_teamless(snap))
 
 with st.container(border=True):
     st.subheader("Classroom tokens")

@@ -17,6 +17,7 @@ import ray
 
 from actors.adapters import accounts
 from streamlit_dashboard import display
+from streamlit_dashboard.backend import STATUS_COLORS
 from tests.browser.dashboard_support import (
     ARTIFACTS,
     CHROMIUM,
@@ -231,3 +232,67 @@ def test_a_sign_in_survives_a_reload_and_signing_out_ends_it_in_every_tab(
     page.get_by_role("textbox", name="Email").wait_for(timeout=30_000)
     assert "cellmon_session" not in {c["name"] for c in context.cookies()}
     context.close()
+
+
+MARKER_PIXEL = """([x, y]) => {
+  const img = document.querySelector('[data-testid="stImage"] img');
+  if (!img || !img.complete || !img.naturalWidth) return null;
+  const canvas = document.createElement('canvas');
+  canvas.width = img.naturalWidth;
+  canvas.height = img.naturalHeight;
+  const g = canvas.getContext('2d');
+  g.drawImage(img, 0, 0);
+  const px = g.getImageData(
+    Math.round(x * (img.naturalWidth - 1)), Math.round(y * (img.naturalHeight - 1)), 1, 1
+  ).data;
+  return [px[0], px[1], px[2]];
+}"""
+
+
+def marker_is(page: Any, where: tuple[float, float], colour: str) -> bool:
+    """Whether the marker at `where` (0..1) shows `colour` (the browser's colour management
+    may move a channel by a unit or two)."""
+    shown = page.evaluate(MARKER_PIXEL, list(where))
+    want = bytes.fromhex(colour.lstrip("#"))
+    return shown is not None and all(abs(a - b) <= 4 for a, b in zip(shown, want, strict=True))
+
+
+def test_teams_placed_on_the_room_picture_stay_and_turn_red_when_a_hand_goes_up(
+    deployment: Deployment, live: tuple[str, dict[str, Any]], browser: Any, tmp_path: Path
+) -> None:
+    from PIL import Image
+    from playwright.sync_api import expect
+
+    url, classroom = live
+    token = classroom["ingest_token"]
+    window, door = (0.25, 0.3), (0.75, 0.6)
+    _post(deployment, token, [cell_run("win", team="Window row"), cell_run("dor", team="Door row")])
+    room = tmp_path / "room.png"
+    Image.new("RGB", (1600, 1000), "#e8e4d8").save(room)
+    page = instructor(browser, url)
+    page.get_by_role("link", name="Settings").click()
+    uploader = page.get_by_role("region", name="Room picture")
+    uploader.get_by_test_id("stFileUploaderDropzoneInput").set_input_files(str(room))
+    page.get_by_role("button", name="Use this picture").click()
+    picture = page.frame_locator('iframe[title*="streamlit_image_coordinates"]').locator("img")
+    for team, (x, y) in (("Window row", window), ("Door row", door)):
+        picker = page.get_by_test_id("stSelectbox").filter(has_text="Team to place")
+        picker.get_by_role("button", name="Open").click()  # Streamlit's select: open, pick
+        page.get_by_role("option", name=team, exact=True).click()
+        expect(picker.get_by_role("combobox")).to_have_value(team)
+        box = picture.bounding_box()
+        assert box is not None
+        picture.click(position={"x": box["width"] * x, "y": box["height"] * y})
+        page.get_by_text("Placed: ").filter(has_text=team).wait_for(timeout=15_000)
+
+    page.goto(url)  # a new load of the dashboard: still signed in (the session cookie)
+    active, asking = STATUS_COLORS["active"], STATUS_COLORS["help"]
+    assert wait_until(lambda: marker_is(page, window, active), 30)
+    assert marker_is(page, door, active)
+    _post(deployment, token, [help_request("win")])
+    assert wait_until(lambda: marker_is(page, window, asking), 15)
+    assert marker_is(page, door, active)
+    page.get_by_text("Window row:").first.wait_for(timeout=5_000)  # who is asking, as text
+    page.screenshot(path=str(ARTIFACTS / "dashboard-live-seat-map.png"))
+    _post(deployment, token, [{**help_request("win"), "type": "help_stop"}])
+    page.context.close()

@@ -3,15 +3,17 @@ actors, fed by the class simulator)."""
 
 from __future__ import annotations
 
+import io
 import os
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 import streamlit as st
+from PIL import Image
 from streamlit.testing.v1 import AppTest
 
-from streamlit_dashboard import data, display, projection, roster, stuck_cells
+from streamlit_dashboard import data, display, projection, roster, seat_picture, stuck_cells
 from streamlit_dashboard.alert_watch import BEEP_MOUNTED_S
 from streamlit_dashboard.backend_sim import SimulatedBackend, SimulatedRoom
 from tests.support.waiting import wait_until
@@ -465,3 +467,45 @@ def test_signing_out_in_one_tab_signs_out_the_others_on_their_next_check() -> No
     other.session_state["session_checked_at"] = 0.0  # its next check is due
     assert other.run().markdown[0].value == "signed in: False"
     assert "instructor" not in other.session_state and "session_token" not in other.session_state
+
+
+def room_picture() -> bytes:
+    out = io.BytesIO()
+    Image.new("RGB", (800, 500), "#e8e4d8").save(out, format="PNG")
+    return seat_picture.prepare(out.getvalue())
+
+
+def test_placed_teams_show_on_the_room_picture_with_who_is_asking() -> None:
+    backend = fake_backend()
+    asking = next(s for s in backend.snapshot("ds101")["students"] if s["status"] == "help")
+    backend.save_seat_picture("ds101", room_picture())
+    backend.place_team("ds101", asking["team"], 0.2, 0.3)
+    at = sign_in()
+    assert not at.exception, at.exception
+    assert len(at.get("image")) == 1, "the room picture replaces the team cards"
+    assert not [m for m in at.markdown if '<div class="cm-teams">' in m.value]
+    line = next(m.value for m in at.markdown if m.value.startswith("🙋 **"))
+    assert f"**{display.md(asking['team'])}**" in line and display.md(asking["name"]) in line
+
+
+def test_a_picture_without_placed_teams_keeps_the_team_cards() -> None:
+    fake_backend().save_seat_picture("ds101", room_picture())
+    at = sign_in()
+    assert [m for m in at.markdown if '<div class="cm-teams">' in m.value]
+    assert not at.get("image")
+
+
+def test_settings_places_teams_on_the_picture_and_removes_it() -> None:
+    at = sign_in()
+    at.switch_page("pages/settings.py").run()
+    assert "Seat map" in [s.value for s in at.subheader]
+    assert not [s for s in at.selectbox if s.key == "seat_team"], "nothing to place on yet"
+    fake_backend().save_seat_picture("ds101", room_picture())
+    data.seat_map.clear()
+    at.run()
+    assert not at.exception, at.exception
+    teams = at.selectbox(key="seat_team").options
+    assert "Team A" in teams
+    at.button(key="seat_remove").click().run()
+    assert ("remove_seat_map", "ds101") in fake_backend().calls
+    assert fake_backend().seat_map("ds101") is None
