@@ -67,13 +67,13 @@ class Mailbox:
     def for_student(self, student_id: str, now: datetime, private: bool) -> list[Message]:
         """Fresh messages to the class, and to this student when `private` (their own token
         vouches for them), newest `INBOX_MESSAGES`, oldest first."""
-        since = now - FRESH
-        mine = [
-            m
-            for m in self.messages
-            if m.at >= since and (m.to == CLASS or (private and m.to == student_id))
-        ]
-        return mine[-INBOX_MESSAGES:]
+        since, mine = now - FRESH, []
+        for m in reversed(self.messages):  # newest first: on the ingest's path, stop early
+            if m.at < since or len(mine) == INBOX_MESSAGES:
+                break
+            if m.to == CLASS or (private and m.to == student_id):
+                mine.append(m)
+        return mine[::-1]
 
 
 def inbox(
