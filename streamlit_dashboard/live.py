@@ -38,6 +38,8 @@ def help_alerts(classroom_id: str) -> None:
     up to 2 s late. So a new hand clears the cached snapshot and reruns the whole page, and the
     run that follows mounts the beep.
     """
+    if session.instructor_in_tab() is None:
+        return  # a late tick of a tab that has just signed out: its page is changing already
     if not session.still_signed_in():  # signed out in another tab: to the sign-in form
         st.rerun(scope="app")
     key = f"{ALERTS_KEY}{classroom_id}"

@@ -16,7 +16,9 @@ from streamlit_dashboard import data, display, ui
 
 
 def message_form(cid: str, me: str, student_id: str | None, whom: str) -> None:
-    """A one-line message to `student_id`, or to the whole class when None."""
+    """A one-line message to `student_id`, or to the whole class when None. `whom` is shown
+    in a label and a toast, which read Markdown: it is escaped here."""
+    whom = display.md(whom)
     key = f"msg-{student_id}" if student_id else "msg-class"
     with st.form(key, clear_on_submit=True, border=False):
         text = st.text_input(

@@ -42,6 +42,12 @@ def instructor() -> dict[str, str] | None:
     return who
 
 
+def instructor_in_tab() -> dict[str, str] | None:
+    """Who this tab's state says is signed in, without checking the session."""
+    who: dict[str, str] | None = st.session_state.get(USER)
+    return who
+
+
 def still_signed_in() -> bool:
     """False once this tab's session ended (signed out in another tab) or expired; then the
     tab forgets everything, as if it had signed out itself."""

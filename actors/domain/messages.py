@@ -67,7 +67,7 @@ class Mailbox:
     def for_student(self, student_id: str, now: datetime, private: bool) -> list[Message]:
         """Fresh messages to the class, and to this student when `private` (their own token
         vouches for them), newest `INBOX_MESSAGES`, oldest first."""
-        since, mine = now - FRESH, []
+        since, mine = now - FRESH, list[Message]()
         for m in reversed(self.messages):  # newest first: on the ingest's path, stop early
             if m.at < since or len(mine) == INBOX_MESSAGES:
                 break

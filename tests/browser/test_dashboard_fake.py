@@ -161,7 +161,9 @@ def test_student_and_settings_pages(url: str, browser: Any) -> None:
         page.screenshot(path=str(ARTIFACTS / "dashboard-failure-settings-link.png"))
         raise
     page.get_by_text("Stuck threshold").wait_for()
-    page.get_by_role("checkbox", name="I understand").check(force=True)
+    sure = page.get_by_role("checkbox", name="I understand")
+    sure.scroll_into_view_if_needed()  # below the roster and the seat map
+    sure.check(force=True)
     page.get_by_role("button", name="Rotate tokens").click()
     page.get_by_text("shown only once").wait_for()
     shot(page, "settings")

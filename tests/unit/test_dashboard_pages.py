@@ -133,7 +133,8 @@ def _alert_poll() -> None:
 
 def test_new_help_request_beeps_and_toasts_once() -> None:
     at = AppTest.from_function(_alert_poll, default_timeout=30)
-    at.session_state["session_token"] = fake_backend().open_session(EMAIL)  # a signed-in tab
+    at.session_state["instructor"] = {"email": EMAIL, "name": NAME}  # a signed-in tab
+    at.session_state["session_token"] = fake_backend().open_session(EMAIL)
     at.run()
     assert not at.get("audio"), "requests that were already open must not beep"
     calm = calm_student()
@@ -509,3 +510,15 @@ def test_settings_places_teams_on_the_picture_and_removes_it() -> None:
     at.button(key="seat_remove").click().run()
     assert ("remove_seat_map", "ds101") in fake_backend().calls
     assert fake_backend().seat_map("ds101") is None
+
+
+def test_the_message_form_names_a_hostile_student_as_literal_text() -> None:
+    hostile = "**b** <script>x()</script> [x](http://e)"
+    fake_backend().room("ds101").instruct(
+        {"type": "cell_executed", "student_id": "mallory", "student_name": hostile, "status": "ok"}
+    )
+    at = sign_in()
+    at.query_params["student"] = "mallory"
+    at.run()
+    assert not at.exception, at.exception
+    assert at.text_input(key="msg-mallory-text").label == f"Message {display.md(hostile)}"

@@ -98,7 +98,8 @@ def test_every_page_renders_for_any_state_of_the_actors(events: tuple[list[Any],
     backend.apply(before)
     with serving(backend):
         tab = AppTest.from_function(alert_poll, args=(CID,), default_timeout=30)
-        tab.session_state["session_token"] = backend.open_session(EMAIL)  # a signed-in tab
+        tab.session_state["instructor"] = {"email": EMAIL, "name": NAME}  # a signed-in tab
+        tab.session_state["session_token"] = backend.open_session(EMAIL)
         tab.run()
         backend.apply(after)  # hands raised while the tab is open: a toast names them
         check(tab.run())
@@ -162,7 +163,8 @@ def test_a_hand_raised_without_a_name_shows_the_id_in_banner_and_toast() -> None
     backend.apply([plain_lab_event("cell_executed", 1, cell_id="c-1", status="error")])
     with serving(backend):
         tab = AppTest.from_function(alert_poll, args=(CID,), default_timeout=30)
-        tab.session_state["session_token"] = backend.open_session(EMAIL)  # a signed-in tab
+        tab.session_state["instructor"] = {"email": EMAIL, "name": NAME}  # a signed-in tab
+        tab.session_state["session_token"] = backend.open_session(EMAIL)
         tab.run()
         backend.apply([plain_lab_event("help", 2)])
         check(tab.run())
