@@ -9,6 +9,7 @@ from streamlit_dashboard import data, display, live, session, ui
 st.set_page_config(page_title="Cell Monitor", page_icon="🧑‍🏫", layout="wide")
 ui.style()
 
+session.sign_out_if_asked()
 who = session.instructor()
 if who is None:
     st.navigation(
@@ -32,7 +33,7 @@ else:
         help="For the room's projector: pseudonyms instead of names, and no code.",
         on_change=data.project,
     )
-    st.sidebar.button("Log out", icon="🚪", width="stretch", on_click=session.logout)
+    st.sidebar.markdown(session.LOGOUT_LINK, unsafe_allow_html=True)
     if room is not None:
         # In the sidebar, drawn before any page: the alert poll sits at the same place on every
         # page, so a poll that lands as the page changes never writes into the wrong layout.

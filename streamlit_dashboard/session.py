@@ -25,6 +25,11 @@ COOKIE = "cellmon_session"
 _COOKIE_CHANGE = "cookie_change"  # the token to store, or "" to clear, on the next render
 _CHECKED = "session_checked_at"
 CHECK_EVERY_S = 2.0  # how stale "still signed in" may be: one alert poll
+LOGOUT = "logout"  # ?logout=1: sign out, then show the sign-in form
+# A link, not a button: the browser loads the page afresh, which stops the old page's fragment
+# timers first. A sign-out drawn by the server as a page change raced those timers and could
+# leave a white page (see pages/overview.py).
+LOGOUT_LINK = f'<a class="cm-logout" href="/?{LOGOUT}=1" target="_self">🚪 Log out</a>'
 
 
 def instructor() -> dict[str, str] | None:
@@ -104,12 +109,19 @@ def login_form() -> None:
                 st.rerun()
 
 
+def sign_out_if_asked() -> None:
+    """Sign out when the page was opened with ?logout=1 (the sidebar's "Log out" link)."""
+    if st.query_params.get(LOGOUT) is not None:
+        logout()
+        del st.query_params[LOGOUT]
+
+
 def logout() -> None:
     """End the session (every tab of this browser is signed out on its next run) and forget
     everything this tab held: the instructor, their picks, alert cursors and any freshly
     rotated tokens. The next person at this browser starts from the sign-in form."""
-    token = st.session_state.get(TOKEN)
-    if token is not None:
+    token = st.session_state.get(TOKEN) or st.context.cookies.get(COOKIE)
+    if token:
         data.backend().end_session(token)
     st.session_state.clear()
     st.session_state[_COOKIE_CHANGE] = ""

@@ -35,6 +35,9 @@ CSS = """
 .cm-chip.error, .cm-chip.significant_error { color: #3a2a00; }
 .cm-legend .cm-chip { font-size: .8rem; }
 .st-key-cm-beep { display: none; }
+a.cm-logout { display: block; text-align: center; padding: .45rem; border-radius: .5rem;
+  border: 1px solid rgba(49, 51, 63, .2); color: inherit; text-decoration: none; }
+a.cm-logout:hover { border-color: #d93025; color: #d93025; }
 </style>
 """
 # A coloured top edge per summary card, in the status palette.

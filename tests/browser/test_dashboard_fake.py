@@ -167,7 +167,7 @@ def test_student_and_settings_pages(url: str, browser: Any) -> None:
     page.get_by_role("button", name="Rotate tokens").click()
     page.get_by_text("shown only once").wait_for()
     shot(page, "settings")
-    page.get_by_role("button", name="Log out").click()
+    page.get_by_role("link", name="Log out").click()
     page.get_by_role("button", name="Sign in").wait_for()
 
 

@@ -224,7 +224,7 @@ def test_a_sign_in_survives_a_reload_and_signing_out_ends_it_in_every_tab(
     other = watched(context.new_page())  # a second tab of the same browser
     other.goto(url)
     other.get_by_text("Students").first.wait_for(timeout=30_000)
-    page.get_by_role("button", name="Log out").click()
+    page.get_by_role("link", name="Log out").click()
     try:
         page.get_by_role("textbox", name="Email").wait_for(timeout=30_000)
     except sync_api.TimeoutError:  # keep the evidence

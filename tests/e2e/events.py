@@ -26,10 +26,10 @@ def cell_run(student: str, status: str = "ok", cell: int = 0, **extra: Any) -> d
     return {**event, **extra}
 
 
-def help_request(student: str) -> dict[str, Any]:
-    """A v1 help event."""
+def help_request(student: str, kind: str = "help") -> dict[str, Any]:
+    """A v1 help event (or another event without fields of its own: "heartbeat", ...)."""
     return {
-        "type": "help",
+        "type": kind,
         "event_id": str(uuid.uuid4()),
         "student_id": student,
         "time": datetime.now(UTC).isoformat(),

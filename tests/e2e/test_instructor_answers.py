@@ -4,8 +4,6 @@ token."""
 
 from __future__ import annotations
 
-import uuid
-from datetime import UTC, datetime
 from typing import Any
 
 import httpx
@@ -20,12 +18,7 @@ pytestmark = pytest.mark.e2e
 
 
 def heartbeat(student: str) -> dict[str, Any]:
-    return {
-        "type": "heartbeat",
-        "event_id": str(uuid.uuid4()),
-        "student_id": student,
-        "time": datetime.now(UTC).isoformat(),
-    }
+    return help_request(student, "heartbeat")
 
 
 def inbox(deployment: Deployment, token: str, event: dict[str, Any]) -> dict[str, Any]:

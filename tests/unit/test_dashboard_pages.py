@@ -226,14 +226,41 @@ def test_settings_saves_threshold_and_rotates_tokens() -> None:
     assert not at.code, "gone once the instructor says they are copied"
 
 
-def test_logout_returns_to_login() -> None:
+def _sign_out_page() -> None:
+    # What app.py does first on every run; AppTest reruns only the page under st.navigation,
+    # never app.py itself, so the sign-out is driven here (the browser tests click the link).
+    import streamlit as st
+
+    from streamlit_dashboard import session
+
+    session.sign_out_if_asked()
+    st.write(f"signed in: {session.instructor_in_tab() is not None}")
+
+
+def log_out(at: AppTest) -> AppTest:
+    """Follow the sidebar's "Log out" link (?logout=1) with this tab's state."""
+    assert any("?logout=1" in m.value and "Log out" in m.value for m in at.sidebar.markdown)
+    tab = AppTest.from_function(_sign_out_page, default_timeout=30)
+    for key in at.session_state:
+        tab.session_state[key] = at.session_state[key]
+    tab.query_params["logout"] = "1"
+    tab.run()
+    assert not tab.exception, tab.exception
+    assert tab.markdown[0].value == "signed in: False"
+    assert "logout" not in tab.query_params, "a bookmark of the sign-in page does not sign out"
+    return tab
+
+
+def test_logout_forgets_the_tab_and_ends_the_session() -> None:
     at = sign_in()
+    token = at.session_state["session_token"]
+    assert token.startswith("cmd_") and fake_backend().resume_session(token) is not None
     at.session_state["rotated_tokens:ds101"] = {"ingest_token": "ing_x"}  # as Settings keeps them
-    next(b for b in at.button if b.label == "Log out").click().run()
-    assert "instructor" not in at.session_state
-    assert "rotated_tokens:ds101" not in at.session_state, "the next person must not see them"
-    assert not at.metric, "no class data after logging out"
-    # AppTest reruns only the last page under st.navigation; the browser test sees the form.
+    tab = log_out(at)
+    assert "instructor" not in tab.session_state
+    assert "rotated_tokens:ds101" not in tab.session_state, "the next person must not see them"
+    assert fake_backend().resume_session(token) is None, "the session ends on the server"
+    # The cookie is cleared by a script in the browser: tests/browser/test_dashboard_live.py.
 
 
 def test_fake_path_does_not_import_ray() -> None:
@@ -438,15 +465,6 @@ def test_projector_mode_hides_private_messages_and_their_form() -> None:
     assert not [t for t in at.text_input if t.key == "msg-jovyan-1-text"], "not on a projector"
 
 
-def test_a_sign_in_is_a_server_session_that_signing_out_ends() -> None:
-    # The cookie itself is set by a script in the browser: tests/browser/test_dashboard_fake.py.
-    at = sign_in()
-    token = at.session_state["session_token"]
-    assert token.startswith("cmd_") and fake_backend().resume_session(token) is not None
-    next(b for b in at.button if b.label == "Log out").click().run()
-    assert fake_backend().resume_session(token) is None, "the session ends on the server"
-
-
 def _session_check() -> None:
     import streamlit as st
 
@@ -463,7 +481,7 @@ def test_signing_out_in_one_tab_signs_out_the_others_on_their_next_check() -> No
     other.session_state["instructor"] = first.session_state["instructor"]
     other.session_state["session_token"] = first.session_state["session_token"]
     assert other.run().markdown[0].value == "signed in: True"
-    next(b for b in first.button if b.label == "Log out").click().run()
+    log_out(first)
     assert other.run().markdown[0].value == "signed in: True", "checked under 2 s ago"
     other.session_state["session_checked_at"] = 0.0  # its next check is due
     assert other.run().markdown[0].value == "signed in: False"
