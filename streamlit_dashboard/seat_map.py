@@ -1,15 +1,20 @@
 """The seat map: the room picture with each team's marker in its worst status colour, on the
 overview; uploading the picture and placing the teams, in Settings.
 
-Placing: pick a team, then click its place on the picture (a maintained component,
-streamlit-image-coordinates, reports the click; Streamlit itself has no drag and drop).
+Placing: pick a team, then click its place on the picture. Streamlit has no drag and drop; a
+click is reported by `room_click/`, a 40-line component. The maintained one,
+streamlit-image-coordinates 0.4, reads its image element from a script that can run before the
+page body exists: under load its picture stayed hidden in about one browser-test run in five.
 """
 
 from __future__ import annotations
 
+import base64
+from pathlib import Path
 from typing import Any
 
 import streamlit as st
+import streamlit.components.v1 as components
 
 from actors.adapters.seat_maps import SeatMap
 from cellmon.views import StudentRow, TeamRow
@@ -24,6 +29,9 @@ from streamlit_dashboard.seat_picture import (
 )
 
 LAST_CLICK = "seat_last_click"  # the component repeats its last click on every rerun
+_room_click = components.declare_component(
+    "room_click", path=str(Path(__file__).parent / "room_click")
+)
 
 
 def markers(seat: SeatMap, teams: list[TeamRow], students: dict[str, StudentRow]) -> list[Marker]:
@@ -69,10 +77,6 @@ def room_view(seat: SeatMap, teams: list[TeamRow], students: dict[str, StudentRo
 
 def settings_section(cid: str, teams: list[TeamRow]) -> None:
     """Upload or replace the picture, place teams by clicking, or remove the map."""
-    from streamlit_image_coordinates import (  # type: ignore[import-untyped]
-        streamlit_image_coordinates,
-    )
-
     st.subheader("Seat map")
     st.caption(
         "A picture of the room (PNG or JPEG, up to "
@@ -90,12 +94,10 @@ def settings_section(cid: str, teams: list[TeamRow]) -> None:
     names = [t["team"] for t in teams] or ["(no teams yet)"]
     team = st.selectbox("Team to place", names, key="seat_team", disabled=not teams)
     st.caption("Pick a team, then click where it sits. Click again to move it.")
-    click = streamlit_image_coordinates(
-        _placing_picture(seat, teams), key="seat_click", width="stretch", cursor="crosshair"
-    )
+    src = "data:image/png;base64," + base64.b64encode(_placing_picture(seat, teams)).decode()
+    click = _room_click(src=src, key="seat_click", default=None)
     if teams and team is not None and _new(click):
-        x, y = click["x"] / max(click["width"], 1), click["y"] / max(click["height"], 1)
-        data.place_team(cid, team, x, y)
+        data.place_team(cid, team, float(click["x"]), float(click["y"]))
         st.rerun()
     placed = ", ".join(display.md(t) for t in sorted(seat.places)) or "none yet"
     st.caption(f"Placed: {placed}")
@@ -118,25 +120,21 @@ def _save(cid: str, upload: bytes) -> None:
     st.success("Saved. Now place the teams on it.")
 
 
-def _placing_picture(seat: SeatMap, teams: list[TeamRow]) -> Any:
+def _placing_picture(seat: SeatMap, teams: list[TeamRow]) -> bytes:
     """The picture with the placed teams, grey, for the placing click."""
-    from io import BytesIO
-
-    from PIL import Image
-
     shown = tuple(
         Marker(display.team(t), *seat.places[t["team"]], "idle")
         for t in teams
         if t["team"] in seat.places
     )
-    return Image.open(BytesIO(_drawn(seat.picture, shown)))
+    return _drawn(seat.picture, shown)
 
 
 def _new(click: dict[str, Any] | None) -> bool:
     """A click not handled yet (the component returns the last one on every rerun)."""
     if not click:
         return False
-    stamp = click.get("unix_time")
+    stamp = click.get("at")
     if stamp == st.session_state.get(LAST_CLICK):
         return False
     st.session_state[LAST_CLICK] = stamp

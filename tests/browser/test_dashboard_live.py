@@ -281,7 +281,7 @@ def test_teams_placed_on_the_room_picture_stay_and_turn_red_when_a_hand_goes_up(
     uploader = page.get_by_role("region", name="Room picture")
     uploader.get_by_test_id("stFileUploaderDropzoneInput").set_input_files(str(room))
     page.get_by_role("button", name="Use this picture").click()
-    picture = page.frame_locator('iframe[title*="streamlit_image_coordinates"]').locator("img")
+    picture = page.frame_locator('iframe[title*="room_click"]').locator("img")
     for team, (x, y) in (("Window row", window), ("Door row", door)):
         picker = page.get_by_test_id("stSelectbox").filter(has_text="Team to place")
         picker.get_by_role("button", name="Open").click()  # Streamlit's select: open, pick
