@@ -9,6 +9,7 @@ tab checks its session on every run and on the sidebar's alert poll, every 2 s.
 from __future__ import annotations
 
 import json
+import logging
 import time
 from typing import Any
 
@@ -18,6 +19,7 @@ from actors.adapters.accounts import SignInThrottled
 from cellmon.settings import Settings
 from streamlit_dashboard import data
 
+log = logging.getLogger("cellmon.dashboard")
 USER = "instructor"
 CLASSROOM = "classroom_id"
 TOKEN = "session_token"  # this tab's session
@@ -60,7 +62,12 @@ def still_signed_in() -> bool:
     checked = st.session_state.get(_CHECKED, 0.0)
     if token is not None and time.monotonic() - checked < CHECK_EVERY_S:
         return True
-    if token is not None and data.backend().resume_session(token) is not None:
+    try:
+        live = token is not None and data.backend().resume_session(token) is not None
+    except Exception:  # the accounts store is down: the class view (actors) still works
+        log.warning("cannot check the dashboard session; keeping it for now", exc_info=True)
+        live = True
+    if live:
         st.session_state[_CHECKED] = time.monotonic()
         return True
     st.session_state.clear()

@@ -540,3 +540,17 @@ def test_the_message_form_names_a_hostile_student_as_literal_text() -> None:
     at.run()
     assert not at.exception, at.exception
     assert at.text_input(key="msg-mallory-text").label == f"Message {display.md(hostile)}"
+
+
+def test_an_accounts_store_outage_does_not_sign_anyone_out(monkeypatch: pytest.MonkeyPatch) -> None:
+    first = sign_in()
+    tab = AppTest.from_function(_session_check, default_timeout=30)
+    tab.session_state["instructor"] = first.session_state["instructor"]
+    tab.session_state["session_token"] = first.session_state["session_token"]
+
+    def store_down(token: str) -> None:
+        raise ConnectionRefusedError("PostgreSQL is down")
+
+    monkeypatch.setattr(fake_backend(), "resume_session", store_down)
+    assert tab.run().markdown[0].value == "signed in: True"
+    assert not tab.exception, tab.exception
