@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from cellmon.backoff import retry_after_s
+from cellmon.contract import MESSAGE_CHARS
 
 TOKEN_REFUSED = "token refused: ask your instructor"
 
@@ -140,7 +141,7 @@ def inbox_of(answer: dict[str, Any] | None) -> Inbox | None:
     )
 
 
-_NOTES, _NAME_CHARS, _TEXT_CHARS = 20, 200, 500
+_NOTES, _NAME_CHARS = 20, 200
 
 
 def _note(item: Any) -> Note | None:
@@ -152,7 +153,7 @@ def _note(item: Any) -> Note | None:
     return Note(
         str(message_id)[:128],
         str(sender)[:_NAME_CHARS],
-        str(text)[:_TEXT_CHARS],
+        str(text)[:MESSAGE_CHARS],
         str(at)[:64],
         item.get("to") == "*",
     )

@@ -166,25 +166,20 @@ class Monitor:
     def notebook_event(self, kind: str, path: str | None, session_id: str | None) -> None:
         """Emit notebook_opened / notebook_saved / notebook_closed (or a heartbeat)."""
         if self.enabled:
-            self.emit(
-                events.simple_event(
-                    kind,
-                    self.identity_for(self.last_user),
-                    notebook_path=path,
-                    session_id=session_id,
-                    now=datetime.now(UTC),
-                )
-            )
+            self.emit(self._simple_event(kind, path, session_id))
+
+    def _simple_event(self, kind: str, path: str | None, session_id: str | None) -> dict[str, Any]:
+        return events.simple_event(
+            kind,
+            self.identity_for(self.last_user),
+            notebook_path=path,
+            session_id=session_id,
+            now=datetime.now(UTC),
+        )
 
     def raise_hand(self, on: bool, path: str | None = None) -> None:
         """Emit help (on) or help_stop (off), and send it now."""
-        event = events.simple_event(
-            "help" if on else "help_stop",
-            self.identity_for(self.last_user),
-            notebook_path=path,
-            session_id=None,
-            now=datetime.now(UTC),
-        )
+        event = self._simple_event("help" if on else "help_stop", path, None)
         self._set_hand(self.hand.changed(on, event["event_id"]))
         if self.enabled:
             self.emit(event)

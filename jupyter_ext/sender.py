@@ -80,14 +80,17 @@ class Sender:
 
     def notify(self) -> None:
         """A new event was spooled: send now if a batch is full (never cutting a wait short)."""
-        waiting = self._failures > 0 or self.status.unauthorized
-        if not waiting and self.spool.count() >= self.batch_size:
+        if not self._waiting() and self.spool.count() >= self.batch_size:
             self._wake.set()
 
     def flush(self) -> None:
         """Send what waits now (a raised hand, a poll), unless backing off or paused."""
-        if self._failures == 0 and not self.status.unauthorized:
+        if not self._waiting():
             self._wake.set()
+
+    def _waiting(self) -> bool:
+        """Backing off after failures, or paused on a refused token: no early send."""
+        return self._failures > 0 or self.status.unauthorized
 
     def start(self) -> None:
         """Start the background loop on the running event loop."""

@@ -19,9 +19,11 @@ from typing import Any
 
 from pydantic import TypeAdapter
 
-from actors.adapters.seat_maps import SeatMap
+from actors.adapters.accounts import SESSION_PREFIX
+from actors.adapters.seat_maps import SeatMap, fraction
 from actors.domain.alerts import alert_for
 from actors.domain.classroom import ClassroomActor
+from actors.domain.messages import CLASS
 from cellmon.contract import Event
 from cellmon.simulation import plan_class
 from cellmon.views import ACTIVITY_WINDOWS, ClassroomSnapshot, StudentDetail
@@ -113,7 +115,7 @@ class SimulatedBackend:
     def open_session(self, email: str) -> str:
         """A session in this process (the dashboard server outlives its pages)."""
         name = INSTRUCTORS.get(email.strip().lower(), email)
-        token = "cmd_" + uuid.uuid4().hex
+        token = SESSION_PREFIX + uuid.uuid4().hex
         until = datetime.now(UTC) + SESSION_LASTS
         self._sessions[token] = (Instructor(email.strip().lower(), name), until)
         return token
@@ -169,8 +171,9 @@ class SimulatedBackend:
         self, classroom_id: str, instructor: str, text: str, student_id: str | None
     ) -> None:
         """A message, as the shard logs it."""
-        self.calls.append(("send_message", classroom_id, student_id or "*", instructor, text))
-        fields = {"type": "instructor_message", "student_id": student_id or "*"}
+        to = student_id or CLASS
+        self.calls.append(("send_message", classroom_id, to, instructor, text))
+        fields = {"type": "instructor_message", "student_id": to}
         self.room(classroom_id).instruct({**fields, "instructor": instructor, "text": text})
 
     def seat_map(self, classroom_id: str) -> SeatMap | None:
@@ -187,7 +190,7 @@ class SimulatedBackend:
         """Keep a team's place."""
         self.calls.append(("place_team", classroom_id, team))
         old = self._seat_maps[classroom_id]
-        places = {**old.places, team: (min(max(x, 0.0), 1.0), min(max(y, 0.0), 1.0))}
+        places = {**old.places, team: (fraction(x), fraction(y))}
         self._seat_maps[classroom_id] = SeatMap(old.picture, old.mime, places)
 
     def remove_seat_map(self, classroom_id: str) -> None:

@@ -37,7 +37,7 @@ LOGOUT_LINK = f'<a class="cm-logout" href="/?{LOGOUT}=1" target="_self">🚪 Log
 def instructor() -> dict[str, str] | None:
     """The signed-in instructor as {"email", "name"}, or None: from this tab's state while its
     session lives, else from the cookie the browser sent when this tab connected (a reload)."""
-    who: dict[str, str] | None = st.session_state.get(USER)
+    who = instructor_in_tab()
     if who is not None:
         return who if still_signed_in() else None
     token = st.context.cookies.get(COOKIE)

@@ -21,6 +21,11 @@ class SeatMap:
     places: dict[str, tuple[float, float]] = field(default_factory=dict)
 
 
+def fraction(value: float) -> float:
+    """A place on the picture, kept inside it (0..1, as the table's check requires)."""
+    return min(max(value, 0.0), 1.0)
+
+
 def load(dsn: str, classroom_id: str) -> SeatMap | None:
     """The classroom's seat map, or None when no picture was uploaded."""
 
@@ -61,8 +66,8 @@ def place(dsn: str, classroom_id: str, team: str, x: float, y: float) -> None:
         " ON CONFLICT (classroom_id, team) DO UPDATE SET x = excluded.x, y = excluded.y",
         classroom_id,
         team,
-        min(max(x, 0.0), 1.0),
-        min(max(y, 0.0), 1.0),
+        fraction(x),
+        fraction(y),
     )
 
 
