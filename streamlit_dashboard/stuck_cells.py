@@ -3,6 +3,10 @@
 This is where a teacher decides what to explain to the whole room: "12 students: NameError:
 name 'df' is not defined" on cell 4 is one explanation, not twelve visits. Cells come most
 students first; each group shows the code most of them ran and a button per student.
+
+A group's code and buttons are drawn only while its expander is open: drawn collapsed, the
+syntax highlighting and ~150 buttons of a 1,000-student lecture were a third of the browser's
+work before the overview first showed (BENCHMARKS.md, "Class overview render").
 """
 
 from __future__ import annotations
@@ -46,16 +50,35 @@ def error_line(group: ErrorGroup) -> str:
     return f"**{n} student{'s' if n != 1 else ''}:** {display.md(error)}"
 
 
+def details_key(cell: CellErrors, group: ErrorGroup) -> str:
+    """The key of a group's expander, which holds whether it is open. Made of the cell and the
+    error, not their positions: an open group stays open as groups and cells reorder."""
+    error = f"{group['error_name']}::{group['message']}"
+    return f"cm-stuck-open-{_tag(cell)[:16]}-{_digest(error)[:16]}"
+
+
+def _tag(cell: CellErrors) -> str:
+    return _digest(f"{cell['notebook_path']}::{cell['cell_id']}")
+
+
+def _digest(text: str) -> str:
+    return hashlib.blake2b(text.encode("utf-8", "replace")).hexdigest()
+
+
 def _cell(cell: CellErrors, students: dict[str, StudentRow]) -> None:
-    tag = hashlib.blake2b(f"{cell['notebook_path']}::{cell['cell_id']}".encode()).hexdigest()
+    tag = _tag(cell)
     with st.container(border=True, key=f"cm-stuck-{tag[:16]}"):
         st.markdown(heading(cell))
         for number, group in enumerate(cell["groups"]):
             st.markdown(error_line(group))
-            with st.expander("Code and students"):
-                if group["code"]:
-                    st.code(group["code"], language="python")
-                _student_buttons(group["students"], students, f"{tag[:16]}-{number}")
+            details = st.expander(
+                "Code and students", key=details_key(cell, group), on_change="rerun"
+            )
+            if details.open:
+                with details:
+                    if group["code"]:
+                        st.code(group["code"], language="python")
+                    _student_buttons(group["students"], students, f"{tag[:16]}-{number}")
 
 
 def _student_buttons(ids: list[str], students: dict[str, StudentRow], tag: str) -> None:

@@ -1,5 +1,11 @@
 """Debian's Chromium, driven by Playwright (Playwright's own browser download fails here)."""
 
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, TypeVar
+
+T = TypeVar("T")
+
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
     "--headless",
@@ -10,3 +16,10 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
+
+
+def beside_playwright(call: Callable[..., T], *args: Any) -> T:
+    """`call(*args)` in a worker thread: Playwright's sync API runs an event loop in this one,
+    and the asyncio.run of the project's blocking helpers refuses to nest in it."""
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(call, *args).result()

@@ -18,6 +18,7 @@ import ray
 from actors.adapters import accounts
 from streamlit_dashboard import display
 from streamlit_dashboard.backend import STATUS_COLORS
+from tests.browser.chromium import beside_playwright
 from tests.browser.dashboard_support import (
     ARTIFACTS,
     CHROMIUM,
@@ -31,7 +32,7 @@ from tests.browser.dashboard_support import (
 from tests.browser.lab_support import lab_args, notebook_dir
 from tests.e2e.deployment import Deployment, bearer
 from tests.e2e.events import cell_run, help_request
-from tests.e2e.jupyter_harness import JupyterServer, running
+from tests.e2e.jupyter_harness import JupyterServer, running, stored_events
 from tests.support.waiting import wait_until
 
 pytestmark = pytest.mark.browser
@@ -207,6 +208,46 @@ def test_student_text_renders_as_text_not_markdown_or_html(
     page.screenshot(path=str(ARTIFACTS / "dashboard-hostile-student.png"), full_page=True)
     assert page.locator(ESCAPE_HATCHES).count() == 0
     page.context.close()
+
+
+def test_errors_grouped_per_cell_open_a_student_whose_error_is_resolved(
+    deployment: Deployment, live: tuple[str, dict[str, Any]], browser: Any
+) -> None:
+    url, _ = live
+    classroom = beside_playwright(deployment.classroom, "stuck")  # the others' banners stay
+    cid = classroom["classroom_id"]
+    beside_playwright(accounts.grant, deployment.settings.store_url, EMAIL, cid)
+    wrong = {"error_name": "ValueError", "error_value": "could not convert 'abc'"}
+    runs = [cell_run("ada", "error", 2, student_name="Ada") for _ in range(3)]  # stuck
+    runs += [cell_run(s, "error", 2, student_name=s.title()) for s in ("ben", "cy")]
+    runs += [cell_run(s, "error", 2, student_name=s.title(), **wrong) for s in ("dee", "eve")]
+    _post(deployment, classroom["ingest_token"], runs)
+    page = watched(browser.new_context(viewport={"width": 1600, "height": 1800}).new_page())
+    login(page, f"{url}/?classroom={cid}", EMAIL, PASSWORD, wait_for="Where the class is stuck")
+    cell = page.locator('[class*="st-key-cm-stuck-"]')
+    cell.get_by_text("5 failing").wait_for(timeout=15_000)
+    groups = cell.locator('[data-testid="stMarkdownContainer"]', has_text="students:")
+    assert [shown(group) for group in groups.all()] == [
+        "3 students: NameError: name 'x' is not defined",
+        "2 students: ValueError: could not convert 'abc'",
+    ]
+    stuck = page.locator(".cm-stuck", has_text="1 stuck")
+    stuck.wait_for()
+    page.screenshot(path=str(ARTIFACTS / "dashboard-live-error-groups.png"))
+
+    cell.get_by_text("Code and students").first.click()  # the NameError group's
+    cell.get_by_role("button", name="Ada", exact=True).click()
+    page.get_by_text("3 errors in a row").wait_for(timeout=15_000)
+    page.get_by_role("button", name="Resolve error").click()
+    page.get_by_text("Errors last resolved by Ms Ito").wait_for(timeout=15_000)
+    assert page.get_by_text("errors in a row.").count() == 0
+    page.get_by_role("button", name="Back to the class").click()
+    page.locator(".cm-calm").wait_for(timeout=15_000)  # "Nobody is waiting for help."
+    assert stuck.count() == 0
+    page.context.close()
+    log = beside_playwright(stored_events, deployment, cid)
+    logged = [e for e in log if e["type"] == "errors_resolved"]
+    assert [(e["student_id"], e["instructor"]) for e in logged] == [("ada", "Ms Ito")]
 
 
 def test_a_sign_in_survives_a_reload_and_signing_out_ends_it_in_every_tab(

@@ -4,7 +4,6 @@ on the way, a resolved hand goes down, a class-wide message appears in two Jupyt
 from __future__ import annotations
 
 from collections.abc import Coroutine
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -12,7 +11,7 @@ import httpx
 import pytest
 
 from actors.runtime.client import blocking
-from tests.browser.chromium import CHROMIUM, CHROMIUM_ARGS
+from tests.browser.chromium import CHROMIUM, CHROMIUM_ARGS, beside_playwright
 from tests.browser.lab_support import REPO, lab_args, notebook_dir
 from tests.e2e.deployment import Deployment, bearer
 from tests.e2e.jupyter_harness import JupyterServer, running
@@ -45,8 +44,7 @@ def student_lab(tmp_path: Path, name: str, url: str, token: str) -> JupyterServe
 def act(call: Coroutine[Any, Any, Any]) -> None:
     """An instructor's action on the actors, from another thread: Playwright's sync API runs
     an event loop in this one."""
-    with ThreadPoolExecutor(1) as pool:
-        answer = pool.submit(blocking, call).result()
+    answer = beside_playwright(blocking, call)
     assert "error" not in answer, answer
 
 

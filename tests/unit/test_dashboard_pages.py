@@ -7,6 +7,7 @@ import io
 import os
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 import streamlit as st
@@ -353,12 +354,29 @@ def test_the_overview_groups_the_students_failing_a_cell_by_error() -> None:
     assert lines == [stuck_cells.error_line(g) for g in cell["groups"]]
     assert lines[0].startswith("**3 students:** NameError") and lines[1].startswith("**2 students:")
     assert "<b>" not in lines[1] and "](" not in lines[1], "the student's text stays literal"
+    assert not at.code and not stuck_buttons(at), "drawn only once its group is opened"
+    open_error_groups(at)
     assert [c.value for c in at.code][:2] == ["nameerror_code()", "valueerror_code()"]
+    assert len(stuck_buttons(at)) == 5
+
+
+def stuck_buttons(at: AppTest) -> list[Any]:
+    return [b for b in at.button if b.key and b.key.startswith("stuck-")]
+
+
+def open_error_groups(at: AppTest) -> None:
+    """Open every group of the overview's first stuck cell, as a click on each expander does."""
+    [cell] = fake_backend().snapshot("ds101")["error_groups"]
+    for group in cell["groups"]:
+        at.session_state[stuck_cells.details_key(cell, group)] = True
+    at.run()
+    assert not at.exception, at.exception
 
 
 def test_a_student_in_an_error_group_opens_in_place() -> None:
     stuck_class()
     at = sign_in()
+    open_error_groups(at)
     button = next(b for b in at.button if b.key and b.key.endswith("-jovyan-4"))
     assert button.label == display.md("jovyan-4"), "no name: the id, escaped"
     button.click().run()
@@ -401,6 +419,8 @@ def test_projector_mode_shows_pseudonyms_and_no_code_anywhere() -> None:
     assert any("Ada Lovelace" in m.value for m in at.markdown), "named while not projecting"
     at.toggle(key="projection_toggle").set_value(True).run()
     assert not at.exception, at.exception
+    open_error_groups(at)
+    assert stuck_buttons(at) and not [b for b in stuck_buttons(at) if "jovyan" in b.label]
     alias = projection.pseudonym("ds101", "jovyan-0")
     shown = [m.value for m in at.markdown] + [c.value for c in at.caption]
     table = at.dataframe[0].value
