@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, Protocol
 
 from actors.adapters.seat_maps import SeatMap
@@ -57,6 +58,12 @@ class Backend(Protocol):
 
     def resume_session(self, token: str) -> Instructor | None:
         """The instructor of a live session, or None (expired, ended or unknown)."""
+        ...
+
+    def sso_session(self, email: str, issued_at: datetime) -> tuple[str, Instructor] | None:
+        """A session for the instructor the school's identity provider vouched for, with its
+        token; None for an identity issued before their last sign-out. NoInstructorAccount
+        when nobody has that email here."""
         ...
 
     def end_session(self, token: str) -> None:

@@ -46,6 +46,15 @@ class RayBackend:
         found = accounts.session_instructor(self._store, token)
         return Instructor(found.email, found.name) if found else None
 
+    def sso_session(self, email: str, issued_at: datetime) -> tuple[str, Instructor] | None:
+        """A session in PostgreSQL for a single sign-on identity."""
+        lasts = timedelta(hours=self.settings.dashboard_session_hours)
+        found = accounts.sso_session(self._store, email, issued_at, lasts)
+        if found is None:
+            return None
+        token, who = found
+        return token, Instructor(who.email, who.name)
+
     def end_session(self, token: str) -> None:
         """End the session for every tab."""
         accounts.end_session(self._store, token)

@@ -19,7 +19,7 @@ from typing import Any
 
 from pydantic import TypeAdapter
 
-from actors.adapters.accounts import SESSION_PREFIX
+from actors.adapters.accounts import SESSION_PREFIX, NoInstructorAccount
 from actors.adapters.seat_maps import SeatMap, fraction
 from actors.domain.alerts import alert_for
 from actors.domain.classroom import ClassroomActor
@@ -32,6 +32,7 @@ from streamlit_dashboard.buckets import bucketed
 
 PASSWORD = "cellmon"
 SESSION_LASTS = timedelta(hours=12)
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 INSTRUCTORS = {"teacher@example.edu": "Dr. Grace Teacher", "ta@example.edu": "Sam Assistant"}
 CLASSROOMS = {  # classroom_id -> (name, size, who may see it, the simulator's seed)
     # ds101's seed gives a class with several hands up and students stuck on errors.
@@ -98,6 +99,7 @@ class SimulatedBackend:
         self._own_tokens_only: set[str] = set()
         self._hand_file = hand_file
         self._sessions: dict[str, tuple[Instructor, datetime]] = {}  # token -> who, until
+        self._sso_not_before: dict[str, datetime] = {}  # email -> their last sign-out
         self._seat_maps: dict[str, SeatMap] = {}
 
     def room(self, classroom_id: str) -> SimulatedRoom:
@@ -125,10 +127,22 @@ class SimulatedBackend:
         who, until = self._sessions.get(token, (None, None))
         return who if until is not None and until > datetime.now(UTC) else None
 
+    def sso_session(self, email: str, issued_at: datetime) -> tuple[str, Instructor] | None:
+        """A session for a known instructor whose identity is newer than their last sign-out."""
+        email = email.strip().lower()
+        if email not in INSTRUCTORS:
+            raise NoInstructorAccount(email)
+        if issued_at < self._sso_not_before.get(email, _EPOCH):
+            return None
+        token = self.open_session(email)
+        return token, self._sessions[token][0]
+
     def end_session(self, token: str) -> None:
-        """Forget the session."""
+        """Forget the session; older single sign-on identities of its instructor are void."""
         self.calls.append(("end_session",))
-        self._sessions.pop(token, None)
+        who, _ = self._sessions.pop(token, (None, None))
+        if who is not None:
+            self._sso_not_before[who.email] = datetime.now(UTC).replace(microsecond=0)
 
     def classrooms(self, email: str) -> list[dict[str, Any]]:
         """The classes this instructor may see."""

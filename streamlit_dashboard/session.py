@@ -4,6 +4,14 @@ A sign-in survives a reload: the browser keeps a random session token in a cooki
 script, since Streamlit has no API for it) and the server keeps its digest and expiry
 (PostgreSQL, `actors.adapters.accounts`), so signing out ends it in every tab at once: each
 tab checks its session on every run and on the sidebar's alert poll, every 2 s.
+
+Schools with single sign-on give Streamlit an `[auth]` section (OIDC) in its secrets; then the
+sign-in form also offers "Sign in with your school account" (`st.login`). The identity the
+provider vouched for opens the same kind of session, for an instructor account with that
+email. Streamlit keeps that identity in its own cookie for 30 days and every tab of the browser
+reads it, so a sign-out also voids any identity issued before it (`sso_not_before`): the
+next sign-in goes through the provider again. Signing out here does not sign the teacher out
+of their school account.
 """
 
 from __future__ import annotations
@@ -11,13 +19,14 @@ from __future__ import annotations
 import json
 import logging
 import time
+from datetime import UTC, datetime
 from typing import Any
 
 import streamlit as st
 
-from actors.adapters.accounts import SignInThrottled
+from actors.adapters.accounts import NoInstructorAccount, SignInThrottled
 from cellmon.settings import Settings
-from streamlit_dashboard import data
+from streamlit_dashboard import data, display
 
 log = logging.getLogger("cellmon.dashboard")
 USER = "instructor"
@@ -26,6 +35,7 @@ TOKEN = "session_token"  # this tab's session
 COOKIE = "cellmon_session"
 _COOKIE_CHANGE = "cookie_change"  # the token to store, or "" to clear, on the next render
 _CHECKED = "session_checked_at"
+_NO_ACCOUNT = "sso_no_account"  # the email a school's provider vouched for, without an account
 CHECK_EVERY_S = 2.0  # how stale "still signed in" may be: one alert poll
 LOGOUT = "logout"  # ?logout=1: sign out, then show the sign-in form
 # A link, not a button: the browser loads the page afresh, which stops the old page's fragment
@@ -43,10 +53,51 @@ def instructor() -> dict[str, str] | None:
     token = st.context.cookies.get(COOKIE)
     found = data.backend().resume_session(token) if token else None
     if found is None:
-        return None
+        return _from_school_sign_on()
     who = {"email": found.email, "name": found.name}
     st.session_state[TOKEN], st.session_state[USER] = token, who
     return who
+
+
+def school_sign_on() -> bool:
+    """Whether a school's identity provider is configured (`[auth]` in Streamlit's secrets)."""
+    try:
+        return "auth" in st.secrets
+    except FileNotFoundError:  # no secrets file at all
+        return False
+
+
+def _from_school_sign_on() -> dict[str, str] | None:
+    """A new session for the identity the school's provider vouched for, if it may have one."""
+    if not school_sign_on():
+        return None
+    claims = st.user.to_dict()
+    if not claims.get("is_logged_in"):
+        return None
+    email, issued = claims.get("email"), claims.get("iat")
+    if not isinstance(email, str) or not isinstance(issued, int | float):
+        log.warning("single sign-on identity without email or iat; not signed in")
+        return None
+    if claims.get("email_verified") is False:  # the provider says the address is not theirs
+        st.session_state[_NO_ACCOUNT] = email
+        return None
+    try:
+        opened = data.backend().sso_session(email, datetime.fromtimestamp(issued, UTC))
+    except NoInstructorAccount:
+        st.session_state[_NO_ACCOUNT] = email
+        return None
+    if opened is None:  # issued before their last sign-out
+        return None
+    token, found = opened
+    _signed_in(token, {"email": found.email, "name": found.name})
+    return instructor_in_tab()
+
+
+def _signed_in(token: str, who: dict[str, str]) -> None:
+    """This tab holds the new session; the browser's cookie gets it on this run."""
+    st.session_state[TOKEN] = st.session_state[_COOKIE_CHANGE] = token
+    st.session_state[_CHECKED] = time.monotonic()
+    st.session_state[USER] = who
 
 
 def instructor_in_tab() -> dict[str, str] | None:
@@ -110,10 +161,21 @@ def login_form() -> None:
                 st.error("Wrong email or password.")
             else:
                 token = data.backend().open_session(who.email)
-                st.session_state[TOKEN] = st.session_state[_COOKIE_CHANGE] = token
-                st.session_state[_CHECKED] = time.monotonic()
-                st.session_state[USER] = {"email": who.email, "name": who.name}
+                _signed_in(token, {"email": who.email, "name": who.name})
                 st.rerun()
+        if school_sign_on():
+            school_button()
+
+
+def school_button() -> None:
+    """Single sign-on through the school's identity provider (Streamlit's OIDC)."""
+    st.button("Sign in with your school account", icon="🏫", width="stretch", on_click=st.login)
+    refused = st.session_state.get(_NO_ACCOUNT)
+    if refused:
+        st.error(
+            f"Your school signed you in as {display.md(refused)}, which has no instructor "
+            "account here. Ask your Cell Monitor administrator to add it."
+        )
 
 
 def sign_out_if_asked() -> None:

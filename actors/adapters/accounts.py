@@ -142,6 +142,10 @@ def classrooms_of(dsn: str, email: str) -> list[dict[str, str]]:
     return [{"classroom_id": r["classroom_id"], "name": r["name"]} for r in rows]
 
 
+class NoInstructorAccount(LookupError):
+    """A school's identity provider signed someone in who has no instructor account here."""
+
+
 SESSION_PREFIX = "cmd_"  # a dashboard session token, as the browser's cookie holds it
 
 
@@ -183,12 +187,36 @@ def session_instructor(dsn: str, token: str, now: datetime | None = None) -> Ins
     return Instructor(row["email"], row["name"]) if row else None
 
 
+def sso_session(
+    dsn: str, email: str, issued_at: datetime, lasts: timedelta, now: datetime | None = None
+) -> tuple[str, Instructor] | None:
+    """A session for the instructor a school's identity provider vouched for (single sign-on,
+    no password here); None when the identity was issued before their last sign-out (a browser
+    still holding it must go through the provider again). NoInstructorAccount: nobody has
+    that email here."""
+    row = _run(
+        dsn,
+        "SELECT email, name, sso_not_before FROM instructors WHERE email = $1",
+        email.strip().lower(),
+        fetch="fetchrow",
+    )
+    if row is None:
+        raise NoInstructorAccount(email)
+    if row["sso_not_before"] is not None and issued_at < row["sso_not_before"]:
+        return None
+    return open_session(dsn, row["email"], lasts, now), Instructor(row["email"], row["name"])
+
+
 def end_session(dsn: str, token: str) -> None:
-    """Sign out: the token stops working in every tab at once."""
+    """Sign out: the token stops working in every tab at once, and so does a single sign-on
+    identity issued before now."""
     _run(
         dsn,
-        "UPDATE instructor_sessions SET ended_at = now()"
-        " WHERE token_digest = $1 AND ended_at IS NULL",
+        "WITH ended AS (UPDATE instructor_sessions SET ended_at = now()"
+        " WHERE token_digest = $1 AND ended_at IS NULL RETURNING email)"
+        # Whole seconds, as an ID token's iat: a sign-in right after a sign-out stays valid.
+        " UPDATE instructors SET sso_not_before = date_trunc('second', now())"
+        " WHERE email IN (SELECT email FROM ended)",
         _digest(token),
     )
 

@@ -122,9 +122,10 @@ class Console:
 
     watched: list[Console] = []  # every page of the running test
 
-    def __init__(self, page: Any) -> None:
+    def __init__(self, page: Any, elsewhere: str = "") -> None:
         self.errors: list[str] = []
         self.page = page
+        self.elsewhere = elsewhere  # another site's pages (a sign-in provider): logged only
         page.on("console", lambda m: self._keep(m.type, m.text))
         page.on("pageerror", lambda e: self._keep("pageerror", str(e)))
         Console.watched.append(self)
@@ -133,7 +134,9 @@ class Console:
         ARTIFACTS.mkdir(exist_ok=True)
         with (ARTIFACTS / "dashboard-console.log").open("a") as out:
             out.write(f"{time.strftime('%H:%M:%S')} {self.page.url} {kind}: {text}\n")
-        if kind in ("error", "pageerror"):
+        if kind in ("error", "pageerror") and not (
+            self.elsewhere and self.page.url.startswith(self.elsewhere)
+        ):
             self.errors.append(f"{kind}: {text}")
 
     @classmethod
@@ -144,7 +147,8 @@ class Console:
         return errors
 
 
-def watched(page: Any) -> Any:
-    """The page, its console errors now fatal to the running test."""
-    Console(page)
+def watched(page: Any, elsewhere: str = "") -> Any:
+    """The page, its console errors now fatal to the running test, except while it shows
+    pages of the site at `elsewhere` (a URL prefix)."""
+    Console(page, elsewhere)
     return page

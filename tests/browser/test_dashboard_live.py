@@ -8,6 +8,7 @@ from __future__ import annotations
 import time
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +26,7 @@ from tests.browser.dashboard_support import (
     CHROMIUM_ARGS,
     login,
     open_first_row,
+    streamlit_process,
     streamlit_server,
     wait_quiet,
     watched,
@@ -280,6 +282,85 @@ def test_a_sign_in_survives_a_reload_and_signing_out_ends_it_in_every_tab(
     page.get_by_role("textbox", name="Email").wait_for(timeout=30_000)
     assert "cellmon_session" not in {c["name"] for c in context.cookies()}
     context.close()
+
+
+@contextmanager
+def school_identity_provider(users: dict[str, dict[str, Any]]) -> Iterator[str]:
+    """A real OpenID Connect provider on 127.0.0.1 (oidc-provider-mock: discovery, signed ID
+    tokens, its own authorization page); `users` are subject -> claims. Yields its issuer URL."""
+    import threading
+
+    import werkzeug.serving
+    from oidc_provider_mock import User, app
+
+    provider = app(user_claims=[User(sub=sub, claims=claims) for sub, claims in users.items()])
+    server = werkzeug.serving.make_server("127.0.0.1", 0, provider, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, args=(0.1,), daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        thread.join(10)
+
+
+def school_sign_in(page: Any, subject: str) -> None:
+    """The sign-in form's single sign-on button, then the provider's page as that subject."""
+    page.get_by_role("button", name="Sign in with your school account").click()
+    page.get_by_placeholder("sub").fill(subject)
+    page.get_by_role("button", name="Authorize").click()
+
+
+def test_a_school_account_signs_in_and_a_sign_out_ends_it_in_every_tab(
+    deployment: Deployment, live: tuple[str, dict[str, Any]], browser: Any, tmp_path: Path
+) -> None:
+    users = {
+        "ito": {"email": EMAIL.upper(), "email_verified": True, "name": "Ms Ito"},
+        "guest": {"email": "guest@school.example", "email_verified": True},
+    }
+    with school_identity_provider(users) as issuer:
+        secrets = tmp_path / "secrets.toml"
+        secrets.write_text(
+            "[auth]\n"
+            'redirect_uri = "http://127.0.0.1:{port}/oauth2callback"\n'
+            f'cookie_secret = "{uuid.uuid4().hex}{uuid.uuid4().hex}"\n'
+            'client_id = "cellmon-dashboard"\n'
+            'client_secret = "school-secret"\n'
+            f'server_metadata_url = "{issuer}/.well-known/openid-configuration"\n'
+        )
+        env = {
+            "CELLMON_DASHBOARD_FAKE": "",
+            "CELLMON_RAY_ADDRESS": ray.get_runtime_context().gcs_address,
+            "CELLMON_NAMESPACE": deployment.settings.namespace,
+            "CELLMON_STORE_URL": deployment.settings.store_url,
+            "RAY_AUTH_MODE": "token",
+        }
+        with streamlit_process(env, overrides=(f"--secrets.files={secrets}",)) as (url, _):
+            context = browser.new_context(viewport={"width": 1600, "height": 1000})
+            page = watched(context.new_page(), elsewhere=issuer)  # its page wants a CDN
+            page.goto(url)
+            school_sign_in(page, "guest")
+            page.get_by_text("which has no instructor account here").wait_for(timeout=30_000)
+
+            school_sign_in(page, "ito")
+            page.get_by_text("Students").first.wait_for(timeout=30_000)
+            assert page.get_by_test_id("stSidebar").get_by_text("Ms Ito").count() == 1
+            page.reload()
+            page.get_by_text("Students").first.wait_for(timeout=30_000)
+            other = watched(context.new_page(), elsewhere=issuer)  # a second tab
+            other.goto(url)
+            other.get_by_text("Students").first.wait_for(timeout=30_000)
+
+            page.get_by_role("link", name="Log out").click()
+            page.get_by_role("button", name="Sign in with your school account").wait_for()
+            other.get_by_role("button", name="Sign in with your school account").wait_for(
+                timeout=30_000  # its alert poll checks the session every 2 s
+            )
+            other.reload()  # the browser still holds the provider's identity: void now
+            other.get_by_role("button", name="Sign in with your school account").wait_for()
+            school_sign_in(other, "ito")  # a new trip through the provider
+            other.get_by_text("Students").first.wait_for(timeout=30_000)
+            context.close()
 
 
 MARKER_PIXEL = """([x, y]) => {

@@ -57,3 +57,21 @@ def test_sessions_expired_a_day_ago_are_swept(dsn: str) -> None:
     accounts.open_session(dsn, EMAIL, DAY, now=T0 - timedelta(days=3))
     accounts.open_session(dsn, EMAIL, DAY, now=T0)
     assert len(set(stored(dsn)) - before) == 1
+
+
+def test_a_school_identity_opens_a_session_until_a_sign_out_voids_it(dsn: str) -> None:
+    issued = datetime.now(UTC) - timedelta(minutes=5)  # the provider's iat: before the sign-out
+    opened = accounts.sso_session(dsn, EMAIL.upper(), issued, DAY)
+    assert opened is not None
+    token, who = opened
+    assert who == accounts.Instructor(EMAIL, "Ms Ito")
+    assert accounts.session_instructor(dsn, token) == who
+    accounts.end_session(dsn, token)
+    assert accounts.sso_session(dsn, EMAIL, issued, DAY) is None, "the browser's old identity"
+    again = accounts.sso_session(dsn, EMAIL, datetime.now(UTC) + timedelta(seconds=1), DAY)
+    assert again is not None, "a new trip through the provider signs in"
+
+
+def test_a_school_identity_without_an_account_is_refused(dsn: str) -> None:
+    with pytest.raises(accounts.NoInstructorAccount):
+        accounts.sso_session(dsn, "stranger@school.example", datetime.now(UTC), DAY)

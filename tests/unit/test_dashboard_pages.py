@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 import os
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +15,7 @@ import streamlit as st
 from PIL import Image
 from streamlit.testing.v1 import AppTest
 
+from actors.adapters.accounts import NoInstructorAccount
 from streamlit_dashboard import data, display, projection, roster, seat_picture, stuck_cells
 from streamlit_dashboard.alert_watch import BEEP_MOUNTED_S
 from streamlit_dashboard.backend_sim import SimulatedBackend, SimulatedRoom
@@ -574,3 +576,25 @@ def test_an_accounts_store_outage_does_not_sign_anyone_out(monkeypatch: pytest.M
     monkeypatch.setattr(fake_backend(), "resume_session", store_down)
     assert tab.run().markdown[0].value == "signed in: True"
     assert not tab.exception, tab.exception
+
+
+def test_the_sign_in_form_offers_the_school_account_only_when_one_is_configured() -> None:
+    plain = AppTest.from_file(APP, default_timeout=30).run()
+    assert [b.label for b in plain.button] == ["Sign in"]
+    school = AppTest.from_file(APP, default_timeout=30)
+    school.secrets["auth"] = {"client_id": "cellmon", "redirect_uri": "http://x/oauth2callback"}
+    school.run()
+    assert not school.exception, school.exception
+    assert [b.label for b in school.button] == ["Sign in", "Sign in with your school account"]
+
+
+def test_a_school_identity_signs_in_until_the_sign_out_voids_it() -> None:
+    backend = fake_backend()
+    issued = datetime.now(UTC) - timedelta(minutes=1)
+    opened = backend.sso_session(EMAIL.upper(), issued)
+    assert opened is not None and opened[1].email == EMAIL
+    backend.end_session(opened[0])
+    assert backend.sso_session(EMAIL, issued) is None
+    assert backend.sso_session(EMAIL, datetime.now(UTC) + timedelta(seconds=1)) is not None
+    with pytest.raises(NoInstructorAccount):
+        backend.sso_session("stranger@school.example", issued)
