@@ -121,7 +121,16 @@ def test_overview_help_banner_claim_and_beep(url: str, browser: Any) -> None:
     # without a reload. A MutationObserver catches the short-lived <audio>.
     page.evaluate(COUNT_BEEPS)
     HAND_FILE.touch()
-    page.wait_for_function("window.cmBeeps > 0", timeout=30_000)
+    try:
+        page.wait_for_function("window.cmBeeps > 0", timeout=30_000)
+    except sync_api.TimeoutError:  # keep the evidence: did the hand arrive, by which path?
+        page.screenshot(path=str(ARTIFACTS / "dashboard-beep-failure.png"), full_page=True)
+        grown = page.get_by_text(f"Help needed ({len(HELP_NAMES) + 1})").count()
+        raise AssertionError(
+            f"no beep within 30 s; the banner {'shows' if grown else 'lacks'} the new hand"
+            " (the live panel's 2 s refresh draws it without the alert poll); see"
+            " test-artifacts/dashboard-beep-failure.png"
+        ) from None
     page.get_by_text(f"Help needed ({len(HELP_NAMES) + 1})").wait_for(timeout=10_000)
     shot(page, "overview-new-help")
 
