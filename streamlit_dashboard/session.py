@@ -52,11 +52,10 @@ def instructor() -> dict[str, str] | None:
         return who if still_signed_in() else None
     token = st.context.cookies.get(COOKIE)
     found = data.backend().resume_session(token) if token else None
-    if found is None:
+    if not token or found is None:
         return _from_school_sign_on()
-    who = {"email": found.email, "name": found.name}
-    st.session_state[TOKEN], st.session_state[USER] = token, who
-    return who
+    _holds(token, {"email": found.email, "name": found.name})
+    return instructor_in_tab()
 
 
 def school_sign_on() -> bool:
@@ -94,10 +93,17 @@ def _from_school_sign_on() -> dict[str, str] | None:
 
 
 def _signed_in(token: str, who: dict[str, str]) -> None:
-    """This tab holds the new session; the browser's cookie gets it on this run."""
-    st.session_state[TOKEN] = st.session_state[_COOKIE_CHANGE] = token
+    """This tab holds a new session; the browser's cookie gets it on this run."""
+    _holds(token, who)
+    st.session_state[_COOKIE_CHANGE] = token
+
+
+def _holds(token: str, who: dict[str, str]) -> None:
+    """This tab holds `who`'s session from now on. Their classes are read afresh: a class
+    granted a minute ago shows at the sign-in, not when the list's cache expires."""
+    st.session_state[TOKEN], st.session_state[USER] = token, who
     st.session_state[_CHECKED] = time.monotonic()
-    st.session_state[USER] = who
+    data.classrooms.clear(who["email"])
 
 
 def instructor_in_tab() -> dict[str, str] | None:

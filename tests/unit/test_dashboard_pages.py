@@ -598,3 +598,14 @@ def test_a_school_identity_signs_in_until_the_sign_out_voids_it() -> None:
     assert backend.sso_session(EMAIL, datetime.now(UTC) + timedelta(seconds=1)) is not None
     with pytest.raises(NoInstructorAccount):
         backend.sso_session("stranger@school.example", issued)
+
+
+def test_a_class_granted_since_the_last_look_shows_at_the_next_sign_in(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    before = sign_in()
+    rooms = before.selectbox(key="classroom_id").options
+    granted = [*fake_backend().classrooms(EMAIL), {"classroom_id": "new", "name": "New class"}]
+    monkeypatch.setattr(fake_backend(), "classrooms", lambda email: granted)
+    after = sign_in()  # within the list's cache time (60 s)
+    assert after.selectbox(key="classroom_id").options == [*rooms, "New class"]
