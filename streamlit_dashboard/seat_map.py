@@ -1,10 +1,11 @@
 """The seat map: the room picture with each team's marker in its worst status colour, on the
 overview; uploading the picture and placing the teams, in Settings.
 
-Placing: pick a team, then click its place on the picture. Streamlit has no drag and drop; a
-click is reported by `room_click/`, a 40-line component. The maintained one,
-streamlit-image-coordinates 0.4, reads its image element from a script that can run before the
-page body exists: under load its picture stayed hidden in about one browser-test run in five.
+Placing, in Settings: drag a placed team's marker to move it, or pick a team and click its
+place on the picture. Both come from `room_click/`, a small component of our own (Streamlit
+has no drag and drop). The maintained click component, streamlit-image-coordinates 0.4, reads
+its image element from a script that can run before the page body exists: under load its
+picture stayed hidden in about one browser-test run in five, and it cannot drag.
 """
 
 from __future__ import annotations
@@ -93,12 +94,14 @@ def settings_section(cid: str, teams: list[TeamRow]) -> None:
         return
     names = [t["team"] for t in teams] or ["(no teams yet)"]
     team = st.selectbox("Team to place", names, key="seat_team", disabled=not teams)
-    st.caption("Pick a team, then click where it sits. Click again to move it.")
-    src = "data:image/png;base64," + base64.b64encode(_placing_picture(seat, teams)).decode()
-    click = _room_click(src=src, key="seat_click", default=None)
-    if teams and team is not None and _new(click):
-        data.place_team(cid, team, float(click["x"]), float(click["y"]))
-        st.rerun()
+    st.caption("Drag a team's marker to move it, or pick a team and click where it sits.")
+    src = "data:image/png;base64," + base64.b64encode(seat.picture).decode()
+    click = _room_click(src=src, markers=_placed(seat), key="seat_click", default=None)
+    if click and _new(click):
+        chosen = click.get("team") or (team if teams else None)  # dragged, or picked + clicked
+        if chosen in seat.places or chosen in {t["team"] for t in teams}:  # this class's teams
+            data.place_team(cid, chosen, float(click["x"]), float(click["y"]))
+            st.rerun()
     placed = ", ".join(display.md(t) for t in sorted(seat.places)) or "none yet"
     st.caption(f"Placed: {placed}")
     st.button(
@@ -120,14 +123,12 @@ def _save(cid: str, upload: bytes) -> None:
     st.success("Saved. Now place the teams on it.")
 
 
-def _placing_picture(seat: SeatMap, teams: list[TeamRow]) -> bytes:
-    """The picture with the placed teams, grey, for the placing click."""
-    shown = tuple(
-        Marker(display.team(t), *seat.places[t["team"]], "idle")
-        for t in teams
-        if t["team"] in seat.places
-    )
-    return _drawn(seat.picture, shown)
+def _placed(seat: SeatMap) -> list[dict[str, Any]]:
+    """The placed teams' markers for the placing view: the team, its label and its place."""
+    return [
+        {"team": team, "label": display.team({"team": team}), "x": x, "y": y}
+        for team, (x, y) in sorted(seat.places.items())
+    ]
 
 
 def _new(click: dict[str, Any] | None) -> bool:

@@ -16,7 +16,7 @@ import httpx
 import pytest
 import ray
 
-from actors.adapters import accounts
+from actors.adapters import accounts, seat_maps
 from streamlit_dashboard import display
 from streamlit_dashboard.backend import STATUS_COLORS
 from tests.browser.chromium import beside_playwright
@@ -394,7 +394,7 @@ def test_teams_placed_on_the_room_picture_stay_and_turn_red_when_a_hand_goes_up(
 
     url, classroom = live
     token = classroom["ingest_token"]
-    window, door = (0.25, 0.3), (0.75, 0.6)
+    window, door, first_try = (0.25, 0.3), (0.75, 0.6), (0.5, 0.85)
     _post(deployment, token, [cell_run("win", team="Window row"), cell_run("dor", team="Door row")])
     room = tmp_path / "room.png"
     Image.new("RGB", (1600, 1000), "#e8e4d8").save(room)
@@ -404,7 +404,7 @@ def test_teams_placed_on_the_room_picture_stay_and_turn_red_when_a_hand_goes_up(
     uploader.get_by_test_id("stFileUploaderDropzoneInput").set_input_files(str(room))
     page.get_by_role("button", name="Use this picture").click()
     picture = page.frame_locator('iframe[title*="room_click"]').locator("img")
-    for team, (x, y) in (("Window row", window), ("Door row", door)):
+    for team, (x, y) in (("Window row", window), ("Door row", first_try)):
         picker = page.get_by_test_id("stSelectbox").filter(has_text="Team to place")
         picker.get_by_role("button", name="Open").click()  # Streamlit's select: open, pick
         page.get_by_role("option", name=team, exact=True).click()
@@ -413,6 +413,22 @@ def test_teams_placed_on_the_room_picture_stay_and_turn_red_when_a_hand_goes_up(
         assert box is not None
         picture.click(position={"x": box["width"] * x, "y": box["height"] * y})
         page.get_by_text("Placed: ").filter(has_text=team).wait_for(timeout=15_000)
+    # Then the door row is dragged to where it really sits.
+    marker = page.frame_locator('iframe[title*="room_click"]').locator(".marker", has_text="Door")
+    start, box = marker.bounding_box(), picture.bounding_box()
+    assert start is not None and box is not None
+    page.mouse.move(start["x"] + start["width"] / 2, start["y"] + start["height"] / 2)
+    page.mouse.down()
+    page.mouse.move(box["x"] + box["width"] * door[0], box["y"] + box["height"] * door[1], steps=8)
+    page.mouse.up()
+    store, cid = deployment.settings.store_url, classroom["classroom_id"]
+
+    def dragged() -> bool:
+        seat = beside_playwright(seat_maps.load, store, cid)
+        x, y = seat.places.get("Door row", first_try) if seat else first_try
+        return abs(x - door[0]) < 0.02 and abs(y - door[1]) < 0.02
+
+    assert wait_until(dragged, 15), "the dragged place is stored"
 
     page.goto(url)  # a new load of the dashboard: still signed in (the session cookie)
     active, asking = STATUS_COLORS["active"], STATUS_COLORS["help"]
