@@ -32,6 +32,12 @@ class Settings(BaseSettings):
     shards_min: int = Field(2, ge=1, description="Shard actors started with the directory")
     shards_max: int = Field(8, ge=1, description="Upper bound on shard actors")
     classrooms_per_shard: int = Field(4, ge=1, description="Placement target before a new shard")
+    shard_busy_events_per_s: float = Field(
+        2000, gt=0, description="A shard applying this many events/s takes no new classroom"
+    )
+    shard_busy_loop_lag_ms: float = Field(
+        250, gt=0, description="Nor does one whose event loop runs this late"
+    )
     ingest_replicas_max: int = Field(2, ge=1, description="Autoscaling bound of the ingest")
     max_batch: int = Field(500, ge=1, description="Events per request before 413")
     max_body_bytes: int = Field(4 * 1024 * 1024, ge=1024, description="Body size before 413")

@@ -7,15 +7,18 @@ from collections.abc import Callable
 from typing import Any
 
 from actors.adapters.stores import EventStore, open_store
+from actors.domain import placement
 from actors.domain.registry import Change, ClassroomRegistry, Resolved
 from cellmon.settings import Settings
 
 # Starts (or finds) shard N and returns its handle; injected, so this module knows no Ray.
 ShardStarter = Callable[[int, Settings], Any]
+LOAD_ANSWER_S = 1.0  # a shard slower than this to say its load is not waited for
 
 
 class Directory:
-    """Places classrooms on shards, starting a new shard when the others are full.
+    """Places classrooms on shards by load, starting a new shard when the others are full or
+    busy.
 
     The registry is kept in the store (PostgreSQL), so a restarted directory knows every
     classroom and token again; it is loaded on the first call after (re)start.
@@ -44,14 +47,38 @@ class Directory:
     def _add_shard(self) -> None:
         self.shards.append(self._start_shard(len(self.shards), self.settings))
 
-    def _place(self) -> int:
-        load = self.registry.load_per_shard(len(self.shards))
-        emptiest = min(range(len(load)), key=load.__getitem__)
-        full = load[emptiest] >= self.settings.classrooms_per_shard
-        if full and len(self.shards) < self.settings.shards_max:
+    async def _place(self) -> int:
+        """The shard for a new classroom, by load (`actors.domain.placement`): each shard is
+        asked; one that does not answer within LOAD_ANSWER_S counts as of unknown load."""
+        counts = self.registry.load_per_shard(len(self.shards))
+        loads = await asyncio.gather(
+            *(self._load_of(i, shard, counts[i]) for i, shard in enumerate(self.shards))
+        )
+        bounds = placement.Bounds(
+            self.settings.classrooms_per_shard,
+            self.settings.shards_max,
+            self.settings.shard_busy_events_per_s,
+            self.settings.shard_busy_loop_lag_ms,
+        )
+        chosen = placement.choose(list(loads), bounds)
+        if chosen == placement.NEW:
             self._add_shard()
             return len(self.shards) - 1
-        return emptiest
+        return chosen
+
+    async def _load_of(self, index: int, shard: Any, classrooms: int) -> placement.ShardLoad:
+        try:
+            report = await asyncio.wait_for(shard.load.remote(), LOAD_ANSWER_S)
+            return placement.ShardLoad(
+                index,
+                classrooms,
+                students=int(report["students"]),
+                events_per_s=float(report["events_per_s"]),
+                loop_lag_ms=float(report["loop_lag_ms"]),
+                rss_mb=float(report["rss_mb"]),
+            )
+        except Exception:  # busy, restarting, or not an actor at all (unit tests)
+            return placement.ShardLoad(index, classrooms, answered=False)
 
     async def create_classroom(
         self, name: str, classroom_id: str | None = None, require_student_tokens: bool = False
@@ -60,7 +87,7 @@ class Directory:
         await self._ensure_loaded()
         async with self._writing:
             classroom, change, tokens = self.registry.plan_create(
-                name, classroom_id, self._place(), require_student_tokens
+                name, classroom_id, await self._place(), require_student_tokens
             )
             await self.store.save_classroom(classroom, change)
             self.registry.add(classroom)

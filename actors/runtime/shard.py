@@ -26,6 +26,7 @@ from actors.domain import checkpoint
 from actors.domain.alerts import alert_for
 from actors.domain.classroom import ClassroomActor
 from actors.domain.messages import CLASS
+from actors.domain.placement import LoadMeter
 from actors.domain.state import Rules
 from actors.runtime.group_commit import (
     Pending,
@@ -80,6 +81,8 @@ class Shard:
         self.hosted: dict[str, Hosted] = {}
         self._loading: dict[str, asyncio.Task[Hosted]] = {}
         self._maintenance: asyncio.Task[None] | None = None
+        self.meter = LoadMeter()
+        self._lag_probe: asyncio.Task[None] | None = None
 
     async def ingest(self, classroom_id: str, events: list[Any]) -> dict[str, Any]:
         """Durably log the batch, then apply what was new. Answers counts, or an error."""
@@ -155,6 +158,7 @@ class Shard:
         """Apply freshly logged events; publish their alerts and metrics. Once the log holds
         them, nothing here may fail the callers: a publishing error is logged, not answered."""
         outcome = hosted.classroom.apply_batch([entry.event for entry in logged])
+        self.meter.record_applied(len(logged), time.monotonic())
         if logged:
             hosted.covered_seq = max(hosted.covered_seq, logged[-1].seq)
         try:
@@ -283,15 +287,27 @@ class Shard:
         loaded = [h.classroom for h in self.hosted.values()]
         return {
             "shard": self.shard_id,
-            "pid": os.getpid(),
-            "classrooms_loaded": len(loaded),
-            "students": sum(len(c.students) for c in loaded),
+            **await self.load(),  # pid, node, students, events/s, loop lag, memory
             "metrics": self.metrics.counters,
             "events_applied": sum(c.events_applied for c in loaded),
             "classrooms": {
                 cid: {"covered_seq": h.covered_seq, "checkpointed_seq": h.checkpointed_seq}
                 for cid, h in self.hosted.items()
             },
+        }
+
+    async def load(self) -> dict[str, Any]:
+        """How busy this shard is, for placing new classrooms and for `cellmon status`."""
+        self._start_maintenance()  # the lag probe runs from the first call on
+        now = time.monotonic()
+        return {
+            "students": sum(len(h.classroom.students) for h in self.hosted.values()),
+            "events_per_s": round(self.meter.events_per_s(now), 1),
+            "loop_lag_ms": round(self.meter.loop_lag_ms(now), 1),
+            "rss_mb": round(_rss_mb(), 1),
+            "classrooms_loaded": len(self.hosted),
+            "pid": os.getpid(),
+            "node_id": _node_id(),
         }
 
     async def checkpoint_now(self) -> int:
@@ -368,6 +384,16 @@ class Shard:
     def _start_maintenance(self) -> None:
         if self._maintenance is None or self._maintenance.done():
             self._maintenance = asyncio.create_task(self._maintain())
+        if self._lag_probe is None or self._lag_probe.done():
+            self._lag_probe = asyncio.create_task(self._probe_lag())
+
+    async def _probe_lag(self, every_s: float = 0.5) -> None:
+        """How late this event loop runs a timer: what every request here waits on top."""
+        while True:
+            asked = time.monotonic()
+            await asyncio.sleep(every_s)
+            ran = time.monotonic()
+            self.meter.record_lag((ran - asked - every_s) * 1000, ran)
 
     async def _maintain(self) -> None:
         """Every few seconds: checkpoint what changed, unload classrooms idle for long. Nothing
@@ -395,6 +421,25 @@ class Shard:
             idle = not hosted.lock.locked() and not hosted.pending
             if quiet and idle and hosted.checkpointed_seq == hosted.covered_seq:
                 del self.hosted[classroom_id]
+
+
+def _rss_mb() -> float:
+    """This process's resident memory (Linux), 0 where /proc is not there."""
+    try:
+        with open("/proc/self/statm") as statm:
+            return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+    except (OSError, ValueError, IndexError):
+        return 0.0
+
+
+def _node_id() -> str:
+    """The Ray node this shard runs on ("" outside Ray)."""
+    try:
+        import ray
+
+        return str(ray.get_runtime_context().get_node_id())
+    except Exception:
+        return ""
 
 
 def _now() -> datetime:
