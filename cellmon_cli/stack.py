@@ -79,11 +79,14 @@ def token_grant(settings: Settings, token: str) -> tuple[str, str] | None:
 
 
 def status(settings: Settings) -> dict[str, Any]:
-    """Classrooms and shard load, as the directory and shards report them."""
+    """The ingest's replicas (Serve), the classrooms and each shard's load (the directory and
+    the shards)."""
     from actors.runtime.client import blocking
+    from serve_app.app import ingest_status
 
     client = actors(settings)
     return {
+        "ingest": ingest_status(),
         "classrooms": blocking(client.classrooms()),
         "shards": blocking(client.all_shard_stats()),
     }

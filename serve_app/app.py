@@ -42,3 +42,22 @@ def deploy(args: AppArgs, host: str, port: int, name: str = "cellmon", route: st
     itself and `port` is only the proxy's."""
     serve.start(http_options={"host": host, "port": port})
     serve.run(build_app(args), name=name, route_prefix=route)
+
+
+def ingest_status(name: str = "cellmon") -> dict[str, object]:
+    """The ingest's replicas by state (RUNNING, STARTING, ...) and its health, as Serve sees
+    them: how far autoscaling has gone, for `cellmon status`."""
+    application = serve.status().applications.get(name)
+    if application is None:
+        return {"status": "NOT_DEPLOYED", "replicas": {}}
+    deployment = application.deployments.get(cast(Deployment, Ingest).name)
+    states = deployment.replica_states if deployment else {}
+    return {
+        "status": _name(application.status),
+        "replicas": {_name(state): count for state, count in states.items()},
+    }
+
+
+def _name(state: object) -> str:
+    """An enum member as its plain name ("RUNNING")."""
+    return str(getattr(state, "value", state))

@@ -1,5 +1,5 @@
 """New classrooms go to the shard with the least load, not the fewest classrooms, on a real
-cluster; `cellmon status` shows each shard's load and node."""
+cluster; `cellmon status` shows each shard's load and node, and the ingest's replicas."""
 
 from __future__ import annotations
 
@@ -48,6 +48,8 @@ def test_a_busy_shard_gets_no_new_classroom_while_a_quiet_one_has_room(
     assert busy["events_per_s"] >= BUSY and busy["students"] == 200
     assert busy["node_id"] and busy["rss_mb"] > 0, busy
     assert shard_load(cluster, quiet["shard"])["events_per_s"] == 0
+    ingest = stack.status(cluster.settings)["ingest"]
+    assert ingest["status"] == "RUNNING" and ingest["replicas"].get("RUNNING", 0) >= 1, ingest
 
     # By count the two shards tie (one classroom each) and the lower one would win.
     placed = [cluster.classroom(f"new-{n}")["shard"] for n in range(2)]
