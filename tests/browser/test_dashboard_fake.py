@@ -161,9 +161,13 @@ def test_student_and_settings_pages(url: str, browser: Any) -> None:
     page.get_by_role("button", name="Back to the class").click()
     try:
         page.get_by_text("Showing 1 to 1 of 1").wait_for(timeout=10_000)  # the search was kept
-    except sync_api.TimeoutError:
+    except sync_api.TimeoutError:  # once in CI (2026-11-30): was the search lost, or late?
         page.screenshot(path=str(ARTIFACTS / "dashboard-failure-back.png"), full_page=True)
-        raise
+        searched = page.get_by_role("textbox", name="Search")
+        raise AssertionError(
+            f"after Back: search box {searched.input_value() if searched.count() else None!r},"
+            f" captions {page.get_by_text('Showing ').all_inner_texts()}, url {page.url}"
+        ) from None
     try:
         page.get_by_role("link", name="Settings").click(timeout=10_000)
     except sync_api.TimeoutError:  # seen once under heavy load: keep the evidence
