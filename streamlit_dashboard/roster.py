@@ -20,6 +20,7 @@ IDENTITY = {True: "own token", False: "unverified", None: "—"}
 PAGE_SIZE = 50
 ALL_TEAMS = "All teams"
 FILTERS = ("f_status", "f_name", "f_team", "f_sort", "f_page")
+KEPT_FILTERS = FILTERS[:4]  # not the page: the list may have fewer pages when it comes back
 OPENED = "roster_opened"  # how many students this tab opened from the list
 WANTED = "roster_wanted"  # (table key, student id) of the row just clicked
 
@@ -112,6 +113,7 @@ def students_list(snap: ClassroomSnapshot, n_cells: int) -> None:
 def _filters(rows: list[StudentRow]) -> tuple[list[Status], str, str, str]:
     """Status, search, team and sort widgets: (statuses, query, team, sort)."""
     teams = sorted({display.team(r) for r in rows}, key=display.sort_key)
+    ui.restore(*KEPT_FILTERS)
     a, b, c, d = st.columns([2.2, 2, 1.3, 1.5])
     statuses = a.multiselect(
         "Status",
@@ -125,6 +127,7 @@ def _filters(rows: list[StudentRow]) -> tuple[list[Status], str, str, str]:
         st.session_state["f_team"] = ALL_TEAMS
     team = c.selectbox("Team", [ALL_TEAMS, *teams], key="f_team")
     sort = d.selectbox("Sort by", list(SORTS), key="f_sort")
+    ui.remember(*KEPT_FILTERS)
     return statuses, query, team, sort
 
 

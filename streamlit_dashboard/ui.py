@@ -151,3 +151,22 @@ def keep_state(*keys: str) -> None:
     for key in keys:
         if key in st.session_state:
             st.session_state[key] = st.session_state[key]
+
+
+KEPT = "kept:"  # + a widget key: its last value, in a key Streamlit never drops
+
+
+def restore(*keys: str) -> None:
+    """Before drawing these widgets: give back a value Streamlit dropped while they were not
+    drawn. `keep_state` covers full runs; a late tick of their fragment's timer, arriving after
+    a student opened in place of the class, also drops them (its cleanup finds them undrawn)."""
+    for key in keys:
+        if key not in st.session_state and KEPT + key in st.session_state:
+            st.session_state[key] = st.session_state[KEPT + key]
+
+
+def remember(*keys: str) -> None:
+    """After drawing these widgets: keep their values for `restore`."""
+    for key in keys:
+        if key in st.session_state:
+            st.session_state[KEPT + key] = st.session_state[key]
