@@ -35,7 +35,7 @@ TOKEN = "session_token"  # this tab's session
 COOKIE = "cellmon_session"
 _COOKIE_CHANGE = "cookie_change"  # the token to store, or "" to clear, on the next render
 _CHECKED = "session_checked_at"
-_NO_ACCOUNT = "sso_no_account"  # the email a school's provider vouched for, without an account
+_REFUSED = "sso_refused"  # why the school's sign-in did not open a session, to show the teacher
 CHECK_EVERY_S = 2.0  # how stale "still signed in" may be: one alert poll
 LOGOUT = "logout"  # ?logout=1: sign out, then show the sign-in form
 # A link, not a button: the browser loads the page afresh, which stops the old page's fragment
@@ -78,12 +78,18 @@ def _from_school_sign_on() -> dict[str, str] | None:
         log.warning("single sign-on identity without email or iat; not signed in")
         return None
     if claims.get("email_verified") is False:  # the provider says the address is not theirs
-        st.session_state[_NO_ACCOUNT] = email
+        st.session_state[_REFUSED] = (
+            f"Your school signed you in as {display.md(email)} but has not verified that "
+            "address. Ask your school's IT to verify it, or sign in with a password."
+        )
         return None
     try:
         opened = data.backend().sso_session(email, datetime.fromtimestamp(issued, UTC))
     except NoInstructorAccount:
-        st.session_state[_NO_ACCOUNT] = email
+        st.session_state[_REFUSED] = (
+            f"Your school signed you in as {display.md(email)}, which has no instructor "
+            "account here. Ask your Cell Monitor administrator to add it."
+        )
         return None
     if opened is None:  # issued before their last sign-out
         return None
@@ -176,12 +182,9 @@ def login_form() -> None:
 def school_button() -> None:
     """Single sign-on through the school's identity provider (Streamlit's OIDC)."""
     st.button("Sign in with your school account", icon="🏫", width="stretch", on_click=st.login)
-    refused = st.session_state.get(_NO_ACCOUNT)
+    refused = st.session_state.get(_REFUSED)
     if refused:
-        st.error(
-            f"Your school signed you in as {display.md(refused)}, which has no instructor "
-            "account here. Ask your Cell Monitor administrator to add it."
-        )
+        st.error(refused)
 
 
 def sign_out_if_asked() -> None:

@@ -311,12 +311,22 @@ def school_sign_in(page: Any, subject: str) -> None:
     page.get_by_role("button", name="Authorize").click()
 
 
+def signed_out(tab: Any, step: str) -> None:
+    """The tab shows the sign-in form; if not within 30 s, its screenshot is kept."""
+    try:
+        tab.get_by_role("button", name="Sign in with your school account").wait_for(timeout=30_000)
+    except sync_api.TimeoutError:
+        tab.screenshot(path=str(ARTIFACTS / f"dashboard-school-{step}-failure.png"))
+        raise
+
+
 def test_a_school_account_signs_in_and_a_sign_out_ends_it_in_every_tab(
     deployment: Deployment, live: tuple[str, dict[str, Any]], browser: Any, tmp_path: Path
 ) -> None:
     users = {
         "ito": {"email": EMAIL.upper(), "email_verified": True, "name": "Ms Ito"},
         "guest": {"email": "guest@school.example", "email_verified": True},
+        "spoof": {"email": EMAIL, "email_verified": False},  # Ms Ito's address, unverified
     }
     with school_identity_provider(users) as issuer:
         secrets = tmp_path / "secrets.toml"
@@ -341,6 +351,8 @@ def test_a_school_account_signs_in_and_a_sign_out_ends_it_in_every_tab(
             page.goto(url)
             school_sign_in(page, "guest")
             page.get_by_text("which has no instructor account here").wait_for(timeout=30_000)
+            school_sign_in(page, "spoof")
+            page.get_by_text("has not verified that address").wait_for(timeout=30_000)
 
             school_sign_in(page, "ito")
             page.get_by_text("Students").first.wait_for(timeout=30_000)
@@ -352,12 +364,10 @@ def test_a_school_account_signs_in_and_a_sign_out_ends_it_in_every_tab(
             other.get_by_text("Students").first.wait_for(timeout=30_000)
 
             page.get_by_role("link", name="Log out").click()
-            page.get_by_role("button", name="Sign in with your school account").wait_for()
-            other.get_by_role("button", name="Sign in with your school account").wait_for(
-                timeout=30_000  # its alert poll checks the session every 2 s
-            )
+            signed_out(page, "logout")
+            signed_out(other, "other-tab")  # its alert poll checks the session every 2 s
             other.reload()  # the browser still holds the provider's identity: void now
-            other.get_by_role("button", name="Sign in with your school account").wait_for()
+            signed_out(other, "reload")
             school_sign_in(other, "ito")  # a new trip through the provider
             other.get_by_text("Students").first.wait_for(timeout=30_000)
             context.close()
