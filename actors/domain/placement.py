@@ -25,7 +25,6 @@ class ShardLoad:
     students: int = 0  # held in memory
     events_per_s: float = 0.0  # applied, over the last WINDOW_S
     loop_lag_ms: float = 0.0  # the latest its event loop ran a timer, worst of the window
-    rss_mb: float = 0.0
     answered: bool = True  # False: it did not answer in time (busy, or starting): load unknown
 
 

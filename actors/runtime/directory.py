@@ -75,7 +75,6 @@ class Directory:
                 students=int(report["students"]),
                 events_per_s=float(report["events_per_s"]),
                 loop_lag_ms=float(report["loop_lag_ms"]),
-                rss_mb=float(report["rss_mb"]),
             )
         except Exception:  # busy, restarting, or not an actor at all (unit tests)
             return placement.ShardLoad(index, classrooms, answered=False)
