@@ -77,7 +77,8 @@ def room_view(seat: SeatMap, teams: list[TeamRow], students: dict[str, StudentRo
 
 
 def settings_section(cid: str, teams: list[TeamRow]) -> None:
-    """Upload or replace the picture, place teams by clicking, or remove the map."""
+    """Upload or replace the picture, place teams (drag a marker, or pick and click), or remove
+    the map."""
     st.subheader("Seat map")
     st.caption(
         "A picture of the room (PNG or JPEG, up to "
