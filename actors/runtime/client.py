@@ -8,7 +8,7 @@ calls them through `blocking`.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Coroutine
+from collections.abc import Callable, Coroutine
 from typing import Any, TypeVar
 
 import ray
@@ -16,12 +16,15 @@ from ray.exceptions import RayError, RayTaskError
 
 from actors.domain.registry import Resolved
 from actors.runtime.directory import Directory
-from actors.runtime.shard import Shard
+from actors.runtime.shard import MOVED, ClassroomMoved, Shard
 from cellmon.settings import Settings
 from cellmon.views import ClassroomSnapshot, StudentDetail
 
 T = TypeVar("T")
 DIRECTORY_NAME = "cellmon-directory"
+# A classroom being moved answers "moved" until the directory places it on its new shard
+# (tens of ms); asked again after each of these waits, then the caller is told to retry.
+MOVE_WAITS_S = (0.01, 0.02, 0.05, 0.1, 0.2, 0.4, 0.8)
 
 # Async actors: thousands of concurrent calls interleave only at awaits, never inside an update.
 _COMMON = {
@@ -158,9 +161,11 @@ class ActorClient:
         team: str | None = None,
     ) -> dict[str, Any]:
         """Enroll a student with the name and team the class sees, or take them off (logged)."""
-        shard = await self._shard(classroom_id)
-        answer: dict[str, Any] = await self._call(
-            shard.update_roster.remote(classroom_id, student_id, enrolled, name, team)
+        answer: dict[str, Any] = await self._on_shard(
+            classroom_id,
+            lambda shard: shard.update_roster.remote(
+                classroom_id, student_id, enrolled, name, team
+            ),
         )
         return answer
 
@@ -172,26 +177,36 @@ class ActorClient:
     async def ingest_batches(
         self, classroom_id: str, batches: list[list[Any]]
     ) -> list[dict[str, Any]]:
-        """Log, then apply, several requests' batches in one call; one answer per batch."""
-        shard = await self._shard(classroom_id)
-        answers: list[dict[str, Any]] = await self._call(
-            shard.ingest_batches.remote(classroom_id, batches)
-        )
+        """Log, then apply, several requests' batches in one call; one answer per batch.
+
+        Batches a moving classroom's old shard refused (nothing logged) go again to its new
+        one; any still refused after MOVE_WAITS_S answer {"error": "moved"}: retry later."""
+        answers: list[dict[str, Any]] = [{"error": MOVED}] * len(batches)
+        waiting = list(range(len(batches)))
+        for wait_s in (0.0, *MOVE_WAITS_S):
+            await asyncio.sleep(wait_s)
+            shard = await self._shard(classroom_id)
+            sent = [batches[i] for i in waiting]
+            got = await self._call(shard.ingest_batches.remote(classroom_id, sent))
+            for i, answer in zip(waiting, got, strict=True):
+                answers[i] = answer
+            waiting = [i for i in waiting if _moved(answers[i])]
+            if not waiting:
+                break
+            self._shards.pop(classroom_id, None)
         return answers
 
     async def snapshot(self, classroom_id: str, activity_minutes: int = 60) -> ClassroomSnapshot:
         """The classroom's live aggregate."""
-        shard = await self._shard(classroom_id)
-        snap: ClassroomSnapshot = await self._call(
-            shard.snapshot.remote(classroom_id, activity_minutes)
+        snap: ClassroomSnapshot = await self._on_shard(
+            classroom_id, lambda shard: shard.snapshot.remote(classroom_id, activity_minutes)
         )
         return snap
 
     async def student(self, classroom_id: str, student_id: str) -> StudentDetail | None:
         """One student's detail, or None if the class never heard of them."""
-        shard = await self._shard(classroom_id)
-        detail: StudentDetail | None = await self._call(
-            shard.student.remote(classroom_id, student_id)
+        detail: StudentDetail | None = await self._on_shard(
+            classroom_id, lambda shard: shard.student.remote(classroom_id, student_id)
         )
         return detail
 
@@ -199,9 +214,9 @@ class ActorClient:
         self, classroom_id: str, student_id: str, action: str, instructor: str
     ) -> dict[str, Any]:
         """An instructor claims ("claim") or resolves ("resolve") a help request (logged)."""
-        shard = await self._shard(classroom_id)
-        answer: dict[str, Any] = await self._call(
-            shard.help_action.remote(classroom_id, student_id, action, instructor)
+        answer: dict[str, Any] = await self._on_shard(
+            classroom_id,
+            lambda shard: shard.help_action.remote(classroom_id, student_id, action, instructor),
         )
         return answer
 
@@ -209,9 +224,9 @@ class ActorClient:
         self, classroom_id: str, student_id: str, instructor: str
     ) -> dict[str, Any]:
         """An instructor clears a student's "stuck" flag (logged)."""
-        shard = await self._shard(classroom_id)
-        answer: dict[str, Any] = await self._call(
-            shard.resolve_errors.remote(classroom_id, student_id, instructor)
+        answer: dict[str, Any] = await self._on_shard(
+            classroom_id,
+            lambda shard: shard.resolve_errors.remote(classroom_id, student_id, instructor),
         )
         return answer
 
@@ -220,17 +235,16 @@ class ActorClient:
     ) -> dict[str, Any]:
         """An instructor's message to one student, or to the whole class (logged); it reaches
         their JupyterLab with the answer to its next send."""
-        shard = await self._shard(classroom_id)
-        answer: dict[str, Any] = await self._call(
-            shard.message.remote(classroom_id, instructor, text, student_id)
+        answer: dict[str, Any] = await self._on_shard(
+            classroom_id,
+            lambda shard: shard.message.remote(classroom_id, instructor, text, student_id),
         )
         return answer
 
     async def configure(self, classroom_id: str, significant_errors: int) -> dict[str, Any]:
         """Change the classroom's consecutive-error threshold (logged)."""
-        shard = await self._shard(classroom_id)
-        answer: dict[str, Any] = await self._call(
-            shard.configure.remote(classroom_id, significant_errors)
+        answer: dict[str, Any] = await self._on_shard(
+            classroom_id, lambda shard: shard.configure.remote(classroom_id, significant_errors)
         )
         return answer
 
@@ -250,6 +264,27 @@ class ActorClient:
         """Every shard's stats, asked in parallel."""
         shards = await self._call(self._directory_handle().shard_handles.remote())
         return list(await asyncio.gather(*(self._call(s.stats.remote()) for s in shards)))
+
+    async def move(self, classroom_id: str, to_shard: int | None = None) -> dict[str, Any]:
+        """Move a live classroom to another shard (or where placement puts it): what moved,
+        from where to where, and how long its callers were told to wait."""
+        moved: dict[str, Any] = await self._call(
+            self._directory_handle().move.remote(classroom_id, to_shard)
+        )
+        return moved
+
+    async def _on_shard(self, classroom_id: str, call: Callable[[Any], Any]) -> Any:
+        """One call to the classroom's shard; if the classroom moved, to its new shard."""
+        for wait_s in (0.0, *MOVE_WAITS_S):
+            await asyncio.sleep(wait_s)
+            try:
+                answer = await self._call(call(await self._shard(classroom_id)))
+            except ClassroomMoved:
+                answer = {"error": MOVED}
+            if not _moved(answer):
+                return answer
+            self._shards.pop(classroom_id, None)
+        raise ActorsUnavailable(f"classroom {classroom_id!r} is moving to another shard")
 
     async def _shard(self, classroom_id: str) -> Any:
         shard = self._shards.get(classroom_id)
@@ -278,8 +313,13 @@ class ActorClient:
         try:
             return await awaitable
         except RayTaskError as error:
-            if isinstance(error.cause, ValueError | LookupError):
+            if isinstance(error.cause, ValueError | LookupError | ClassroomMoved):
                 raise error.cause from None
             raise ActorsUnavailable(str(error.cause)) from error
         except RayError as error:
             raise ActorsUnavailable(str(error)) from error
+
+
+def _moved(answer: Any) -> bool:
+    """A shard's answer that the classroom is no longer there (nothing was done)."""
+    return isinstance(answer, dict) and answer.get("error") == MOVED

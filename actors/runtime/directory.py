@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import logging
+import time
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 from actors.adapters.stores import EventStore, open_store
@@ -14,6 +17,8 @@ from cellmon.settings import Settings
 # Starts (or finds) shard N and returns its handle; injected, so this module knows no Ray.
 ShardStarter = Callable[[int, Settings], Any]
 LOAD_ANSWER_S = 1.0  # a shard slower than this to say its load is not waited for
+RELEASE_S = 10.0  # a shard slower than this to hand a classroom over is moved around
+log = logging.getLogger("cellmon.directory")
 
 
 class Directory:
@@ -47,12 +52,17 @@ class Directory:
     def _add_shard(self) -> None:
         self.shards.append(self._start_shard(len(self.shards), self.settings))
 
-    async def _place(self) -> int:
+    async def _place(self, leaving: int | None = None) -> int:
         """The shard for a new classroom, by load (`actors.domain.placement`): each shard is
-        asked; one that does not answer within LOAD_ANSWER_S counts as of unknown load."""
+        asked; one that does not answer within LOAD_ANSWER_S counts as of unknown load.
+        `leaving`: the shard a moving classroom leaves, which is not a choice."""
         counts = self.registry.load_per_shard(len(self.shards))
         loads = await asyncio.gather(
-            *(self._load_of(i, shard, counts[i]) for i, shard in enumerate(self.shards))
+            *(
+                self._load_of(i, shard, counts[i])
+                for i, shard in enumerate(self.shards)
+                if i != leaving
+            )
         )
         bounds = placement.Bounds(
             self.settings.classrooms_per_shard,
@@ -98,6 +108,65 @@ class Directory:
             "require_student_tokens": require_student_tokens,
             **tokens,
         }
+
+    async def move(self, classroom_id: str, to_shard: int | None = None) -> dict[str, Any]:
+        """Move a live classroom to another shard (`to_shard`, or the one placement picks).
+
+        The old shard hands it over (refuses new calls with "moved", finishes what it took,
+        checkpoints); then the store and this registry place it on the new shard, which loads
+        it. Callers that were told "moved" ask `locate` again. A shard that cannot hand over
+        (dead, unreachable) is moved around: the store refuses its appends from then on."""
+        await self._ensure_loaded()
+        async with self._writing:
+            classroom = self.registry.classrooms.get(classroom_id)
+            if classroom is None:
+                raise LookupError(f"no classroom {classroom_id!r}")
+            target = await self._place(leaving=classroom.shard) if to_shard is None else to_shard
+            if not 0 <= target < len(self.shards):
+                raise ValueError(f"no shard {target}: shards are 0 to {len(self.shards) - 1}")
+            if target == classroom.shard:
+                return {"classroom_id": classroom_id, "from": target, "to": target, "moved": False}
+            started = time.monotonic()
+            source = self.shards[classroom.shard]
+            released = await self._release(source, classroom_id)
+            try:
+                await self.store.move_classroom(classroom_id, target)
+            except Exception:
+                await self._readopt(source, classroom_id)  # it stays where it was
+                raise
+            self.registry.add(replace(classroom, shard=target))
+            switched_ms = (time.monotonic() - started) * 1000
+            await self._readopt(self.shards[target], classroom_id)
+        return {
+            "classroom_id": classroom_id,
+            "from": classroom.shard,
+            "to": target,
+            "moved": True,
+            "handed_over": released is not None,
+            "covered_seq": (released or {}).get("covered_seq"),
+            "switched_ms": round(switched_ms, 1),
+            "loaded_ms": round((time.monotonic() - started) * 1000, 1),
+        }
+
+    @staticmethod
+    async def _release(shard: Any, classroom_id: str) -> dict[str, Any] | None:
+        try:
+            released: dict[str, Any] = await asyncio.wait_for(
+                shard.release.remote(classroom_id), RELEASE_S
+            )
+            return released
+        except Exception as error:  # dead or unreachable: the store fences its appends
+            log.warning("shard did not hand %s over (%s); moving it anyway", classroom_id, error)
+            return None
+
+    @staticmethod
+    async def _readopt(shard: Any, classroom_id: str) -> None:
+        """Let the shard host the classroom and load it now; if it cannot yet, its first
+        caller loads it."""
+        try:
+            await asyncio.wait_for(shard.adopt.remote(classroom_id), RELEASE_S)
+        except Exception as error:
+            log.warning("shard did not load %s yet (%s)", classroom_id, error)
 
     async def rotate_tokens(self, classroom_id: str) -> dict[str, str]:
         """New classroom-wide ingest and instructor tokens (shown once); the old ones stop

@@ -3,6 +3,10 @@
 It is also the only writer of its classrooms' event log: each classroom's batches are written
 and applied under that classroom's lock, so log order is apply order and a restart rebuilds the
 same state from the latest checkpoint plus the log after it.
+
+A classroom moves between shards (`release` here, `adopt` there, the directory in between):
+the store lets only the classroom's registered shard append (`EventStore.append`), so the
+shard it left can never log an event the new one's replay misses.
 """
 
 from __future__ import annotations
@@ -21,7 +25,7 @@ from pydantic import TypeAdapter
 
 from actors.adapters.alerts import AlertPublisher, open_publisher
 from actors.adapters.influx.sink import MetricsSink
-from actors.adapters.stores import EventStore, Logged, LogUnavailable, open_store
+from actors.adapters.stores import EventStore, Logged, LogUnavailable, NotOwner, open_store
 from actors.domain import checkpoint
 from actors.domain.alerts import alert_for
 from actors.domain.classroom import ClassroomActor
@@ -44,6 +48,12 @@ log = logging.getLogger("cellmon.shard")
 _INSTRUCTOR_EVENT: TypeAdapter[Any] = TypeAdapter(Event)
 _REPLAY_CHUNK = 10_000
 CheckpointRow = tuple[str, int, dict[str, Any]]
+MOVED = "moved"  # an ingest answer's error: nothing was logged, ask the directory again
+STALE_DEPARTURE_S = 30.0  # longer than a move takes: a departure still not moved is undone
+
+
+class ClassroomMoved(Exception):
+    """This shard no longer hosts the classroom: the caller asks the directory where it is."""
 
 
 @dataclass
@@ -79,6 +89,9 @@ class Shard:
         self.publisher: AlertPublisher = open_publisher(settings.alerts_url)
         self.metrics = MetricsSink(settings.influx_url)
         self.hosted: dict[str, Hosted] = {}
+        # Classrooms handed to (or found placed on) another shard, and since when: every call
+        # for them answers "moved" until the directory places them here again (`adopt`).
+        self.departed: dict[str, float] = {}
         self._loading: dict[str, asyncio.Task[Hosted]] = {}
         self._maintenance: asyncio.Task[None] | None = None
         self.meter = LoadMeter()
@@ -88,6 +101,8 @@ class Shard:
         """Durably log the batch, then apply what was new. Answers counts, or an error."""
         try:
             hosted = await self._host(classroom_id)
+        except ClassroomMoved:
+            return {"error": MOVED}
         except LogUnavailable as error:
             log.warning("event log unavailable for %s: %s", classroom_id, error)
             return {"error": "log_unavailable", "detail": str(error)}
@@ -120,6 +135,11 @@ class Shard:
                         hosted.behind_log = True
                         raise
                     self._apply(classroom_id, hosted, logged)
+            except NotOwner as error:  # moved without us (we were unreachable): stop hosting it
+                log.warning("%s; unloading it here", error)
+                self._depart(classroom_id)
+                answer_all([*group, *hosted.pending], {"error": MOVED})
+                hosted.pending.clear()
             except LogUnavailable as error:
                 log.warning("event log unavailable for %s: %s", classroom_id, error)
                 answer_all(group, {"error": "log_unavailable", "detail": str(error)})
@@ -141,8 +161,9 @@ class Shard:
         if not items:
             return [], {}
         try:
-            return await self.store.append(classroom_id, [event for _, event in items]), {}
-        except LogUnavailable:
+            events = [event for _, event in items]
+            return await self.store.append(classroom_id, events, self.shard_id), {}
+        except (LogUnavailable, NotOwner):
             raise
         except Exception as error:
             if len(items) == 1:
@@ -341,9 +362,49 @@ class Shard:
                 return []
         return [row for row in rows if await self._save_checkpoints([row])]
 
+    async def release(self, classroom_id: str) -> dict[str, Any]:
+        """Hand the classroom over to another shard: refuse new calls for it ("moved"), finish
+        the batches already taken, checkpoint it and unload it. The directory then places it
+        elsewhere; until then, callers asking again are told "moved" again."""
+        self.departed[classroom_id] = time.monotonic()
+        loading = self._loading.get(classroom_id)
+        if loading is not None:
+            await asyncio.wait({loading})
+        hosted = self.hosted.get(classroom_id)
+        if hosted is None:
+            return {"covered_seq": None, "checkpointed": False}
+        while hosted.writer is not None and not hosted.writer.done():
+            await asyncio.wait({hosted.writer})  # it answers everything it took; never raises
+        async with hosted.lock:
+            if hosted.behind_log:
+                with contextlib.suppress(LogUnavailable):  # the new shard replays it anyway
+                    await self._catch_up(classroom_id, hosted)
+            row = (classroom_id, hosted.covered_seq, checkpoint.dump(hosted.classroom))
+            self.hosted.pop(classroom_id, None)
+        saved: list[CheckpointRow] = []
+        if hosted.covered_seq > hosted.checkpointed_seq:
+            try:
+                saved = await self._save_checkpoints([row])
+            except LogUnavailable as error:  # the new shard replays more of the log, no harm
+                log.warning("checkpoint of departing %s deferred: %s", classroom_id, error)
+        return {"covered_seq": hosted.covered_seq, "checkpointed": bool(saved)}
+
+    async def adopt(self, classroom_id: str) -> dict[str, Any]:
+        """The directory placed the classroom here: load it now (checkpoint + log replay), so
+        its first caller does not wait for that."""
+        self.departed.pop(classroom_id, None)
+        hosted = await self._host(classroom_id)
+        return {"covered_seq": hosted.covered_seq, "students": len(hosted.classroom.students)}
+
+    def _depart(self, classroom_id: str) -> None:
+        self.departed[classroom_id] = time.monotonic()
+        self.hosted.pop(classroom_id, None)
+
     async def _host(self, classroom_id: str) -> Hosted:
         """The loaded classroom; loads it (checkpoint + log replay) on first use."""
         self._start_maintenance()
+        if classroom_id in self.departed:
+            await self._check_departure(classroom_id)
         hosted = self.hosted.get(classroom_id)
         if hosted is not None:
             hosted.last_used = time.monotonic()
@@ -354,11 +415,28 @@ class Shard:
             task.add_done_callback(lambda _: self._loading.pop(classroom_id, None))
         return await asyncio.shield(task)
 
+    async def _check_departure(self, classroom_id: str) -> None:
+        """ClassroomMoved, unless the departure is old and the registry still places the
+        classroom here (a directory that died between `release` and the move): then the
+        classroom is this shard's again."""
+        since = self.departed[classroom_id]
+        if time.monotonic() - since < STALE_DEPARTURE_S:
+            raise ClassroomMoved(classroom_id)
+        if await self.store.owner(classroom_id) != self.shard_id:
+            self.departed[classroom_id] = time.monotonic()
+            raise ClassroomMoved(classroom_id)
+        log.warning("%s was released but never moved: hosting it again", classroom_id)
+        self.departed.pop(classroom_id, None)
+
     async def _load(self, classroom_id: str) -> Hosted:
         async with self._fence_lock:  # once, before this incarnation first reads the log
             if not self._fenced:
                 await self.store.fence()
                 self._fenced = True
+        owner = await self.store.owner(classroom_id)
+        if owner is not None and owner != self.shard_id:  # a caller that missed a move
+            self.departed[classroom_id] = time.monotonic()
+            raise ClassroomMoved(classroom_id)
         hosted = self._from_checkpoint(classroom_id, await self.store.load_checkpoint(classroom_id))
         while batch := await self.store.read_after(classroom_id, hosted.covered_seq, _REPLAY_CHUNK):
             hosted.classroom.apply_batch([entry.event for entry in batch])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 
@@ -9,10 +10,12 @@ import asyncpg
 import pytest
 from pydantic import TypeAdapter
 
+from actors.adapters.stores import NotOwner
 from actors.adapters.stores.migrate import migrations, upgrade
 from actors.adapters.stores.postgres import PostgresStore
 from actors.domain.registry import Change, Classroom, Grant
 from cellmon.contract import Event
+from tests.support.waiting import async_wait_until
 
 pytestmark = pytest.mark.integration
 _EVENT: TypeAdapter[Event] = TypeAdapter(Event)
@@ -85,6 +88,58 @@ async def test_checkpoints_upsert_and_registry_round_trip(store: PostgresStore) 
     }
     with pytest.raises(asyncpg.CheckViolationError):  # a student token names its student
         await store.save_change(Change("c1", (), {"digest-x": Grant("c1", "student")}))
+
+
+async def test_only_the_classrooms_shard_may_append(store: PostgresStore) -> None:
+    await store.save_classroom(Classroom("c1", "Intro", 0), Change("c1"))
+    assert [e.seq > 0 for e in await store.append("c1", [_event(1)], shard=0)] == [True]
+    with pytest.raises(NotOwner) as refused:
+        await store.append("c1", [_event(2)], shard=1)
+    assert refused.value.owner == 0
+    await store.move_classroom("c1", 1)
+    assert await store.owner("c1") == 1
+    with pytest.raises(NotOwner):
+        await store.append("c1", [_event(3)], shard=0)
+    assert [e.event.event_id for e in await store.append("c1", [_event(2)], shard=1)] == ["e2"]
+    assert [e.event.event_id for e in await store.read_after("c1", 0, 10)] == ["e1", "e2"]
+    assert await store.owner("unknown") is None
+    assert len(await store.append("unknown", [_event(1, "unknown")], shard=5)) == 1
+
+
+async def test_an_append_racing_a_move_sees_the_new_shard(
+    store: PostgresStore, machine_database: str
+) -> None:
+    """The move holds the classroom's row; the old shard's append waits for it, then stores
+    nothing: the new shard's replay can never miss an event the old shard logged after it."""
+    await store.save_classroom(Classroom("c1", "Intro", 0), Change("c1"))
+    mover = await asyncpg.connect(machine_database)
+    moving = mover.transaction()
+    await moving.start()
+    await mover.execute("UPDATE classrooms SET shard = 1 WHERE classroom_id = 'c1'")
+    late = asyncio.create_task(store.append("c1", [_event(1)], shard=0))
+    await _until_waiting_on_a_lock(machine_database, "WITH placed")
+    assert not late.done()
+    await moving.commit()
+    await mover.close()
+    with pytest.raises(NotOwner):
+        await late
+    assert await store.read_after("c1", 0, 10) == []
+
+
+async def _until_waiting_on_a_lock(database: str, query_start: str) -> None:
+    watcher = await asyncpg.connect(database)
+    try:
+        await async_wait_until(
+            lambda: watcher.fetchval(
+                "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'"
+                " AND ltrim(query, E' \\n') LIKE $1 AND datname = current_database()",
+                f"{query_start}%",
+            ),
+            10,
+            f"a query starting {query_start!r} to wait on a lock",
+        )
+    finally:
+        await watcher.close()
 
 
 async def test_fence_ends_a_dead_predecessors_open_write(machine_database: str) -> None:

@@ -28,10 +28,12 @@ class PickyStore(MemoryStore):
         super().__init__()
         self.poisoned_classrooms: set[str] = set()
 
-    async def append(self, classroom_id: str, events: list[Any]) -> list[Any]:
+    async def append(
+        self, classroom_id: str, events: list[Any], shard: int | None = None
+    ) -> list[Any]:
         if any(getattr(e, "code", "") == "POISON" for e in events):
             raise ValueError("invalid byte sequence for encoding UTF8")
-        return await super().append(classroom_id, events)
+        return await super().append(classroom_id, events, shard)
 
     async def save_checkpoints(self, rows: list[tuple[str, int, dict[str, Any]]]) -> None:
         if any(classroom in self.poisoned_classrooms for classroom, _, _ in rows):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from actors.adapters.stores.base import EventStore, Logged, LogUnavailable
+from actors.adapters.stores.base import EventStore, Logged, LogUnavailable, NotOwner
 
 
 def open_store(url: str, writer: str = "cellmon") -> EventStore:
@@ -21,4 +21,4 @@ def open_store(url: str, writer: str = "cellmon") -> EventStore:
     raise ValueError(f"unsupported store URL {url!r}; expected memory:// or postgresql://")
 
 
-__all__ = ["EventStore", "LogUnavailable", "Logged", "open_store"]
+__all__ = ["EventStore", "LogUnavailable", "Logged", "NotOwner", "open_store"]

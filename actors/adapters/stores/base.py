@@ -12,6 +12,15 @@ class LogUnavailable(Exception):
     """The event log cannot be written or read right now: answer 503, never 2xx."""
 
 
+class NotOwner(Exception):
+    """The registry places the classroom on another shard: this one may not write its log.
+    Nothing of the refused append was stored."""
+
+    def __init__(self, classroom_id: str, owner: int) -> None:
+        super().__init__(f"classroom {classroom_id!r} is on shard {owner}")
+        self.classroom_id, self.owner = classroom_id, owner
+
+
 @dataclass(frozen=True, slots=True)
 class Logged:
     """An event as stored: its position in the log and the event itself."""
@@ -23,14 +32,28 @@ class Logged:
 class EventStore(Protocol):
     """Append-only event log + classroom checkpoints + the directory's registry."""
 
-    async def append(self, classroom_id: str, events: list[Any]) -> list[Logged]:
-        """Store the events not stored before (by event_id); returns those, in input order."""
+    async def append(
+        self, classroom_id: str, events: list[Any], shard: int | None = None
+    ) -> list[Logged]:
+        """Store the events not stored before (by event_id); returns those, in input order.
+
+        With `shard`, only while the registry places the classroom on that shard (or does not
+        know it): else NotOwner and nothing stored. The check and the write are one statement
+        that holds the classroom's row, so a move (`move_classroom`) waits for an append in
+        flight and every append after it sees the new shard: two shards never both write."""
+
+    async def owner(self, classroom_id: str) -> int | None:
+        """The shard the registry places the classroom on; None if it does not know it."""
+
+    async def move_classroom(self, classroom_id: str, shard: int) -> None:
+        """Place the classroom on another shard (after appends in flight have finished)."""
 
     async def read_after(self, classroom_id: str, seq: int, limit: int) -> list[Logged]:
         """The classroom's events with a position after `seq`, in log order."""
 
     async def save_checkpoints(self, rows: list[tuple[str, int, dict[str, Any]]]) -> None:
-        """Upsert (classroom_id, covered_seq, state) rows."""
+        """Upsert (classroom_id, covered_seq, state) rows; a row covering less of the log than
+        the one stored is ignored (a shard the classroom left, saving late)."""
 
     async def load_checkpoint(self, classroom_id: str) -> tuple[int, dict[str, Any]] | None:
         """(covered_seq, state) of the classroom's latest checkpoint, if any."""

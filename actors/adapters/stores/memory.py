@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import copy
+from dataclasses import replace
 from typing import Any
 
-from actors.adapters.stores.base import Logged, LogUnavailable
+from actors.adapters.stores.base import Logged, LogUnavailable, NotOwner
 from actors.domain.registry import Change, Classroom, Grant
 
 
@@ -26,9 +27,14 @@ class MemoryStore:
         if not self.available:
             raise LogUnavailable("memory store is switched off")
 
-    async def append(self, classroom_id: str, events: list[Any]) -> list[Logged]:
-        """Store events with unseen ids."""
+    async def append(
+        self, classroom_id: str, events: list[Any], shard: int | None = None
+    ) -> list[Logged]:
+        """Store events with unseen ids (only from the classroom's shard, given one)."""
         self._check()
+        owner = await self.owner(classroom_id)
+        if shard is not None and owner is not None and owner != shard:
+            raise NotOwner(classroom_id, owner)
         new = []
         for event in events:
             key = (classroom_id, event.event_id)
@@ -42,6 +48,17 @@ class MemoryStore:
             raise LogUnavailable("connection lost after the commit")
         return new
 
+    async def owner(self, classroom_id: str) -> int | None:
+        """The registered classroom's shard."""
+        self._check()
+        found = self.classrooms.get(classroom_id)
+        return found.shard if found else None
+
+    async def move_classroom(self, classroom_id: str, shard: int) -> None:
+        """Place it on another shard."""
+        self._check()
+        self.classrooms[classroom_id] = replace(self.classrooms[classroom_id], shard=shard)
+
     async def read_after(self, classroom_id: str, seq: int, limit: int) -> list[Logged]:
         """Events of the classroom after `seq`."""
         self._check()
@@ -52,7 +69,8 @@ class MemoryStore:
         """Keep copies, as a database would."""
         self._check()
         for classroom_id, covered, state in rows:
-            self.checkpoints[classroom_id] = (covered, copy.deepcopy(state))
+            if covered >= self.checkpoints.get(classroom_id, (covered,))[0]:  # never older
+                self.checkpoints[classroom_id] = (covered, copy.deepcopy(state))
 
     async def load_checkpoint(self, classroom_id: str) -> tuple[int, dict[str, Any]] | None:
         """The kept checkpoint."""

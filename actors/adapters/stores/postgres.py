@@ -11,7 +11,7 @@ import asyncpg
 import orjson
 from pydantic import TypeAdapter
 
-from actors.adapters.stores.base import Logged, LogUnavailable
+from actors.adapters.stores.base import Logged, LogUnavailable, NotOwner
 from actors.domain.registry import Change, Classroom, Grant
 from cellmon.contract import Event
 
@@ -34,6 +34,27 @@ FROM unnest($2::text[], $3::text[], $4::text[], $5::timestamptz[], $6::timestamp
             $7::jsonb[]) AS e(event_id, student_id, type, time, received_at, payload)
 ON CONFLICT (classroom_id, event_id) DO NOTHING
 RETURNING event_id, seq
+"""
+# The same, only while the classroom's row says this shard (or there is no row). FOR SHARE
+# holds the row until commit, so a move's UPDATE waits for this append, and an append after
+# the move sees the new shard and stores nothing; the last row then names the owner.
+_APPEND_AS_OWNER = """
+WITH placed AS (
+    SELECT shard FROM classrooms WHERE classroom_id = $1 FOR SHARE
+), owner AS (
+    SELECT coalesce((SELECT shard FROM placed), $8) AS shard
+), new AS (
+    INSERT INTO events (classroom_id, event_id, student_id, type, time, received_at, payload)
+    SELECT $1, e.event_id, e.student_id, e.type, e.time, e.received_at, e.payload
+    FROM unnest($2::text[], $3::text[], $4::text[], $5::timestamptz[], $6::timestamptz[],
+                $7::jsonb[]) AS e(event_id, student_id, type, time, received_at, payload)
+    WHERE (SELECT shard FROM owner) = $8
+    ON CONFLICT (classroom_id, event_id) DO NOTHING
+    RETURNING event_id, seq
+)
+SELECT event_id, seq, NULL::integer AS owner FROM new
+UNION ALL
+SELECT NULL, NULL, shard FROM owner WHERE shard <> $8
 """
 
 
@@ -66,12 +87,11 @@ class PostgresStore:
         except _OUTAGE as error:
             raise LogUnavailable(f"PostgreSQL unavailable: {error}") from error
 
-    async def append(self, classroom_id: str, events: list[Any]) -> list[Logged]:
+    async def append(
+        self, classroom_id: str, events: list[Any], shard: int | None = None
+    ) -> list[Logged]:
         """One round trip for the whole batch; re-sent events are skipped by the unique key."""
-        rows = await self._run(
-            "fetch",
-            _APPEND,
-            classroom_id,
+        columns = (
             [e.event_id for e in events],
             [e.student_id for e in events],
             [e.type for e in events],
@@ -79,6 +99,13 @@ class PostgresStore:
             [e.received_at for e in events],
             [e.model_dump_json() for e in events],
         )
+        if shard is None:
+            rows = await self._run("fetch", _APPEND, classroom_id, *columns)
+        else:
+            rows = await self._run("fetch", _APPEND_AS_OWNER, classroom_id, *columns, shard)
+            for row in rows:
+                if row["owner"] is not None:
+                    raise NotOwner(classroom_id, row["owner"])
         seq_of = {row["event_id"]: row["seq"] for row in rows}
         new, seen = [], set()
         for event in events:  # input order; a batch may carry the same id twice
@@ -99,6 +126,22 @@ class PostgresStore:
         )
         return [Logged(row["seq"], _EVENT.validate_json(row["payload"])) for row in rows]
 
+    async def owner(self, classroom_id: str) -> int | None:
+        """The classroom's shard in the registry."""
+        shard: int | None = await self._run(
+            "fetchval", "SELECT shard FROM classrooms WHERE classroom_id = $1", classroom_id
+        )
+        return shard
+
+    async def move_classroom(self, classroom_id: str, shard: int) -> None:
+        """Waits for an append in flight (it holds the row), then every later append sees it."""
+        await self._run(
+            "execute",
+            "UPDATE classrooms SET shard = $2 WHERE classroom_id = $1",
+            classroom_id,
+            shard,
+        )
+
     async def save_checkpoints(self, rows: list[tuple[str, int, dict[str, Any]]]) -> None:
         """Upsert every row in one statement."""
         await self._run(
@@ -107,7 +150,9 @@ class PostgresStore:
             " SELECT c, s, j, now() FROM unnest($1::text[], $2::bigint[], $3::jsonb[])"
             " AS r(c, s, j) ON CONFLICT (classroom_id) DO UPDATE"
             " SET covered_seq = excluded.covered_seq, state = excluded.state,"
-            " updated_at = now()",
+            " updated_at = now()"
+            # a shard a classroom left may save late: never over a newer one of the next shard
+            " WHERE checkpoints.covered_seq <= excluded.covered_seq",
             [r[0] for r in rows],
             [r[1] for r in rows],
             [orjson.dumps(r[2]).decode() for r in rows],
