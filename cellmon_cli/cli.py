@@ -55,6 +55,12 @@ def _parser() -> argparse.ArgumentParser:
     )
     create.set_defaults(run=cmd_classroom_create)
     classroom.add_parser("list", help="list classrooms").set_defaults(run=cmd_classroom_list)
+    move = classroom.add_parser(
+        "move", help="move a live classroom to another shard; its students keep posting"
+    )
+    move.add_argument("classroom_id")
+    move.add_argument("--to", type=int, default=None, help="shard index (default: least loaded)")
+    move.set_defaults(run=cmd_classroom_move)
     instructor = sub.add_parser("instructor", help="dashboard accounts").add_subparsers()
     add = instructor.add_parser("add", help="create or update an instructor account")
     add.add_argument("email")
@@ -222,6 +228,18 @@ def cmd_classroom_list(args: argparse.Namespace, settings: Settings) -> int:
     cluster.connect(settings)
     for row in stack.status(settings)["classrooms"]:
         print(f"{row['classroom_id']:24} shard {row['shard']}  {row['name']}")
+    return 0
+
+
+def cmd_classroom_move(args: argparse.Namespace, settings: Settings) -> int:
+    """Move a classroom between shards while its class goes on."""
+    cluster.connect(settings)
+    try:
+        moved = stack.move_classroom(settings, args.classroom_id, args.to)
+    except (ValueError, LookupError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    print(json.dumps(moved, indent=2))
     return 0
 
 

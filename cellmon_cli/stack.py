@@ -62,6 +62,13 @@ def create_classroom(
     return blocking(client.create_classroom(name, classroom_id, require_student_tokens))
 
 
+def move_classroom(settings: Settings, classroom_id: str, to_shard: int | None) -> dict[str, Any]:
+    """Move a live classroom to another shard (or where placement puts it)."""
+    from actors.runtime.client import blocking
+
+    return blocking(actors(settings).move(classroom_id, to_shard))
+
+
 def rotate_tokens(settings: Settings, classroom_id: str) -> dict[str, str]:
     """New ingest and instructor tokens for the classroom (the old ones stop working)."""
     from actors.runtime.client import blocking

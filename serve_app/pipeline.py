@@ -16,7 +16,7 @@ import orjson
 from fastapi import HTTPException, Request
 from fastapi.responses import Response
 
-from actors.runtime.client import ActorClient, ActorsUnavailable, UnknownClassroom
+from actors.runtime.client import MOVED, ActorClient, ActorsUnavailable, UnknownClassroom
 from cellmon.limits import Limits
 from cellmon.validation import (
     ParsedBatch,
@@ -111,6 +111,8 @@ class IngestPipeline:
         except ActorsUnavailable as error:
             log.warning("shard for %s unavailable: %s", classroom_id, error)
             raise unavailable("classroom state is restarting") from None
+        if result.get("error") == MOVED:
+            raise unavailable("the classroom is moving to another shard")
         if "error" in result:
             raise unavailable("the event log cannot be written right now")
         return result

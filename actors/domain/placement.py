@@ -43,16 +43,17 @@ def busy(load: ShardLoad, bounds: Bounds) -> bool:
     return load.events_per_s >= bounds.events_per_s or load.loop_lag_ms >= bounds.loop_lag_ms
 
 
-def choose(loads: list[ShardLoad], bounds: Bounds) -> int:
+def choose(loads: list[ShardLoad], bounds: Bounds, running: int | None = None) -> int:
     """The shard for a new classroom, or NEW.
 
     Among shards with room that are not busy: the least loaded (events/s, then students held,
     then classrooms), those that did not answer last. None: a new shard if the cluster may
-    grow, else the least loaded shard of all, over its bounds."""
+    grow (`running` shards, if not all of them are choices), else the least loaded shard of
+    all, over its bounds."""
     room = [s for s in loads if s.classrooms < bounds.classrooms_per_shard and not busy(s, bounds)]
     if room:
         return min(room, key=_lightness).shard
-    if len(loads) < bounds.shards_max:
+    if (len(loads) if running is None else running) < bounds.shards_max:
         return NEW
     return min(loads, key=_lightness).shard if loads else NEW
 

@@ -70,7 +70,7 @@ class Directory:
             self.settings.shard_busy_events_per_s,
             self.settings.shard_busy_loop_lag_ms,
         )
-        chosen = placement.choose(list(loads), bounds)
+        chosen = placement.choose(list(loads), bounds, running=len(self.shards))
         if chosen == placement.NEW:
             self._add_shard()
             return len(self.shards) - 1

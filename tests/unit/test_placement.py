@@ -38,6 +38,12 @@ def test_at_the_most_shards_the_least_loaded_takes_it_over_its_bounds() -> None:
     assert choose(loads, BOUNDS) == 1
 
 
+def test_a_moving_classroom_counts_the_shard_it_leaves_among_the_running() -> None:
+    full = [ShardLoad(i, 4) for i in (0, 2)]  # shard 1 is the one it leaves
+    assert choose(full, BOUNDS, running=3) == 0, "at shards_max: no new shard for it"
+    assert choose(full, BOUNDS, running=2) == NEW
+
+
 def test_a_shard_that_did_not_answer_is_used_last_but_still_used() -> None:
     loads = [ShardLoad(0, 1, answered=False), ShardLoad(1, 3, events_per_s=10)]
     assert choose(loads, BOUNDS) == 1
