@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import httpx
 import pytest
@@ -39,10 +39,13 @@ def test_twenty_moves_while_ten_students_post(cluster: Deployment) -> None:
         nonlocal acked
         acked = n
 
+    def acked_at_least(n: int) -> Callable[[], bool]:
+        return lambda: acked >= n
+
     async def mover() -> None:
         actors = cluster.actors
         for k in range(MOVES):  # spread over the stream: move k after k/(MOVES+2) of it
-            await async_wait_until(lambda k=k: acked >= (k + 1) * total // (MOVES + 2), 120)
+            await async_wait_until(acked_at_least((k + 1) * total // (MOVES + 2)), 120)
             moves.append(await actors.move(moving["classroom_id"]))
 
     async def dashboard() -> None:
