@@ -23,9 +23,10 @@ from cellmon.views import ClassroomSnapshot, StudentDetail
 
 T = TypeVar("T")
 DIRECTORY_NAME = "cellmon-directory"
-# A classroom being moved answers "moved" until the directory places it on its new shard
-# (tens of ms); asked again after each of these waits, then the caller is told to retry.
-MOVE_WAITS_S = (0.01, 0.02, 0.05, 0.1, 0.2, 0.4, 0.8)
+# A classroom being moved answers "moved"; the directory's `locate` then waits for the move and
+# names the new shard, so the first retry is at once. The others (after these waits) are for
+# a shard that found itself moved without the directory moving it now; then "retry later".
+MOVE_WAITS_S = (0.0, 0.02, 0.05, 0.1, 0.2, 0.4)
 
 # Async actors: thousands of concurrent calls interleave only at awaits, never inside an update.
 _COMMON = {

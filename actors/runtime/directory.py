@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from collections.abc import Callable
@@ -17,7 +18,8 @@ from cellmon.settings import Settings
 # Starts (or finds) shard N and returns its handle; injected, so this module knows no Ray.
 ShardStarter = Callable[[int, Settings], Any]
 LOAD_ANSWER_S = 1.0  # a shard slower than this to say its load is not waited for
-RELEASE_S = 10.0  # a shard slower than this to hand a classroom over is moved around
+MOVE_STEP_S = 10.0  # a shard slower than this at a step of a move is moved around
+MOVE_WAIT_S = 2.0  # `locate` of a classroom being moved waits this long for its new shard
 log = logging.getLogger("cellmon.directory")
 
 
@@ -38,6 +40,8 @@ class Directory:
         self._loaded = asyncio.Lock()
         self._writing = asyncio.Lock()  # plan, persist, apply: one registry change at a time
         self._ready = False
+        # Classrooms being moved: `locate` waits for the move instead of naming the old shard.
+        self._moving: dict[str, asyncio.Event] = {}
 
     async def _ensure_loaded(self) -> None:
         async with self._loaded:
@@ -112,10 +116,12 @@ class Directory:
     async def move(self, classroom_id: str, to_shard: int | None = None) -> dict[str, Any]:
         """Move a live classroom to another shard (`to_shard`, or the one placement picks).
 
-        The old shard hands it over (refuses new calls with "moved", finishes what it took,
-        checkpoints); then the store and this registry place it on the new shard, which loads
-        it. Callers that were told "moved" ask `locate` again. A shard that cannot hand over
-        (dead, unreachable) is moved around: the store refuses its appends from then on."""
+        The new shard loads it ahead (`prepare`); the old one hands it over (refuses new calls
+        with "moved", finishes what it took); the store and this registry place it on the new
+        shard, which reads what was logged since it prepared (`adopt`). Callers told "moved"
+        ask `locate`, which waits for the move: their pause is hand-over + switch + adopt. A
+        shard that cannot hand over (dead, unreachable) is moved around: the store refuses
+        its appends from then on."""
         await self._ensure_loaded()
         async with self._writing:
             classroom = self.registry.classrooms.get(classroom_id)
@@ -126,47 +132,49 @@ class Directory:
                 raise ValueError(f"no shard {target}: shards are 0 to {len(self.shards) - 1}")
             if target == classroom.shard:
                 return {"classroom_id": classroom_id, "from": target, "to": target, "moved": False}
-            started = time.monotonic()
-            source = self.shards[classroom.shard]
-            released = await self._release(source, classroom_id)
+            source, destination = self.shards[classroom.shard], self.shards[target]
+            prepared = await self._ask(destination.prepare, classroom_id)
+            started = time.monotonic()  # callers are told "moved" from here on
+            self._moving[classroom_id] = moved = asyncio.Event()
             try:
-                await self.store.move_classroom(classroom_id, target)
-            except Exception:
-                await self._readopt(source, classroom_id)  # it stays where it was
-                raise
-            self.registry.add(replace(classroom, shard=target))
-            switched_ms = (time.monotonic() - started) * 1000
-            await self._readopt(self.shards[target], classroom_id)
+                released = await self._ask(source.release, classroom_id)
+                released_ms = (time.monotonic() - started) * 1000
+                try:
+                    await self.store.move_classroom(classroom_id, target)
+                except Exception:
+                    await self._ask(source.adopt, classroom_id)  # it stays where it was
+                    await self._ask(destination.release, classroom_id)  # drops what it prepared
+                    raise
+                self.registry.add(replace(classroom, shard=target))
+                await self._ask(destination.adopt, classroom_id)
+            finally:
+                del self._moving[classroom_id]
+                moved.set()
         return {
             "classroom_id": classroom_id,
             "from": classroom.shard,
             "to": target,
             "moved": True,
+            "prepared": prepared is not None,
             "handed_over": released is not None,
             "covered_seq": (released or {}).get("covered_seq"),
-            "switched_ms": round(switched_ms, 1),
-            "loaded_ms": round((time.monotonic() - started) * 1000, 1),
+            "released_ms": round(released_ms, 1),
+            "paused_ms": round((time.monotonic() - started) * 1000, 1),
         }
 
     @staticmethod
-    async def _release(shard: Any, classroom_id: str) -> dict[str, Any] | None:
+    async def _ask(method: Any, classroom_id: str) -> dict[str, Any] | None:
+        """One step of a move on a shard; None if it failed or did not answer in time. No step
+        is needed for safety (the store refuses a shard that missed a move): a failed one
+        only costs its callers a longer wait or a fuller replay."""
         try:
-            released: dict[str, Any] = await asyncio.wait_for(
-                shard.release.remote(classroom_id), RELEASE_S
+            answer: dict[str, Any] = await asyncio.wait_for(
+                method.remote(classroom_id), MOVE_STEP_S
             )
-            return released
-        except Exception as error:  # dead or unreachable: the store fences its appends
-            log.warning("shard did not hand %s over (%s); moving it anyway", classroom_id, error)
+            return answer
+        except Exception as error:  # dead, unreachable, or the store is down
+            log.warning("a move step for %s failed: %s", classroom_id, error)
             return None
-
-    @staticmethod
-    async def _readopt(shard: Any, classroom_id: str) -> None:
-        """Let the shard host the classroom and load it now; if it cannot yet, its first
-        caller loads it."""
-        try:
-            await asyncio.wait_for(shard.adopt.remote(classroom_id), RELEASE_S)
-        except Exception as error:
-            log.warning("shard did not load %s yet (%s)", classroom_id, error)
 
     async def rotate_tokens(self, classroom_id: str) -> dict[str, str]:
         """New classroom-wide ingest and instructor tokens (shown once); the old ones stop
@@ -223,8 +231,13 @@ class Directory:
         return Resolved(grant, classroom.require_student_tokens)
 
     async def locate(self, classroom_id: str) -> Any | None:
-        """The handle of the shard hosting the classroom, or None if it does not exist."""
+        """The handle of the shard hosting the classroom, or None if it does not exist; while
+        it is being moved, the new shard's, once the move is done (at most MOVE_WAIT_S)."""
         await self._ensure_loaded()
+        moving = self._moving.get(classroom_id)
+        if moving is not None:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(moving.wait(), MOVE_WAIT_S)
         classroom = self.registry.classrooms.get(classroom_id)
         return self.shards[classroom.shard] if classroom else None
 

@@ -92,6 +92,7 @@ class Shard:
         # Classrooms handed to (or found placed on) another shard, and since when: every call
         # for them answers "moved" until the directory places them here again (`adopt`).
         self.departed: dict[str, float] = {}
+        self._warm: dict[str, Hosted] = {}  # loaded by `prepare` for a move here, not hosted
         self._loading: dict[str, asyncio.Task[Hosted]] = {}
         self._maintenance: asyncio.Task[None] | None = None
         self.meter = LoadMeter()
@@ -362,37 +363,40 @@ class Shard:
                 return []
         return [row for row in rows if await self._save_checkpoints([row])]
 
+    async def prepare(self, classroom_id: str) -> dict[str, Any]:
+        """Before a move here: load the classroom (checkpoint + log so far) without hosting
+        it, so `adopt` only has the events logged since to read."""
+        warm = await self._replay(classroom_id)
+        self._warm[classroom_id] = warm
+        return {"covered_seq": warm.covered_seq}
+
     async def release(self, classroom_id: str) -> dict[str, Any]:
         """Hand the classroom over to another shard: refuse new calls for it ("moved"), finish
-        the batches already taken, checkpoint it and unload it. The directory then places it
-        elsewhere; until then, callers asking again are told "moved" again."""
+        the batches already taken, unload it. The directory then places it elsewhere; until
+        then, callers asking again are told "moved" again. (No checkpoint: the new shard reads
+        what this one logged, and checkpoints it itself.)"""
         self.departed[classroom_id] = time.monotonic()
+        self._warm.pop(classroom_id, None)
         loading = self._loading.get(classroom_id)
         if loading is not None:
             await asyncio.wait({loading})
         hosted = self.hosted.get(classroom_id)
         if hosted is None:
-            return {"covered_seq": None, "checkpointed": False}
+            return {"covered_seq": None}
         while hosted.writer is not None and not hosted.writer.done():
             await asyncio.wait({hosted.writer})  # it answers everything it took; never raises
         async with hosted.lock:
-            if hosted.behind_log:
-                with contextlib.suppress(LogUnavailable):  # the new shard replays it anyway
-                    await self._catch_up(classroom_id, hosted)
-            row = (classroom_id, hosted.covered_seq, checkpoint.dump(hosted.classroom))
             self.hosted.pop(classroom_id, None)
-        saved: list[CheckpointRow] = []
-        if hosted.covered_seq > hosted.checkpointed_seq:
-            try:
-                saved = await self._save_checkpoints([row])
-            except LogUnavailable as error:  # the new shard replays more of the log, no harm
-                log.warning("checkpoint of departing %s deferred: %s", classroom_id, error)
-        return {"covered_seq": hosted.covered_seq, "checkpointed": bool(saved)}
+        return {"covered_seq": hosted.covered_seq}
 
     async def adopt(self, classroom_id: str) -> dict[str, Any]:
-        """The directory placed the classroom here: load it now (checkpoint + log replay), so
-        its first caller does not wait for that."""
+        """The directory placed the classroom here: host it now (the state `prepare` loaded,
+        brought up to date from the log, or a full load), so its callers do not wait."""
         self.departed.pop(classroom_id, None)
+        if classroom_id not in self.hosted and classroom_id not in self._loading:
+            task = asyncio.create_task(self._load(classroom_id, self._warm.pop(classroom_id, None)))
+            self._loading[classroom_id] = task
+            task.add_done_callback(lambda _: self._loading.pop(classroom_id, None))
         hosted = await self._host(classroom_id)
         return {"covered_seq": hosted.covered_seq, "students": len(hosted.classroom.students)}
 
@@ -415,6 +419,15 @@ class Shard:
             task.add_done_callback(lambda _: self._loading.pop(classroom_id, None))
         return await asyncio.shield(task)
 
+    async def _fence_once(self) -> None:
+        """Before this incarnation's first query: end its predecessor's sessions (a killed
+        shard's INSERT could otherwise commit after we read the log). Later it would end our
+        own pooled sessions too, hence once."""
+        async with self._fence_lock:
+            if not self._fenced:
+                await self.store.fence()
+                self._fenced = True
+
     async def _check_departure(self, classroom_id: str) -> None:
         """ClassroomMoved, unless the departure is old and the registry still places the
         classroom here (a directory that died between `release` and the move): then the
@@ -428,20 +441,27 @@ class Shard:
         log.warning("%s was released but never moved: hosting it again", classroom_id)
         self.departed.pop(classroom_id, None)
 
-    async def _load(self, classroom_id: str) -> Hosted:
-        async with self._fence_lock:  # once, before this incarnation first reads the log
-            if not self._fenced:
-                await self.store.fence()
-                self._fenced = True
+    async def _load(self, classroom_id: str, warm: Hosted | None = None) -> Hosted:
+        """Host the classroom: its state from the checkpoint (or `warm`, loaded earlier) and
+        the log after it; ClassroomMoved if the registry places it elsewhere."""
+        await self._fence_once()
         owner = await self.store.owner(classroom_id)
         if owner is not None and owner != self.shard_id:  # a caller that missed a move
             self.departed[classroom_id] = time.monotonic()
             raise ClassroomMoved(classroom_id)
-        hosted = self._from_checkpoint(classroom_id, await self.store.load_checkpoint(classroom_id))
+        hosted = await self._replay(classroom_id, warm)
+        self.hosted[classroom_id] = hosted
+        return hosted
+
+    async def _replay(self, classroom_id: str, hosted: Hosted | None = None) -> Hosted:
+        """`hosted` (else the checkpointed state) brought up to the end of the log."""
+        await self._fence_once()
+        if hosted is None:
+            saved = await self.store.load_checkpoint(classroom_id)
+            hosted = self._from_checkpoint(classroom_id, saved)
         while batch := await self.store.read_after(classroom_id, hosted.covered_seq, _REPLAY_CHUNK):
             hosted.classroom.apply_batch([entry.event for entry in batch])
             hosted.covered_seq = batch[-1].seq
-        self.hosted[classroom_id] = hosted
         return hosted
 
     def _from_checkpoint(

@@ -61,9 +61,14 @@ async def test_a_moved_classroom_keeps_every_event_and_its_old_shard_refuses_it(
     await client.ingest_batches("c1", [[cell("ok"), cell("error")]])
 
     moved = await client.move("c1")
-    assert (moved["from"], moved["to"], moved["handed_over"]) == (source, 1 - source, True)
-    assert store.checkpoints["c1"][0] == moved["covered_seq"] == 2  # handed over checkpointed
-    assert "c1" not in shards[source].hosted and "c1" in shards[1 - source].hosted
+    assert (moved["from"], moved["to"], moved["prepared"], moved["handed_over"]) == (
+        source,
+        1 - source,
+        True,
+        True,
+    )
+    assert moved["covered_seq"] == 2 == shards[1 - source].hosted["c1"].covered_seq
+    assert "c1" not in shards[source].hosted
     assert (await shards[source].ingest("c1", [cell("ok")]))["error"] == "moved"
     with pytest.raises(ClassroomMoved):
         await shards[source].snapshot("c1")
@@ -106,6 +111,20 @@ async def test_twenty_moves_under_ten_posting_clients_lose_and_repeat_nothing() 
     assert _executions(await client.snapshot("c1")) == 600
     assert seen == sorted(seen), "a read went backwards"
     assert sum("c1" in s.hosted for s in shards) == 1
+
+
+async def test_what_is_logged_between_prepare_and_hand_over_reaches_the_new_shard() -> None:
+    store = MemoryStore()
+    directory, shards, client = _cluster(store)
+    source = (await directory.create_classroom("Class", "c1"))["shard"]
+    await client.ingest_batches("c1", [[cell("ok")]])
+    await shards[1 - source].prepare("c1")  # the new shard loads what is logged so far ...
+    await client.ingest_batches("c1", [[cell("error"), cell("ok")]])  # ... and more comes
+    original = shards[1 - source].prepare
+    shards[1 - source].prepare = lambda classroom_id: original("nothing")  # keep the warm one
+    await directory.move("c1", 1 - source)
+    assert _executions(await client.snapshot("c1")) == 3
+    assert shards[1 - source].hosted["c1"].covered_seq == 3
 
 
 async def test_a_shard_that_missed_the_hand_over_cannot_write_and_unloads() -> None:
