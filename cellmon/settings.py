@@ -38,6 +38,15 @@ class Settings(BaseSettings):
     shard_busy_loop_lag_ms: float = Field(
         250, gt=0, description="Nor does one whose event loop runs this late"
     )
+    shard_busy_for_s: float = Field(
+        10, ge=0, description="A shard busy this long moves a classroom off (if it has two)"
+    )
+    shard_idle_stop_s: float = Field(
+        300, ge=0, description="A shard without classrooms this long stops (down to shards_min)"
+    )
+    rebalance_interval_s: float = Field(
+        5, ge=0, description="How often the directory checks shard load (0: never rebalance)"
+    )
     ingest_replicas_max: int = Field(2, ge=1, description="Autoscaling bound of the ingest")
     max_batch: int = Field(500, ge=1, description="Events per request before 413")
     max_body_bytes: int = Field(4 * 1024 * 1024, ge=1024, description="Body size before 413")

@@ -61,6 +61,12 @@ def _parser() -> argparse.ArgumentParser:
     move.add_argument("classroom_id")
     move.add_argument("--to", type=int, default=None, help="shard index (default: least loaded)")
     move.set_defaults(run=cmd_classroom_move)
+    shard = sub.add_parser("shard", help="the actors hosting classrooms").add_subparsers()
+    drain = shard.add_parser(
+        "drain", help="move every classroom off a shard (live), then stop it if above the minimum"
+    )
+    drain.add_argument("shard", type=int)
+    drain.set_defaults(run=cmd_shard_drain)
     instructor = sub.add_parser("instructor", help="dashboard accounts").add_subparsers()
     add = instructor.add_parser("add", help="create or update an instructor account")
     add.add_argument("email")
@@ -240,6 +246,18 @@ def cmd_classroom_move(args: argparse.Namespace, settings: Settings) -> int:
         print(f"error: {error}", file=sys.stderr)
         return 1
     print(json.dumps(moved, indent=2))
+    return 0
+
+
+def cmd_shard_drain(args: argparse.Namespace, settings: Settings) -> int:
+    """Empty a shard (before taking its machine away, say)."""
+    cluster.connect(settings)
+    try:
+        done = stack.drain_shard(settings, args.shard)
+    except ValueError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    print(json.dumps(done, indent=2))
     return 0
 
 

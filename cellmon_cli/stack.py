@@ -69,6 +69,13 @@ def move_classroom(settings: Settings, classroom_id: str, to_shard: int | None) 
     return blocking(actors(settings).move(classroom_id, to_shard))
 
 
+def drain_shard(settings: Settings, shard: int) -> list[dict[str, Any]]:
+    """Move every classroom off a shard, then stop it (down to shards_min)."""
+    from actors.runtime.client import blocking
+
+    return blocking(actors(settings).drain(shard), timeout_s=300)
+
+
 def rotate_tokens(settings: Settings, classroom_id: str) -> dict[str, str]:
     """New ingest and instructor tokens for the classroom (the old ones stop working)."""
     from actors.runtime.client import blocking

@@ -26,6 +26,7 @@ class ShardLoad:
     events_per_s: float = 0.0  # applied, over the last WINDOW_S
     loop_lag_ms: float = 0.0  # the latest its event loop ran a timer, worst of the window
     answered: bool = True  # False: it did not answer in time (busy, or starting): load unknown
+    rooms: dict[str, float] = field(default_factory=dict)  # each loaded classroom's events/s
 
 
 @dataclass(frozen=True)

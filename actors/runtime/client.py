@@ -61,6 +61,11 @@ def start_shard(index: int, settings: Settings) -> Any:
     return RemoteShard.options(**options).remote(index, settings)
 
 
+def stop_shard(handle: Any) -> None:
+    """Stop a shard the directory emptied, for good (Ray must not restart it)."""
+    ray.kill(handle, no_restart=True)
+
+
 def blocking(call: Coroutine[Any, Any, T], timeout_s: float = 30.0) -> T:
     """Run one client call from synchronous code (a command, a dashboard script, a test)."""
 
@@ -84,7 +89,7 @@ class ActorClient:
         """Start (or find) the directory, which starts the minimum number of shards; returns
         once they answer."""
         options = {"name": DIRECTORY_NAME, "namespace": settings.namespace, **_COMMON}
-        RemoteDirectory.options(**options).remote(settings, start_shard)
+        RemoteDirectory.options(**options).remote(settings, start_shard, stop_shard)
         client = cls(settings.namespace)
         await client.classrooms()
         return client
@@ -189,7 +194,9 @@ class ActorClient:
             await asyncio.sleep(wait_s)
             shard = await self._shard(classroom_id)
             sent = [batches[i] for i in waiting]
-            got = await self._call(shard.ingest_batches.remote(classroom_id, sent))
+            got = await self._forgetting(
+                classroom_id, shard.ingest_batches.remote(classroom_id, sent)
+            )
             for i, answer in zip(waiting, got, strict=True):
                 answers[i] = answer
             waiting = [i for i in waiting if _moved(answers[i])]
@@ -280,13 +287,35 @@ class ActorClient:
         for wait_s in (0.0, *MOVE_WAITS_S):
             await asyncio.sleep(wait_s)
             try:
-                answer = await self._call(call(await self._shard(classroom_id)))
+                shard = await self._shard(classroom_id)
+                answer = await self._forgetting(classroom_id, call(shard))
             except ClassroomMoved:
                 answer = {"error": MOVED}
             if not _moved(answer):
                 return answer
             self._shards.pop(classroom_id, None)
         raise ActorsUnavailable(f"classroom {classroom_id!r} is moving to another shard")
+
+    async def _forgetting(self, classroom_id: str, awaitable: Any) -> Any:
+        """A shard call; if the shard is gone (crashed, or stopped after the classroom moved
+        off it), the next call asks the directory again instead of the cached handle."""
+        try:
+            return await self._call(awaitable)
+        except ActorsUnavailable:
+            self._shards.pop(classroom_id, None)
+            raise
+
+    async def drain(self, shard: int) -> list[dict[str, Any]]:
+        """Move every classroom off a shard, then stop it (down to `shards_min`)."""
+        done: list[dict[str, Any]] = await self._call(self._directory_handle().drain.remote(shard))
+        return done
+
+    async def rebalance(self) -> list[dict[str, Any]]:
+        """One rebalancing pass now (the directory also runs one every few seconds)."""
+        done: list[dict[str, Any]] = await self._call(
+            self._directory_handle().rebalance_once.remote()
+        )
+        return done
 
     async def _shard(self, classroom_id: str) -> Any:
         shard = self._shards.get(classroom_id)

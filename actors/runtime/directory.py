@@ -11,12 +11,14 @@ from dataclasses import replace
 from typing import Any
 
 from actors.adapters.stores import EventStore, open_store
-from actors.domain import placement
+from actors.domain import placement, rebalance
 from actors.domain.registry import Change, ClassroomRegistry, Resolved
 from cellmon.settings import Settings
 
-# Starts (or finds) shard N and returns its handle; injected, so this module knows no Ray.
+# Start (or find) shard N and return its handle; stop a shard by its handle. Injected, so this
+# module knows no Ray.
 ShardStarter = Callable[[int, Settings], Any]
+ShardStopper = Callable[[Any], None]
 LOAD_ANSWER_S = 1.0  # a shard slower than this to say its load is not waited for
 MOVE_STEP_S = 10.0  # a shard slower than this at a step of a move is moved around
 MOVE_WAIT_S = 2.0  # `locate` of a classroom being moved waits this long for its new shard
@@ -31,57 +33,76 @@ class Directory:
     classroom and token again; it is loaded on the first call after (re)start.
     """
 
-    def __init__(self, settings: Settings, start_shard: ShardStarter) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        start_shard: ShardStarter,
+        stop_shard: ShardStopper | None = None,
+    ) -> None:
         self.settings = settings
-        self._start_shard = start_shard
+        self._start_shard, self._stop_shard = start_shard, stop_shard
         self.registry = ClassroomRegistry()
         self.store: EventStore = open_store(settings.store_url)
-        self.shards: list[Any] = []
+        self.shards: list[Any | None] = []  # by index; None: stopped (the next start reuses it)
         self._loaded = asyncio.Lock()
         self._writing = asyncio.Lock()  # plan, persist, apply: one registry change at a time
         self._ready = False
         # Classrooms being moved: `locate` waits for the move instead of naming the old shard.
         self._moving: dict[str, asyncio.Event] = {}
+        self._busy_since: dict[int, float] = {}  # running shards over a load bound, since when
+        self._empty_since: dict[int, float] = {}  # running shards without classrooms, since when
+        self._rebalancer: asyncio.Task[None] | None = None
 
     async def _ensure_loaded(self) -> None:
         async with self._loaded:
             if self._ready:
                 return
             self.registry.restore(*await self.store.load_registry())
-            known = max((c.shard + 1 for c in self.registry.classrooms.values()), default=0)
-            while len(self.shards) < max(known, self.settings.shards_min):
-                self._add_shard()
+            wanted = {c.shard for c in self.registry.classrooms.values()}
+            wanted |= set(range(self.settings.shards_min))
+            self.shards = [None] * (max(wanted) + 1)
+            for index in sorted(wanted):
+                self.shards[index] = self._start_shard(index, self.settings)
+            if self.settings.rebalance_interval_s > 0:
+                self._rebalancer = asyncio.create_task(self._rebalance_forever())
             self._ready = True
 
-    def _add_shard(self) -> None:
-        self.shards.append(self._start_shard(len(self.shards), self.settings))
+    def _running(self) -> list[int]:
+        return [i for i, shard in enumerate(self.shards) if shard is not None]
 
-    async def _place(self, leaving: int | None = None) -> int:
-        """The shard for a new classroom, by load (`actors.domain.placement`): each shard is
-        asked; one that does not answer within LOAD_ANSWER_S counts as of unknown load.
-        `leaving`: the shard a moving classroom leaves, which is not a choice."""
-        counts = self.registry.load_per_shard(len(self.shards))
-        loads = await asyncio.gather(
-            *(
-                self._load_of(i, shard, counts[i])
-                for i, shard in enumerate(self.shards)
-                if i != leaving
-            )
-        )
-        bounds = placement.Bounds(
+    def _add_shard(self) -> int:
+        index = next((i for i, s in enumerate(self.shards) if s is None), len(self.shards))
+        handle = self._start_shard(index, self.settings)
+        if index == len(self.shards):
+            self.shards.append(handle)
+        else:
+            self.shards[index] = handle
+        return index
+
+    def _bounds(self) -> placement.Bounds:
+        return placement.Bounds(
             self.settings.classrooms_per_shard,
             self.settings.shards_max,
             self.settings.shard_busy_events_per_s,
             self.settings.shard_busy_loop_lag_ms,
         )
-        chosen = placement.choose(list(loads), bounds, running=len(self.shards))
-        if chosen == placement.NEW:
-            self._add_shard()
-            return len(self.shards) - 1
-        return chosen
 
-    async def _load_of(self, index: int, shard: Any, classrooms: int) -> placement.ShardLoad:
+    async def _place(self, leaving: int | None = None) -> int:
+        """The shard for a new classroom, by load (`actors.domain.placement`), starting one if
+        placement says so. `leaving`: the shard a moving classroom leaves, not a choice."""
+        loads = [load for load in await self._loads() if load.shard != leaving]
+        chosen = placement.choose(loads, self._bounds(), running=len(self._running()))
+        return self._add_shard() if chosen == placement.NEW else chosen
+
+    async def _loads(self) -> list[placement.ShardLoad]:
+        """Every running shard's load, asked in parallel; one that does not answer within
+        LOAD_ANSWER_S counts as of unknown load."""
+        counts = self.registry.load_per_shard(len(self.shards))
+        return list(await asyncio.gather(*(self._load_of(i, counts[i]) for i in self._running())))
+
+    async def _load_of(self, index: int, classrooms: int) -> placement.ShardLoad:
         try:
+            shard = self._running_shard(index)
             report = await asyncio.wait_for(shard.load.remote(), LOAD_ANSWER_S)
             return placement.ShardLoad(
                 index,
@@ -89,9 +110,90 @@ class Directory:
                 students=int(report["students"]),
                 events_per_s=float(report["events_per_s"]),
                 loop_lag_ms=float(report["loop_lag_ms"]),
+                rooms=dict(report.get("rooms", {})),
             )
         except Exception:  # busy, restarting, or not an actor at all (unit tests)
             return placement.ShardLoad(index, classrooms, answered=False)
+
+    async def rebalance_once(self) -> list[dict[str, Any]]:
+        """One look at the shards (`actors.domain.rebalance`): a shard busy for
+        `shard_busy_for_s` moves one classroom off; shards empty for `shard_idle_stop_s` stop,
+        down to `shards_min`. Returns what was done."""
+        await self._ensure_loaded()
+        now, bounds, done = time.monotonic(), self._bounds(), []
+        loads = await self._loads()
+        for load in loads:
+            if placement.busy(load, bounds):
+                self._busy_since.setdefault(load.shard, now)
+            else:
+                self._busy_since.pop(load.shard, None)
+        for load in loads:
+            since = self._busy_since.get(load.shard)
+            if since is None or now - since < self.settings.shard_busy_for_s:
+                continue
+            others = [other for other in loads if other.shard != load.shard]
+            move = rebalance.relieve(load, others, bounds, len(self._running()))
+            if move is not None:
+                done.append(await self.move(move.classroom_id, move.target))
+                self._busy_since.pop(load.shard, None)  # its meter needs a window to show it
+                break  # the loads have changed: look again next pass
+        return done + await self._stop_idle(now)
+
+    async def drain(self, shard: int) -> list[dict[str, Any]]:
+        """Move every classroom off the shard (where placement puts each), then stop it if
+        more than `shards_min` shards run. Returns what was done."""
+        await self._ensure_loaded()
+        self._running_shard(shard)
+        placed = [c.classroom_id for c in self.registry.classrooms.values() if c.shard == shard]
+        done = [await self.move(classroom_id) for classroom_id in placed]
+        async with self._writing:
+            if self.registry.load_per_shard(len(self.shards))[shard] == 0:
+                done += self._stop([shard])
+        return done
+
+    async def _stop_idle(self, now: float) -> list[dict[str, Any]]:
+        async with self._writing:
+            counts = self.registry.load_per_shard(len(self.shards))
+            for index in range(len(self.shards)):
+                if self.shards[index] is not None and counts[index] == 0:
+                    self._empty_since.setdefault(index, now)
+                else:
+                    self._empty_since.pop(index, None)
+            idle = rebalance.idle_to_stop(
+                self._empty_since,
+                now,
+                self.settings.shard_idle_stop_s,
+                len(self._running()),
+                self.settings.shards_min,
+            )
+            return self._stop(idle)
+
+    def _stop(self, indices: list[int]) -> list[dict[str, Any]]:
+        """Stop these empty shards while more than `shards_min` run (caller holds _writing)."""
+        stopped = []
+        for index in indices:
+            if self._stop_shard is None or len(self._running()) <= self.settings.shards_min:
+                break
+            self._stop_shard(self.shards[index])
+            self.shards[index] = None
+            self._empty_since.pop(index, None)
+            self._busy_since.pop(index, None)
+            stopped.append({"stopped_shard": index})
+            log.info("stopped shard %d: no classrooms", index)
+        return stopped
+
+    async def _rebalance_forever(self) -> None:
+        while True:
+            await asyncio.sleep(self.settings.rebalance_interval_s)
+            try:
+                await self.rebalance_once()
+            except Exception:  # the next pass tries again; nothing here may end the loop
+                log.exception("rebalancing failed")
+
+    def _running_shard(self, index: int) -> Any:
+        if not 0 <= index < len(self.shards) or self.shards[index] is None:
+            raise ValueError(f"no shard {index}: the running shards are {self._running()}")
+        return self.shards[index]
 
     async def create_classroom(
         self, name: str, classroom_id: str | None = None, require_student_tokens: bool = False
@@ -114,7 +216,8 @@ class Directory:
         }
 
     async def move(self, classroom_id: str, to_shard: int | None = None) -> dict[str, Any]:
-        """Move a live classroom to another shard (`to_shard`, or the one placement picks).
+        """Move a live classroom to another shard (`to_shard`, a new one for placement.NEW, or
+        the one placement picks).
 
         The new shard loads it ahead (`prepare`); the old one hands it over (refuses new calls
         with "moved", finishes what it took); the store and this registry place it on the new
@@ -127,12 +230,17 @@ class Directory:
             classroom = self.registry.classrooms.get(classroom_id)
             if classroom is None:
                 raise LookupError(f"no classroom {classroom_id!r}")
-            target = await self._place(leaving=classroom.shard) if to_shard is None else to_shard
-            if not 0 <= target < len(self.shards):
-                raise ValueError(f"no shard {target}: shards are 0 to {len(self.shards) - 1}")
+            if to_shard is None:
+                target = await self._place(leaving=classroom.shard)
+            elif to_shard == placement.NEW:
+                target = self._add_shard()
+            else:
+                target = to_shard
+                self._running_shard(target)
             if target == classroom.shard:
                 return {"classroom_id": classroom_id, "from": target, "to": target, "moved": False}
-            source, destination = self.shards[classroom.shard], self.shards[target]
+            source = self._running_shard(classroom.shard)
+            destination = self._running_shard(target)
             prepared = await self._ask(destination.prepare, classroom_id)
             started = time.monotonic()  # callers are told "moved" from here on
             self._moving[classroom_id] = moved = asyncio.Event()
@@ -239,7 +347,7 @@ class Directory:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(moving.wait(), MOVE_WAIT_S)
         classroom = self.registry.classrooms.get(classroom_id)
-        return self.shards[classroom.shard] if classroom else None
+        return self.shards[classroom.shard] if classroom else None  # never a stopped one
 
     async def classrooms(self) -> list[dict[str, Any]]:
         """Every classroom with its shard."""
@@ -257,4 +365,4 @@ class Directory:
     async def shard_handles(self) -> list[Any]:
         """All shard handles, for status and research clients."""
         await self._ensure_loaded()
-        return list(self.shards)
+        return [shard for shard in self.shards if shard is not None]

@@ -72,6 +72,7 @@ class Hosted:
     # write takes them all in one round trip (one commit, one fsync) instead of one each.
     pending: list[Pending] = field(default_factory=list)
     writer: asyncio.Task[None] | None = None
+    meter: LoadMeter = field(default_factory=LoadMeter)  # this classroom's share of the load
 
 
 class Shard:
@@ -180,7 +181,9 @@ class Shard:
         """Apply freshly logged events; publish their alerts and metrics. Once the log holds
         them, nothing here may fail the callers: a publishing error is logged, not answered."""
         outcome = hosted.classroom.apply_batch([entry.event for entry in logged])
-        self.meter.record_applied(len(logged), time.monotonic())
+        now = time.monotonic()
+        self.meter.record_applied(len(logged), now)
+        hosted.meter.record_applied(len(logged), now)
         if logged:
             hosted.covered_seq = max(hosted.covered_seq, logged[-1].seq)
         try:
@@ -325,6 +328,7 @@ class Shard:
         return {
             "students": sum(len(h.classroom.students) for h in self.hosted.values()),
             "events_per_s": round(self.meter.events_per_s(now), 1),
+            "rooms": {cid: round(h.meter.events_per_s(now), 1) for cid, h in self.hosted.items()},
             "loop_lag_ms": round(self.meter.loop_lag_ms(now), 1),
             "rss_mb": round(_rss_mb(), 1),
             "classrooms_loaded": len(self.hosted),

@@ -59,5 +59,6 @@ def unit_settings(**overrides: Any) -> Settings:
         "influx_url": None,
         "checkpoint_interval_s": 60,
         "idle_unload_s": 60,
+        "rebalance_interval_s": 0,  # tests call `Directory.rebalance_once` themselves
     }
     return Settings(**{**base, **overrides})

@@ -5,7 +5,6 @@ no longer write its log even if it missed the hand-over."""
 from __future__ import annotations
 
 import asyncio
-from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -15,37 +14,15 @@ from actors.runtime import shard as shard_module
 from actors.runtime.client import ActorClient
 from actors.runtime.directory import Directory
 from actors.runtime.shard import ClassroomMoved, Shard
-from cellmon.settings import Settings
 from tests.unit.factories import at, cell, unit_settings
+from tests.unit.local_cluster import local_cluster
 
 pytestmark = pytest.mark.unit
 NOW = at(minutes=30)
 
 
-class Local:
-    """An object called the way a Ray actor handle is: `handle.method.remote(...)`."""
-
-    def __init__(self, target: Any) -> None:
-        self.target = target
-
-    def __getattr__(self, name: str) -> Any:
-        method = getattr(self.target, name)
-        return SimpleNamespace(remote=lambda *args: method(*args))
-
-
-def _cluster(store: MemoryStore) -> tuple[Directory, list[Shard], ActorClient]:
-    shards: list[Shard] = []
-
-    def start_shard(index: int, settings: Settings) -> Local:
-        shard = Shard(index, settings)
-        shard.store = store
-        shards.append(shard)
-        return Local(shard)
-
-    directory = Directory(unit_settings(shards_min=2, shards_max=2), start_shard)
-    directory.store = store
-    client = ActorClient("unit")
-    client._directory = Local(directory)
+def _cluster(store: MemoryStore) -> tuple[Directory, dict[int, Shard], ActorClient]:
+    directory, shards, client, _ = local_cluster(store)
     return directory, shards, client
 
 
@@ -110,7 +87,7 @@ async def test_twenty_moves_under_ten_posting_clients_lose_and_repeat_nothing() 
     assert sum(posted) == 600 == len(store.log)
     assert _executions(await client.snapshot("c1")) == 600
     assert seen == sorted(seen), "a read went backwards"
-    assert sum("c1" in s.hosted for s in shards) == 1
+    assert sum("c1" in s.hosted for s in shards.values()) == 1
 
 
 async def test_what_is_logged_between_prepare_and_hand_over_reaches_the_new_shard() -> None:
