@@ -48,6 +48,12 @@ class Settings(BaseSettings):
         5, ge=0, description="How often the directory checks shard load (0: never rebalance)"
     )
     ingest_replicas_max: int = Field(2, ge=1, description="Autoscaling bound of the ingest")
+    ingest_upscale_delay_s: float = Field(
+        30, ge=0, description="Requests above the target this long add an ingest replica"
+    )
+    ingest_downscale_delay_s: float = Field(
+        600, ge=0, description="Requests below the target this long remove one"
+    )
     max_batch: int = Field(500, ge=1, description="Events per request before 413")
     max_body_bytes: int = Field(4 * 1024 * 1024, ge=1024, description="Body size before 413")
     max_code_chars: int = Field(64_000, ge=100, description="Longer code is truncated, flagged")

@@ -27,6 +27,8 @@ def build_app(args: AppArgs) -> Application:
             "min_replicas": args.min_replicas,
             "max_replicas": max(args.settings.ingest_replicas_max, args.min_replicas),
             "target_ongoing_requests": 32,
+            "upscale_delay_s": args.settings.ingest_upscale_delay_s,
+            "downscale_delay_s": args.settings.ingest_downscale_delay_s,
         },
         # A log line per request costs the replica more than our own work on a small batch;
         # errors are still logged.

@@ -192,11 +192,12 @@ class ActorClient:
         waiting = list(range(len(batches)))
         for wait_s in (0.0, *MOVE_WAITS_S):
             await asyncio.sleep(wait_s)
-            shard = await self._shard(classroom_id)
             sent = [batches[i] for i in waiting]
-            got = await self._forgetting(
-                classroom_id, shard.ingest_batches.remote(classroom_id, sent)
-            )
+
+            def send(shard: Any, sent: list[list[Any]] = sent) -> Any:
+                return shard.ingest_batches.remote(classroom_id, sent)
+
+            got = await self._forgetting(classroom_id, send, await self._shard(classroom_id))
             for i, answer in zip(waiting, got, strict=True):
                 answers[i] = answer
             waiting = [i for i in waiting if _moved(answers[i])]
@@ -287,8 +288,7 @@ class ActorClient:
         for wait_s in (0.0, *MOVE_WAITS_S):
             await asyncio.sleep(wait_s)
             try:
-                shard = await self._shard(classroom_id)
-                answer = await self._forgetting(classroom_id, call(shard))
+                answer = await self._forgetting(classroom_id, call, await self._shard(classroom_id))
             except ClassroomMoved:
                 answer = {"error": MOVED}
             if not _moved(answer):
@@ -296,14 +296,19 @@ class ActorClient:
             self._shards.pop(classroom_id, None)
         raise ActorsUnavailable(f"classroom {classroom_id!r} is moving to another shard")
 
-    async def _forgetting(self, classroom_id: str, awaitable: Any) -> Any:
-        """A shard call; if the shard is gone (crashed, or stopped after the classroom moved
-        off it), the next call asks the directory again instead of the cached handle."""
+    async def _forgetting(self, classroom_id: str, call: Callable[[Any], Any], shard: Any) -> Any:
+        """A call to the classroom's shard. If that shard is gone (stopped after the classroom
+        moved off it while this client was quiet, or crashed), the directory is asked again:
+        a different shard gets the call once more (a re-sent batch is logged once: the log
+        skips ids it holds); the same one means it is restarting, and the caller retries."""
         try:
-            return await self._call(awaitable)
+            return await self._call(call(shard))
         except ActorsUnavailable:
             self._shards.pop(classroom_id, None)
-            raise
+            current = await self._shard(classroom_id)
+            if _actor_id(current) == _actor_id(shard):
+                raise
+            return await self._call(call(current))
 
     async def drain(self, shard: int) -> list[dict[str, Any]]:
         """Move every classroom off a shard, then stop it (down to `shards_min`)."""
@@ -354,3 +359,8 @@ class ActorClient:
 def _moved(answer: Any) -> bool:
     """A shard's answer that the classroom is no longer there (nothing was done)."""
     return isinstance(answer, dict) and answer.get("error") == MOVED
+
+
+def _actor_id(handle: Any) -> Any:
+    """What identifies an actor behind a handle (the handle itself outside Ray)."""
+    return getattr(handle, "_actor_id", handle)

@@ -50,6 +50,7 @@ class Directory:
         # Classrooms being moved: `locate` waits for the move instead of naming the old shard.
         self._moving: dict[str, asyncio.Event] = {}
         self._busy_since: dict[int, float] = {}  # running shards over a load bound, since when
+        self._quiet_since: dict[int, float] = {}  # running shards doing little, since when
         self._empty_since: dict[int, float] = {}  # running shards without classrooms, since when
         self._rebalancer: asyncio.Task[None] | None = None
 
@@ -97,36 +98,39 @@ class Directory:
     async def _loads(self) -> list[placement.ShardLoad]:
         """Every running shard's load, asked in parallel; one that does not answer within
         LOAD_ANSWER_S counts as of unknown load."""
-        counts = self.registry.load_per_shard(len(self.shards))
-        return list(await asyncio.gather(*(self._load_of(i, counts[i]) for i in self._running())))
+        placed: dict[int, list[str]] = {i: [] for i in self._running()}
+        for classroom in self.registry.classrooms.values():
+            placed.setdefault(classroom.shard, []).append(classroom.classroom_id)
+        return list(await asyncio.gather(*(self._load_of(i, placed[i]) for i in self._running())))
 
-    async def _load_of(self, index: int, classrooms: int) -> placement.ShardLoad:
+    async def _load_of(self, index: int, placed: list[str]) -> placement.ShardLoad:
         try:
             shard = self._running_shard(index)
             report = await asyncio.wait_for(shard.load.remote(), LOAD_ANSWER_S)
+            rates = report.get("rooms", {})
             return placement.ShardLoad(
                 index,
-                classrooms,
+                len(placed),
                 students=int(report["students"]),
                 events_per_s=float(report["events_per_s"]),
                 loop_lag_ms=float(report["loop_lag_ms"]),
-                rooms=dict(report.get("rooms", {})),
+                # every classroom placed there, loaded or not (an unloaded one is quiet)
+                rooms={classroom: float(rates.get(classroom, 0.0)) for classroom in placed},
             )
         except Exception:  # busy, restarting, or not an actor at all (unit tests)
-            return placement.ShardLoad(index, classrooms, answered=False)
+            return placement.ShardLoad(index, len(placed), answered=False)
 
     async def rebalance_once(self) -> list[dict[str, Any]]:
         """One look at the shards (`actors.domain.rebalance`): a shard busy for
-        `shard_busy_for_s` moves one classroom off; shards empty for `shard_idle_stop_s` stop,
-        down to `shards_min`. Returns what was done."""
+        `shard_busy_for_s` moves one classroom off; else one classroom of a shard quiet for
+        `shard_idle_stop_s` is packed onto another; shards empty for `shard_idle_stop_s`
+        stop, down to `shards_min`. Returns what was done."""
         await self._ensure_loaded()
         now, bounds, done = time.monotonic(), self._bounds(), []
         loads = await self._loads()
         for load in loads:
-            if placement.busy(load, bounds):
-                self._busy_since.setdefault(load.shard, now)
-            else:
-                self._busy_since.pop(load.shard, None)
+            _track(self._busy_since, load.shard, placement.busy(load, bounds), now)
+            _track(self._quiet_since, load.shard, rebalance.quiet(load, bounds), now)
         for load in loads:
             since = self._busy_since.get(load.shard)
             if since is None or now - since < self.settings.shard_busy_for_s:
@@ -136,7 +140,12 @@ class Directory:
             if move is not None:
                 done.append(await self.move(move.classroom_id, move.target))
                 self._busy_since.pop(load.shard, None)  # its meter needs a window to show it
-                break  # the loads have changed: look again next pass
+                return done  # the loads have changed: look again next pass
+        idle_s = self.settings.shard_idle_stop_s
+        stayed_quiet = [s for s in loads if now - self._quiet_since.get(s.shard, now) >= idle_s]
+        packing = rebalance.pack(stayed_quiet, loads, bounds, self.settings.shards_min)
+        if packing is not None:
+            done.append(await self.move(packing.classroom_id, packing.target))
         return done + await self._stop_idle(now)
 
     async def drain(self, shard: int) -> list[dict[str, Any]]:
@@ -176,8 +185,8 @@ class Directory:
                 break
             self._stop_shard(self.shards[index])
             self.shards[index] = None
-            self._empty_since.pop(index, None)
-            self._busy_since.pop(index, None)
+            for since in (self._empty_since, self._busy_since, self._quiet_since):
+                since.pop(index, None)
             stopped.append({"stopped_shard": index})
             log.info("stopped shard %d: no classrooms", index)
         return stopped
@@ -366,3 +375,11 @@ class Directory:
         """All shard handles, for status and research clients."""
         await self._ensure_loaded()
         return [shard for shard in self.shards if shard is not None]
+
+
+def _track(since: dict[int, float], shard: int, holds: bool, now: float) -> None:
+    """Keep since when a condition has held for each shard (forget it once it does not)."""
+    if holds:
+        since.setdefault(shard, now)
+    else:
+        since.pop(shard, None)

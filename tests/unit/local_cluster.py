@@ -6,7 +6,7 @@ from types import SimpleNamespace
 from typing import Any
 
 from actors.adapters.stores.memory import MemoryStore
-from actors.runtime.client import ActorClient
+from actors.runtime.client import ActorClient, ActorsUnavailable
 from actors.runtime.directory import Directory
 from actors.runtime.shard import Shard
 from cellmon.settings import Settings
@@ -18,10 +18,17 @@ class Local:
 
     def __init__(self, target: Any) -> None:
         self.target = target
+        self.stopped = False  # then every call fails, as one to a killed actor does
 
     def __getattr__(self, name: str) -> Any:
         method = getattr(self.target, name)
-        return SimpleNamespace(remote=lambda *args: method(*args))
+
+        async def remote(*args: Any) -> Any:
+            if self.stopped:
+                raise ActorsUnavailable("the actor is dead: it was killed by ray.kill")
+            return await method(*args)
+
+        return SimpleNamespace(remote=remote)
 
 
 def local_cluster(
@@ -39,6 +46,7 @@ def local_cluster(
         return Local(shard)
 
     def stop_shard(handle: Local) -> None:
+        handle.stopped = True
         stopped.append(handle.target.shard_id)
 
     options = {"shards_min": 2, "shards_max": 2, **settings}

@@ -7,7 +7,7 @@ import pytest
 
 from actors.adapters.stores.memory import MemoryStore
 from actors.domain.placement import NEW, Bounds, LoadMeter, ShardLoad
-from actors.domain.rebalance import Move, idle_to_stop, relieve
+from actors.domain.rebalance import Move, idle_to_stop, pack, relieve
 from tests.unit.factories import cell
 from tests.unit.local_cluster import local_cluster
 
@@ -48,6 +48,21 @@ def test_a_classroom_is_never_split_nor_sent_to_a_busy_or_full_shard() -> None:
     assert relieve(hot, others, BOUNDS, 4) is None
 
 
+def test_quiet_shards_pack_downwards_while_more_than_the_minimum_run() -> None:
+    loads = [
+        ShardLoad(0, 2, events_per_s=100, rooms={"a": 60, "b": 40}),
+        ShardLoad(1, 1, events_per_s=30, rooms={"c": 30}),
+        ShardLoad(2, 2, events_per_s=20, rooms={"d": 15, "e": 5}),
+    ]
+    assert pack(loads, loads, BOUNDS, shards_min=1) == Move("e", 2, 0)
+    assert pack(loads, loads, BOUNDS, shards_min=3) is None
+    assert pack(loads[:1], loads, BOUNDS, shards_min=1) is None, "only shard 0 stayed quiet"
+    full = [ShardLoad(0, 4, rooms=dict.fromkeys("abcd", 0.0)), *loads[1:]]
+    assert pack(full, full, BOUNDS, shards_min=1) == Move("e", 2, 1)
+    lively = [ShardLoad(0, 1, events_per_s=495, rooms={"a": 495}), loads[2]]
+    assert pack(lively, lively, BOUNDS, shards_min=1) is None, "0 would stop being quiet"
+
+
 def test_idle_shards_stop_highest_first_keeping_the_minimum() -> None:
     empty_since = {1: 50.0, 2: 0.0, 3: 0.0}
     assert idle_to_stop(empty_since, now=100, idle_s=60, running=4, shards_min=1) == [3, 2]
@@ -81,13 +96,16 @@ async def test_a_busy_shard_hands_a_classroom_to_a_new_shard_which_stops_once_em
     assert (await client.snapshot("lecture"))["summary"]["executions"] == 600
     assert "lecture" in shards[1].hosted and "lecture" not in shards[0].hosted
 
-    await client.move("lecture", 0)  # the lecture is over: both back on shard 0 ...
-    for shard in shards.values():  # ... and a meter window later, nothing is busy
+    for shard in shards.values():  # the lecture is over: a meter window later, all is quiet
         shard.meter = LoadMeter()
         for hosted in shard.hosted.values():
             hosted.meter = LoadMeter()
-    assert await client.rebalance() == [{"stopped_shard": 1}]
-    assert stopped == [1] and len(await directory.shard_handles()) == 1
+    packed, stop = await client.rebalance()  # quiet for shard_idle_stop_s (0 s here)
+    assert (packed["classroom_id"], packed["from"], packed["to"]) == ("lecture", 1, 0)
+    assert stop == {"stopped_shard": 1} and stopped == [1]
+    assert len(await directory.shard_handles()) == 1
+    # The client still holds the stopped shard for the lecture: it asks the directory again.
+    assert (await client.snapshot("lecture"))["summary"]["executions"] == 600
     assert await client.rebalance() == [], "never below shards_min"
     again = await directory.create_classroom("Next", "next", require_student_tokens=False)
     assert again["shard"] in (0, 1)
