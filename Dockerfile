@@ -3,6 +3,7 @@ FROM python:3.11-slim
 WORKDIR /app
 COPY pyproject.toml README.md ./
 COPY cellmon cellmon
+COPY cellmon_cli cellmon_cli
 COPY actors actors
 COPY serve_app serve_app
 COPY streamlit_dashboard streamlit_dashboard

@@ -38,6 +38,12 @@ class Settings(BaseSettings):
     shard_busy_loop_lag_ms: float = Field(
         250, gt=0, description="Nor does one whose event loop runs this late"
     )
+    shard_num_cpus: float = Field(
+        0.25, ge=0, description="CPU a shard asks Ray for (8 shards fill a 2-core node)"
+    )
+    shard_memory_mb: int = Field(
+        300, ge=0, description="Memory a shard asks Ray for (10,000 students take ~160 MB)"
+    )
     shard_busy_for_s: float = Field(
         10, ge=0, description="A shard busy this long moves a classroom off (if it has two)"
     )

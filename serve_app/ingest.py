@@ -33,7 +33,7 @@ class Ingest:
 
     def __init__(self, settings: Settings) -> None:
         allow_rebind_after_crash()  # runs before Serve opens this replica's HTTP port
-        actors = ActorClient(settings.namespace)
+        actors = ActorClient(settings.namespace, starting=settings)
         self._pipeline = IngestPipeline(actors, settings.limits(), settings.token_cache_s)
         self._admin = Admin(self._pipeline.actors, self._pipeline.tokens)
 

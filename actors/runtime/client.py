@@ -56,8 +56,17 @@ def shard_name(index: int) -> str:
 
 
 def start_shard(index: int, settings: Settings) -> Any:
-    """Create (or find) shard `index`; Ray restarts it after a crash and it reloads itself."""
-    options = {"name": shard_name(index), "namespace": settings.namespace, **_COMMON}
+    """Create (or find) shard `index`; Ray restarts it after a crash and it reloads itself.
+
+    It asks Ray for what a shard needs (`shard_num_cpus`, `shard_memory_mb`): where shards
+    would outgrow the cluster, the new one waits, and Ray's autoscaler adds a node for it."""
+    options = {
+        "name": shard_name(index),
+        "namespace": settings.namespace,
+        **_COMMON,
+        "num_cpus": settings.shard_num_cpus,
+        "memory": settings.shard_memory_mb * 2**20,
+    }
     return RemoteShard.options(**options).remote(index, settings)
 
 
@@ -79,8 +88,11 @@ class ActorClient:
     """Typed calls to one deployment's directory and shards; shard handles are cached per
     classroom, so a call costs one actor round trip."""
 
-    def __init__(self, namespace: str) -> None:
+    def __init__(self, namespace: str, starting: Settings | None = None) -> None:
+        """`starting`: start the directory with these settings if there is none yet (the
+        ingest does, so a Serve app deployed alone, by KubeRay say, brings its actors up)."""
         self.namespace = namespace
+        self._starting = starting
         self._directory: Any = None
         self._shards: dict[str, Any] = {}
 
@@ -88,9 +100,7 @@ class ActorClient:
     async def deploy(cls, settings: Settings) -> ActorClient:
         """Start (or find) the directory, which starts the minimum number of shards; returns
         once they answer."""
-        options = {"name": DIRECTORY_NAME, "namespace": settings.namespace, **_COMMON}
-        RemoteDirectory.options(**options).remote(settings, start_shard, stop_shard)
-        client = cls(settings.namespace)
+        client = cls(settings.namespace, starting=settings)
         await client.classrooms()
         return client
 
@@ -332,6 +342,10 @@ class ActorClient:
         return shard
 
     def _directory_handle(self) -> Any:
+        if self._directory is None and self._starting is not None:
+            options = {"name": DIRECTORY_NAME, "namespace": self.namespace, **_COMMON}
+            remote = RemoteDirectory.options(**options)  # get_if_exists: one per namespace
+            self._directory = remote.remote(self._starting, start_shard, stop_shard)
         if self._directory is None:
             try:
                 self._directory = ray.get_actor(DIRECTORY_NAME, namespace=self.namespace)

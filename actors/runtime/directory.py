@@ -25,6 +25,10 @@ MOVE_WAIT_S = 2.0  # `locate` of a classroom being moved waits this long for its
 log = logging.getLogger("cellmon.directory")
 
 
+class ShardUnavailable(LookupError):
+    """The shard a classroom was to move to did not answer: the classroom stays where it is."""
+
+
 class Directory:
     """Places classrooms on shards by load, starting a new shard when the others are full or
     busy.
@@ -138,14 +142,14 @@ class Directory:
             others = [other for other in loads if other.shard != load.shard]
             move = rebalance.relieve(load, others, bounds, len(self._running()))
             if move is not None:
-                done.append(await self.move(move.classroom_id, move.target))
+                done.append(await self._try_move(move.classroom_id, move.target))
                 self._busy_since.pop(load.shard, None)  # its meter needs a window to show it
                 return done  # the loads have changed: look again next pass
         idle_s = self.settings.shard_idle_stop_s
         stayed_quiet = [s for s in loads if now - self._quiet_since.get(s.shard, now) >= idle_s]
         packing = rebalance.pack(stayed_quiet, loads, bounds, self.settings.shards_min)
         if packing is not None:
-            done.append(await self.move(packing.classroom_id, packing.target))
+            done.append(await self._try_move(packing.classroom_id, packing.target))
         return done + await self._stop_idle(now)
 
     async def drain(self, shard: int) -> list[dict[str, Any]]:
@@ -154,11 +158,18 @@ class Directory:
         await self._ensure_loaded()
         self._running_shard(shard)
         placed = [c.classroom_id for c in self.registry.classrooms.values() if c.shard == shard]
-        done = [await self.move(classroom_id) for classroom_id in placed]
+        done = [await self._try_move(classroom_id, None) for classroom_id in placed]
         async with self._writing:
             if self.registry.load_per_shard(len(self.shards))[shard] == 0:
                 done += self._stop([shard])
         return done
+
+    async def _try_move(self, classroom_id: str, to_shard: int | None) -> dict[str, Any]:
+        try:
+            return await self.move(classroom_id, to_shard)
+        except ShardUnavailable as error:
+            log.warning("%s", error)
+            return {"classroom_id": classroom_id, "moved": False, "reason": str(error)}
 
     async def _stop_idle(self, now: float) -> list[dict[str, Any]]:
         async with self._writing:
@@ -251,6 +262,8 @@ class Directory:
             source = self._running_shard(classroom.shard)
             destination = self._running_shard(target)
             prepared = await self._ask(destination.prepare, classroom_id)
+            if prepared is None:  # not up (a new shard waiting for a node, say): stay put
+                raise ShardUnavailable(f"shard {target} cannot take {classroom_id!r} now")
             started = time.monotonic()  # callers are told "moved" from here on
             self._moving[classroom_id] = moved = asyncio.Event()
             try:

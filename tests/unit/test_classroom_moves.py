@@ -159,3 +159,19 @@ async def test_a_failed_registry_write_leaves_the_classroom_where_it_was() -> No
     assert (await store.owner("c1")) == source and "c1" in shards[source].hosted
     [answer] = await client.ingest_batches("c1", [[cell("ok")]])
     assert answer["applied"] == 1
+
+
+async def test_a_shard_that_cannot_prepare_leaves_the_classroom_where_it_was() -> None:
+    store = MemoryStore()
+    directory, shards, client = _cluster(store)
+    source = (await directory.create_classroom("Class", "c1"))["shard"]
+
+    async def down(classroom_id: str) -> None:
+        raise OSError("no node for it yet")
+
+    shards[1 - source].prepare = down  # type: ignore[method-assign]
+    with pytest.raises(LookupError, match="cannot take"):
+        await client.move("c1")
+    assert await store.owner("c1") == source
+    [answer] = await client.ingest_batches("c1", [[cell("ok")]])
+    assert answer["applied"] == 1

@@ -49,3 +49,123 @@ def test_compose_stores_take_passwords_from_the_environment() -> None:
     assert env["CELLMON_STORE_URL"].startswith("postgresql://postgres:${POSTGRES_PASSWORD}@")
     assert env["CELLMON_ALERTS_URL"].startswith("redis://:${REDIS_PASSWORD}@")
     assert ":${INFLUXDB_ADMIN_PASSWORD}@" in env["CELLMON_INFLUX_URL"]
+
+
+# The RayService fields (KubeRay's ray.io/v1 CRD) this project relies on, with the types the
+# CRD gives them; `additionalProperties: false` where we list every field we set, so a
+# misspelt one fails here rather than being dropped by the API server.
+_START_PARAMS = {"type": "object", "additionalProperties": {"type": "string"}}
+_POD = {
+    "type": "object",
+    "required": ["spec"],
+    "properties": {
+        "spec": {
+            "type": "object",
+            "required": ["containers"],
+            "properties": {
+                "containers": {
+                    "type": "array",
+                    "minItems": 1,
+                    "items": {"type": "object", "required": ["name", "image"]},
+                },
+                "initContainers": {"type": "array", "items": {"type": "object"}},
+            },
+        }
+    },
+}
+_RAY_SERVICE = {
+    "type": "object",
+    "required": ["apiVersion", "kind", "metadata", "spec"],
+    "properties": {
+        "apiVersion": {"const": "ray.io/v1"},
+        "kind": {"const": "RayService"},
+        "metadata": {"type": "object", "required": ["name"]},
+        "spec": {
+            "type": "object",
+            "required": ["serveConfigV2", "rayClusterConfig"],
+            "additionalProperties": False,
+            "properties": {
+                "serveConfigV2": {"type": "string"},
+                "rayClusterConfig": {
+                    "type": "object",
+                    "required": ["headGroupSpec"],
+                    "additionalProperties": False,
+                    "properties": {
+                        "rayVersion": {"type": "string"},
+                        "enableInTreeAutoscaling": {"type": "boolean"},
+                        "headGroupSpec": {
+                            "type": "object",
+                            "required": ["template"],
+                            "additionalProperties": False,
+                            "properties": {"rayStartParams": _START_PARAMS, "template": _POD},
+                        },
+                        "workerGroupSpecs": {
+                            "type": "array",
+                            "items": {
+                                "type": "object",
+                                "required": ["groupName", "template"],
+                                "additionalProperties": False,
+                                "properties": {
+                                    "groupName": {"type": "string"},
+                                    "replicas": {"type": "integer", "minimum": 0},
+                                    "minReplicas": {"type": "integer", "minimum": 0},
+                                    "maxReplicas": {"type": "integer", "minimum": 0},
+                                    "rayStartParams": _START_PARAMS,
+                                    "template": _POD,
+                                },
+                            },
+                        },
+                    },
+                },
+            },
+        },
+    },
+}
+
+
+def test_kuberay_service_runs_the_same_app_and_can_grow_for_shards() -> None:
+    import importlib
+
+    from cellmon.settings import Settings
+    from cellmon_cli.serve_tuning import serve_environment
+    from serve_app.app import AppArgs
+
+    service = yaml.safe_load((ROOT / "deploy" / "kuberay.yaml").read_text())
+    jsonschema.validate(service, _RAY_SERVICE)
+    cluster = service["spec"]["rayClusterConfig"]
+    import ray
+
+    assert cluster["rayVersion"] == ray.__version__
+    [app] = yaml.safe_load(service["spec"]["serveConfigV2"])["applications"]
+    module, _, name = app["import_path"].partition(":")
+    assert callable(getattr(importlib.import_module(module), name))
+    AppArgs.model_validate(app["args"])  # the builder's typed arguments
+
+    groups = [cluster["headGroupSpec"], *cluster["workerGroupSpecs"]]
+    containers = [c for g in groups for c in g["template"]["spec"]["containers"]]
+    containers += cluster["headGroupSpec"]["template"]["spec"]["initContainers"]
+    tuning = serve_environment(Settings(http_port=8000))
+    for container in containers:
+        env = {e["name"]: e.get("value") for e in container["env"]}
+        assert {k: env.get(k) for k in tuning} == tuning, container["name"]
+        assert "CELLMON_STORE_URL" in env and container["image"] == containers[0]["image"]
+    assert cluster["headGroupSpec"]["template"]["spec"]["initContainers"][0]["command"] == [
+        "cellmon",
+        "db",
+        "upgrade",
+    ]
+    # The autoscaler can add room for every shard the directory may start.
+    defaults = Settings()
+    cpus = sum(float(g["rayStartParams"]["num-cpus"]) * g.get("maxReplicas", 1) for g in groups)
+    assert cluster["enableInTreeAutoscaling"] is True
+    assert cpus >= defaults.shards_max * defaults.shard_num_cpus + 2
+
+
+def test_the_image_holds_every_package_the_wheel_ships() -> None:
+    import tomllib
+
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    packages = project["tool"]["hatch"]["build"]["targets"]["wheel"]["packages"]
+    dockerfile = (ROOT / "Dockerfile").read_text()
+    for package in packages:
+        assert f"COPY {package} {package}" in dockerfile, package
