@@ -82,9 +82,10 @@ def connect(settings: Settings, address: str | None = None) -> None:
 
 
 @contextmanager
-def own_cluster(settings: Settings) -> Iterator[str]:
+def own_cluster(settings: Settings, resources: dict[str, float] | None = None) -> Iterator[str]:
     """A new local Ray cluster for this process alone (tests, benchmarks), tuned as `up` tunes
-    its head, stopped by its own handle at the end (never `ray stop`); yields its address."""
+    its head, stopped by its own handle at the end (never `ray stop`); yields its address.
+    `resources`: custom resources of its head node (a label a test can schedule by)."""
     if "ray" not in sys.modules:  # Ray reads the auth mode once, at import: keep it consistent
         require_token_auth()
     apply_serve_environment(settings)  # the cluster's processes inherit it
@@ -95,6 +96,7 @@ def own_cluster(settings: Settings) -> Iterator[str]:
     ray.init(
         address="local",
         num_cpus=settings.num_cpus,
+        resources=resources,
         include_dashboard=False,
         namespace=settings.namespace,
         log_to_driver=False,

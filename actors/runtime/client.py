@@ -66,6 +66,8 @@ def start_shard(index: int, settings: Settings) -> Any:
         **_COMMON,
         "num_cpus": settings.shard_num_cpus,
         "memory": settings.shard_memory_mb * 2**20,
+        # Over the nodes there are: a machine lost takes only its share of the classrooms.
+        "scheduling_strategy": "SPREAD",
     }
     return RemoteShard.options(**options).remote(index, settings)
 
