@@ -24,9 +24,9 @@ import httpx
 from cellmon.settings import Settings
 from cellmon_cli import stack
 from cellmon_cli.cluster import own_cluster
+from tests.e2e.deployment import own_settings
 from tests.e2e.events import cell_run
 from tests.support.fixtures import temporary_database
-from tests.support.private_postgres import free_port
 
 
 async def _student(
@@ -68,14 +68,7 @@ def _summary(latencies: list[float], statuses: list[int]) -> dict[str, Any]:
 
 def main(seconds: float, senders: int, every_s: float) -> dict[str, Any]:
     with temporary_database() as dsn:
-        settings = Settings(
-            http_port=free_port(),
-            proxy_port=free_port(),
-            namespace=f"bench-move-{uuid.uuid4().hex[:6]}",
-            store_url=dsn,
-            shards_min=2,
-            shards_max=2,
-        )
+        settings = own_settings("bench-move", dsn, shards_min=2, shards_max=2)
         with own_cluster(settings):
             stack.deploy(settings)
             url = f"http://127.0.0.1:{settings.http_port}"

@@ -282,10 +282,21 @@ class ActorClient:
         stats: dict[str, Any] = await self._call(shard.stats.remote())
         return stats
 
-    async def all_shard_stats(self) -> list[dict[str, Any]]:
-        """Every shard's stats, asked in parallel."""
-        shards = await self._call(self._directory_handle().shard_handles.remote())
-        return list(await asyncio.gather(*(self._call(s.stats.remote()) for s in shards)))
+    async def all_shard_stats(self, timeout_s: float = 10.0) -> list[dict[str, Any]]:
+        """Every running shard's stats, asked in parallel; a shard that does not answer (it
+        was stopped a moment ago, or is restarting) is listed as unavailable, with why."""
+        shards = await self._call(self._directory_handle().running_shards.remote())
+
+        async def stats(index: int, shard: Any) -> dict[str, Any]:
+            try:
+                found: dict[str, Any] = await self._call(
+                    asyncio.wait_for(shard.stats.remote(), timeout_s)
+                )
+                return found
+            except (ActorsUnavailable, TimeoutError) as error:
+                return {"shard": index, "unavailable": str(error) or "no answer in time"}
+
+        return list(await asyncio.gather(*(stats(i, s) for i, s in sorted(shards.items()))))
 
     async def move(self, classroom_id: str, to_shard: int | None = None) -> dict[str, Any]:
         """Move a live classroom to another shard (or where placement puts it): what moved,

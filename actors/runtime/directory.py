@@ -384,10 +384,10 @@ class Directory:
             for c in self.registry.classrooms.values()
         ]
 
-    async def shard_handles(self) -> list[Any]:
-        """All shard handles, for status and research clients."""
+    async def running_shards(self) -> dict[int, Any]:
+        """Every running shard's handle by index, for status and research clients."""
         await self._ensure_loaded()
-        return [shard for shard in self.shards if shard is not None]
+        return {index: self.shards[index] for index in self._running()}
 
 
 def _track(since: dict[int, float], shard: int, holds: bool, now: float) -> None:

@@ -6,20 +6,17 @@ classroom ends equal to the same stream sent to a classroom that saw no fault.""
 from __future__ import annotations
 
 import asyncio
-import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
 import pytest
 
-from cellmon.settings import Settings
 from cellmon_cli import stack
 from cellmon_cli.cluster import own_cluster
-from tests.e2e.deployment import Deployment
+from tests.e2e.deployment import Deployment, own_settings
 from tests.e2e.stream import class_stream, comparable, fresh_ids, send_stream
 from tests.support.fixtures import temporary_database
-from tests.support.private_postgres import free_port
 from tests.support.second_node import SecondNode, second_node
 from tests.support.waiting import wait_until
 
@@ -39,11 +36,9 @@ def two_nodes(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TwoNodes]:
     import ray
 
     with temporary_database() as dsn:
-        settings = Settings(
-            http_port=free_port(),
-            proxy_port=free_port(),
-            namespace=f"cellmon-nodes-{uuid.uuid4().hex[:6]}",
-            store_url=dsn,
+        settings = own_settings(
+            "cellmon-nodes",
+            dsn,
             checkpoint_interval_s=1.0,
             shards_min=2,
             shards_max=2,

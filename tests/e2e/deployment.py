@@ -55,19 +55,23 @@ def bearer(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
 
 
+def own_settings(prefix: str, store_url: str, **overrides: Any) -> Settings:
+    """Settings of a deployment of one's own: free ports, a fresh namespace, the given store."""
+    return Settings(
+        http_port=free_port(),
+        proxy_port=free_port(),
+        namespace=f"{prefix}-{uuid.uuid4().hex[:6]}",
+        store_url=store_url,
+        **overrides,
+    )
+
+
 @contextmanager
 def deployed(prefix: str, **overrides: Any) -> Iterator[Deployment]:
     """A Ray cluster of our own with Cell Monitor on Serve and a fresh database; stopped by
     its own handle at the end (never `ray stop`)."""
     with temporary_database() as dsn:
-        settings = Settings(
-            http_port=free_port(),
-            proxy_port=free_port(),
-            namespace=f"{prefix}-{uuid.uuid4().hex[:6]}",
-            store_url=dsn,
-            checkpoint_interval_s=1.0,
-            **overrides,
-        )
+        settings = own_settings(prefix, dsn, **{"checkpoint_interval_s": 1.0, **overrides})
         with own_cluster(settings):
             stack.deploy(settings)
             yield Deployment(f"http://127.0.0.1:{settings.http_port}", settings)

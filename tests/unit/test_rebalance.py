@@ -103,7 +103,12 @@ async def test_a_busy_shard_hands_a_classroom_to_a_new_shard_which_stops_once_em
     packed, stop = await client.rebalance()  # quiet for shard_idle_stop_s (0 s here)
     assert (packed["classroom_id"], packed["from"], packed["to"]) == ("lecture", 1, 0)
     assert stop == {"stopped_shard": 1} and stopped == [1]
-    assert len(await directory.shard_handles()) == 1
+    assert list(await directory.running_shards()) == [0]
+    assert [s["shard"] for s in await client.all_shard_stats()] == [0]
+    (await directory.running_shards())[0].stopped = True  # dies between listing and asking
+    [gone] = await client.all_shard_stats()
+    assert gone["shard"] == 0 and "killed" in gone["unavailable"]
+    (await directory.running_shards())[0].stopped = False
     # The client still holds the stopped shard for the lecture: it asks the directory again.
     assert (await client.snapshot("lecture"))["summary"]["executions"] == 600
     assert await client.rebalance() == [], "never below shards_min"
