@@ -39,7 +39,11 @@ class Settings(BaseSettings):
         250, gt=0, description="Nor does one whose event loop runs this late"
     )
     shard_num_cpus: float = Field(
-        0.25, ge=0, description="CPU a shard asks Ray for (8 shards fill a 2-core node)"
+        0,
+        ge=0,
+        description="CPU a shard asks Ray for: 0 on one machine (shards share its cores with "
+        "everything else); on a cluster with Ray's autoscaler, 0.25 (8 fill a 2-core node), so "
+        "a node is added when new shards do not fit",
     )
     shard_memory_mb: int = Field(
         300, ge=0, description="Memory a shard asks Ray for (10,000 students take ~160 MB)"

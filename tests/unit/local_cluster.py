@@ -14,7 +14,7 @@ from tests.unit.factories import unit_settings
 
 
 class Local:
-    """An object called the way a Ray actor handle is: `handle.method.remote(...)`."""
+    """An object called the way a Ray actor handle is (`handle.method.remote` then await)."""
 
     def __init__(self, target: Any) -> None:
         self.target = target

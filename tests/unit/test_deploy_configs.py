@@ -20,7 +20,8 @@ def test_ray_cluster_yaml_matches_the_schema_shipped_with_ray() -> None:
     config = yaml.safe_load((ROOT / "ray_cluster.yaml").read_text())
     jsonschema.validate(config, json.loads(schema_path.read_text()))
     assert config["available_node_types"]["worker"]["max_workers"] >= 1  # autoscaling workers
-    assert any("cellmon deploy" in line for line in config["head_start_ray_commands"])
+    deploy = next(line for line in config["head_start_ray_commands"] if "cellmon deploy" in line)
+    assert "CELLMON_SHARD_NUM_CPUS=0.25" in deploy  # shards the autoscaler can see
 
 
 def test_compose_file_builds_cellmon_and_publishes_only_on_loopback() -> None:
@@ -154,11 +155,12 @@ def test_kuberay_service_runs_the_same_app_and_can_grow_for_shards() -> None:
         "db",
         "upgrade",
     ]
-    # The autoscaler can add room for every shard the directory may start.
-    defaults = Settings()
+    # Shards ask for CPU, so the autoscaler sees them, and it can add room for all of them.
+    env = {e["name"]: e.get("value") for e in containers[0]["env"]}
+    shard_cpus = Settings(shard_num_cpus=env["CELLMON_SHARD_NUM_CPUS"]).shard_num_cpus
     cpus = sum(float(g["rayStartParams"]["num-cpus"]) * g.get("maxReplicas", 1) for g in groups)
-    assert cluster["enableInTreeAutoscaling"] is True
-    assert cpus >= defaults.shards_max * defaults.shard_num_cpus + 2
+    assert cluster["enableInTreeAutoscaling"] is True and shard_cpus > 0
+    assert cpus >= Settings().shards_max * shard_cpus + 2
 
 
 def test_the_image_holds_every_package_the_wheel_ships() -> None:
