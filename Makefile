@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: demo test up down status lint venv clean influxdb influxdb-stop bench chromium chp
+.PHONY: demo test up down status lint venv clean influxdb influxdb-stop bench chromium chp wrk
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -54,7 +54,11 @@ $(CHP): tests/e2e/hub/package-lock.json
 
 chp: $(CHP)
 
-test: lint influxdb chromium chp
+# wrk (Debian's) drives HTTP load where the client must not be what limits it.
+wrk:
+	command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk)
+
+test: lint influxdb chromium chp wrk
 	$(BIN)/python -m pytest
 
 # Ingest throughput against the bare-uvicorn baseline, a class of 300 with its probes, and a

@@ -1,4 +1,5 @@
-"""Let a restarted ingest replica take its port back at once.
+"""Let ingest replicas bind the public port: a restarted one at once, a second one beside
+the first.
 
 Under direct ingress (`cellmon_cli.serve_tuning`) Ray Serve 2.60 binds the replica's HTTP port
 without SO_REUSEADDR. A replica killed while clients were connected leaves their connections in
@@ -7,6 +8,11 @@ blocked for good and moves the replica to the next one, and clients of the publi
 refused until the cluster restarts (tests/e2e/test_crash_recovery.py caught this). So the
 replica asks Serve's own server start for SO_REUSEADDR (with SO_REUSEPORT, its only switch).
 
+Serve gives each direct-ingress replica on a node a port of its own (the next in the range),
+for a load balancer in front; our clients know one port. So a second replica on the node binds
+the public port too, and with SO_REUSEPORT the kernel shares new connections between them:
+an added replica takes load without a balancer (tests/cluster/test_ingest_scaling.py).
+
 This reaches into a private Ray module: if Ray moves it, nothing is patched, a warning is
 logged, and that test fails.
 """
@@ -14,6 +20,7 @@ logged, and that test fails.
 from __future__ import annotations
 
 import logging
+import os
 from typing import Any
 
 log = logging.getLogger("cellmon.ingest")
@@ -33,7 +40,18 @@ def allow_rebind_after_crash() -> None:
         return
 
     async def start(app: Any, http_options: Any, *, event_loop: Any, **_: Any) -> Any:
+        public = _public_port()
+        if public and http_options.port != public:  # a second replica on this node: share it
+            http_options = http_options.copy(update={"port": public})
         return await original(app, http_options, event_loop=event_loop, enable_so_reuseport=True)
 
     start.cellmon_rebind = True  # type: ignore[attr-defined]
     setattr(replica, "start_asgi_http_server", start)  # noqa: B010 (a private, untyped name)
+
+
+def _public_port() -> int:
+    """The ingest's public port: the first of Serve's direct-ingress range (`serve_tuning`)."""
+    try:
+        return int(os.environ.get("RAY_SERVE_DIRECT_INGRESS_MIN_HTTP_PORT", "0"))
+    except ValueError:
+        return 0
