@@ -9,7 +9,7 @@ from ray import serve
 from ray.serve import Application, Deployment
 
 from cellmon.settings import Settings
-from serve_app.ingest import Ingest
+from serve_app.ingest import PUBLIC_APP, Ingest
 
 
 class AppArgs(BaseModel):
@@ -37,7 +37,7 @@ def build_app(args: AppArgs) -> Application:
     return deployment.bind(args.settings)
 
 
-def deploy(args: AppArgs, host: str, port: int, name: str = "cellmon", route: str = "/") -> None:
+def deploy(args: AppArgs, host: str, port: int, name: str = PUBLIC_APP, route: str = "/") -> None:
     """Start Serve's HTTP proxy on host:port and run the app (blocks until it is healthy).
 
     Under direct ingress (`cellmon_cli.serve_tuning`) the ingest replica serves the public port
@@ -46,7 +46,7 @@ def deploy(args: AppArgs, host: str, port: int, name: str = "cellmon", route: st
     serve.run(build_app(args), name=name, route_prefix=route)
 
 
-def ingest_status(name: str = "cellmon") -> dict[str, object]:
+def ingest_status(name: str = PUBLIC_APP) -> dict[str, object]:
     """The ingest's replicas by state (RUNNING, STARTING, ...) and its health, as Serve sees
     them: how far autoscaling has gone, for `cellmon status`."""
     application = serve.status().applications.get(name)

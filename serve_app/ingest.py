@@ -19,6 +19,8 @@ from serve_app.auth import bearer_token
 from serve_app.pipeline import IngestPipeline
 from serve_app.rebind import allow_rebind_after_crash
 
+PUBLIC_APP = "cellmon"  # the Serve app whose replicas all serve the public port
+
 api = FastAPI(
     title="Cell Monitor",
     version="1",
@@ -32,7 +34,9 @@ class Ingest:
     """Validates, authorizes and hands each batch to its classroom's shard in one actor call."""
 
     def __init__(self, settings: Settings) -> None:
-        allow_rebind_after_crash()  # runs before Serve opens this replica's HTTP port
+        # Runs before Serve opens this replica's HTTP port.
+        owns_port = serve.get_replica_context().app_name == PUBLIC_APP
+        allow_rebind_after_crash(settings.http_port if owns_port else None)
         actors = ActorClient(settings.namespace, starting=settings)
         self._pipeline = IngestPipeline(actors, settings.limits(), settings.token_cache_s)
         self._admin = Admin(self._pipeline.actors, self._pipeline.tokens)

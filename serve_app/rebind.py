@@ -11,7 +11,9 @@ replica asks Serve's own server start for SO_REUSEADDR (with SO_REUSEPORT, its o
 Serve gives each direct-ingress replica on a node a port of its own (the next in the range),
 for a load balancer in front; our clients know one port. So a second replica on the node binds
 the public port too, and with SO_REUSEPORT the kernel shares new connections between them:
-an added replica takes load without a balancer (tests/cluster/test_ingest_scaling.py).
+an added replica takes load without a balancer (tests/cluster/test_ingest_scaling.py). Only
+the app named `PUBLIC_APP` does: other Serve apps of the cluster (behind Serve's proxy, at a
+route prefix) keep the ports Serve gives them.
 
 This reaches into a private Ray module: if Ray moves it, nothing is patched, a warning is
 logged, and that test fails.
@@ -20,14 +22,16 @@ logged, and that test fails.
 from __future__ import annotations
 
 import logging
-import os
 from typing import Any
 
 log = logging.getLogger("cellmon.ingest")
 
 
-def allow_rebind_after_crash() -> None:
-    """Patch this replica process (before Serve starts its direct-ingress server)."""
+def allow_rebind_after_crash(public_port: int | None = None) -> None:
+    """Patch this replica process (before Serve starts its direct-ingress server). With
+    `public_port`, a replica Serve gives another port binds that one instead, beside the
+    others: only the app that owns the public port may pass it, or another app's replicas
+    would take its clients' connections."""
     try:
         from ray.serve._private import replica
     except ImportError:
@@ -40,18 +44,9 @@ def allow_rebind_after_crash() -> None:
         return
 
     async def start(app: Any, http_options: Any, *, event_loop: Any, **_: Any) -> Any:
-        public = _public_port()
-        if public and http_options.port != public:  # a second replica on this node: share it
-            http_options = http_options.copy(update={"port": public})
+        if public_port and http_options.port != public_port:  # a second replica: share it
+            http_options = http_options.copy(update={"port": public_port})
         return await original(app, http_options, event_loop=event_loop, enable_so_reuseport=True)
 
     start.cellmon_rebind = True  # type: ignore[attr-defined]
     setattr(replica, "start_asgi_http_server", start)  # noqa: B010 (a private, untyped name)
-
-
-def _public_port() -> int:
-    """The ingest's public port: the first of Serve's direct-ingress range (`serve_tuning`)."""
-    try:
-        return int(os.environ.get("RAY_SERVE_DIRECT_INGRESS_MIN_HTTP_PORT", "0"))
-    except ValueError:
-        return 0

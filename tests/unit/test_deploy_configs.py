@@ -130,6 +130,7 @@ def test_kuberay_service_runs_the_same_app_and_can_grow_for_shards() -> None:
     from cellmon.settings import Settings
     from cellmon_cli.serve_tuning import serve_environment
     from serve_app.app import AppArgs
+    from serve_app.ingest import PUBLIC_APP
 
     service = yaml.safe_load((ROOT / "deploy" / "kuberay.yaml").read_text())
     jsonschema.validate(service, _RAY_SERVICE)
@@ -141,6 +142,7 @@ def test_kuberay_service_runs_the_same_app_and_can_grow_for_shards() -> None:
     module, _, name = app["import_path"].partition(":")
     assert callable(getattr(importlib.import_module(module), name))
     AppArgs.model_validate(app["args"])  # the builder's typed arguments
+    assert app["name"] == PUBLIC_APP  # its replicas share the public port
 
     groups = [cluster["headGroupSpec"], *cluster["workerGroupSpecs"]]
     containers = [c for g in groups for c in g["template"]["spec"]["containers"]]
