@@ -174,11 +174,8 @@ class Directory:
     async def _stop_idle(self, now: float) -> list[dict[str, Any]]:
         async with self._writing:
             counts = self.registry.load_per_shard(len(self.shards))
-            for index in range(len(self.shards)):
-                if self.shards[index] is not None and counts[index] == 0:
-                    self._empty_since.setdefault(index, now)
-                else:
-                    self._empty_since.pop(index, None)
+            for index, shard in enumerate(self.shards):
+                _track(self._empty_since, index, shard is not None and counts[index] == 0, now)
             idle = rebalance.idle_to_stop(
                 self._empty_since,
                 now,

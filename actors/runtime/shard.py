@@ -398,9 +398,7 @@ class Shard:
         brought up to date from the log, or a full load), so its callers do not wait."""
         self.departed.pop(classroom_id, None)
         if classroom_id not in self.hosted and classroom_id not in self._loading:
-            task = asyncio.create_task(self._load(classroom_id, self._warm.pop(classroom_id, None)))
-            self._loading[classroom_id] = task
-            task.add_done_callback(lambda _: self._loading.pop(classroom_id, None))
+            self._start_load(classroom_id, self._warm.pop(classroom_id, None))
         hosted = await self._host(classroom_id)
         return {"covered_seq": hosted.covered_seq, "students": len(hosted.classroom.students)}
 
@@ -417,11 +415,14 @@ class Shard:
         if hosted is not None:
             hosted.last_used = time.monotonic()
             return hosted
-        task = self._loading.get(classroom_id)
-        if task is None:  # concurrent callers share one load
-            task = self._loading[classroom_id] = asyncio.create_task(self._load(classroom_id))
-            task.add_done_callback(lambda _: self._loading.pop(classroom_id, None))
+        task = self._loading.get(classroom_id) or self._start_load(classroom_id)
         return await asyncio.shield(task)
+
+    def _start_load(self, classroom_id: str, warm: Hosted | None = None) -> asyncio.Task[Hosted]:
+        """Load the classroom in a task every concurrent caller shares (`_host` awaits it)."""
+        task = self._loading[classroom_id] = asyncio.create_task(self._load(classroom_id, warm))
+        task.add_done_callback(lambda _: self._loading.pop(classroom_id, None))
+        return task
 
     async def _fence_once(self) -> None:
         """Before this incarnation's first query: end its predecessor's sessions (a killed
