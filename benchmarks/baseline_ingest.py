@@ -53,8 +53,7 @@ def main() -> None:
     args = parser.parse_args()
     settings = Settings(namespace=args.namespace)
     cluster.connect(settings, args.address)
-    limits = settings.limits()
-    pipeline = IngestPipeline(ActorClient(args.namespace), limits)
+    pipeline = IngestPipeline(ActorClient(args.namespace), settings)
     uvicorn.run(
         build_app(pipeline), host="127.0.0.1", port=args.port, log_level="warning", access_log=False
     )

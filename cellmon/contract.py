@@ -36,6 +36,9 @@ INSTRUCTOR_TYPES = frozenset(
     }
 )
 
+# A raised or lowered hand: never shed under load, never queued behind cell runs.
+URGENT_TYPES = frozenset({"help", "help_stop"})
+
 MESSAGE_CHARS = 500  # an instructor's message: a notification, not a letter
 
 CellStatus = Literal["ok", "error", "aborted"]

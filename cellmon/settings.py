@@ -64,6 +64,21 @@ class Settings(BaseSettings):
     ingest_downscale_delay_s: float = Field(
         600, ge=0, description="Requests below the target this long remove one"
     )
+    queue_limit_s: float = Field(
+        1.0,
+        gt=0,
+        description="A classroom whose cell runs waited this long takes no more (503) until its"
+        " queue moves; a raised hand is always taken, ahead of them",
+    )
+    ingest_lag_limit_ms: float = Field(
+        500.0,
+        gt=0,
+        description="An ingest replica whose event loop runs this late for a second answers 503"
+        " to cell runs",
+    )
+    ingest_in_flight_max: int = Field(
+        2_000, ge=1, description="Requests an ingest replica holds before answering 503"
+    )
     max_batch: int = Field(500, ge=1, description="Events per request before 413")
     max_body_bytes: int = Field(4 * 1024 * 1024, ge=1024, description="Body size before 413")
     max_code_chars: int = Field(64_000, ge=100, description="Longer code is truncated, flagged")

@@ -14,7 +14,7 @@ from typing import Any, Literal
 
 from pydantic import TypeAdapter, ValidationError
 
-from cellmon.contract import EVENT_TYPES, Event
+from cellmon.contract import EVENT_TYPES, URGENT_TYPES, Event
 from cellmon.legacy_format import SeedFormatError, from_seed, is_seed_event
 from cellmon.limits import DEFAULT_LIMITS, Limits
 
@@ -111,6 +111,17 @@ class Window:
     received_at: datetime
     earliest: datetime
     latest: datetime
+
+
+def holds_urgent(items: list[Any]) -> bool:
+    """Whether raw items (before validation) include a raised or lowered hand, in either
+    format: such a batch is never shed under load."""
+    for item in items:
+        if isinstance(item, dict):
+            kind = item.get("type", item.get("eventType"))
+            if isinstance(kind, str) and kind in URGENT_TYPES:
+                return True
+    return False
 
 
 def parse_item(

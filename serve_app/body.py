@@ -47,8 +47,8 @@ def status_for(accepted: int, rejected: list[Any]) -> int:
     return 403 if all(r.kind == "forbidden" for r in rejected) else 422
 
 
-def unavailable(what: str) -> HTTPException:
+def unavailable(what: str, retry_after_s: int = 2) -> HTTPException:
     """503 with Retry-After: the client keeps the events and sends them again."""
     return HTTPException(
-        503, f"{what}; nothing was lost, retry shortly", headers={"Retry-After": "2"}
+        503, f"{what}; nothing was lost, retry shortly", headers={"Retry-After": str(retry_after_s)}
     )

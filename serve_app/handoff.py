@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
+import time
 from collections.abc import Awaitable, Callable, Hashable
 from typing import Any
 
@@ -29,11 +30,14 @@ class Handoff:
 
     def __init__(self) -> None:
         self._waiting: dict[Hashable, list[tuple[Any, asyncio.Future[Any]]]] = {}
+        self._waiting_since: dict[Hashable, float] = {}  # the oldest waiting batch's arrival
         self._senders: dict[Hashable, asyncio.Task[None]] = {}
 
     async def deliver(self, key: Hashable, batch: Any, send_many: SendMany) -> Any:
         """`batch`'s own result; a cancelled caller does not cancel the delivery."""
         answer: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        if key not in self._waiting:
+            self._waiting_since[key] = time.monotonic()
         self._waiting.setdefault(key, []).append((batch, answer))
         if key not in self._senders:
             task = asyncio.get_running_loop().create_task(
@@ -45,6 +49,7 @@ class Handoff:
     async def _send_waiting(self, key: Hashable, send_many: SendMany) -> None:
         try:
             while group := self._waiting.pop(key, None):
+                self._waiting_since.pop(key, None)
                 try:
                     results = await send_many([batch for batch, _ in group])
                 except Exception as error:  # every waiting caller gets it
@@ -57,6 +62,15 @@ class Handoff:
                         answer.set_result(result)
         finally:
             del self._senders[key]
+
+    def waited_s(self, key: Hashable, now: float) -> float:
+        """How long the oldest batch waiting for `key`'s next call has waited (0: none)."""
+        since = self._waiting_since.get(key)
+        return 0.0 if since is None else now - since
+
+    def longest_wait_s(self, now: float) -> float:
+        """The longest any key's oldest batch has waited (0: none waits)."""
+        return max((now - since for since in self._waiting_since.values()), default=0.0)
 
     @property
     def in_flight(self) -> int:

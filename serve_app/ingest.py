@@ -4,6 +4,7 @@
 # ingress methods (with string annotations it took `request: Request` for a query parameter).
 
 import os
+import time
 from typing import Any
 
 import orjson
@@ -38,7 +39,7 @@ class Ingest:
         owns_port = serve.get_replica_context().app_name == PUBLIC_APP
         allow_rebind_after_crash(settings.http_port if owns_port else None)
         actors = ActorClient(settings.namespace, starting=settings)
-        self._pipeline = IngestPipeline(actors, settings.limits(), settings.token_cache_s)
+        self._pipeline = IngestPipeline(actors, settings)
         self._admin = Admin(self._pipeline.actors, self._pipeline.tokens)
 
     @api.get("/healthz")
@@ -48,6 +49,9 @@ class Ingest:
             "status": "ok",
             "replica_pid": os.getpid(),
             "handoffs_in_flight": self._pipeline.handoff.in_flight,
+            "requests_in_flight": self._pipeline.in_flight,
+            "queued_s": round(self._pipeline.handoff.longest_wait_s(time.monotonic()), 3),
+            "refused_busy": self._pipeline.refused_busy,
         }
 
     @api.post("/api/v1/events", status_code=202)

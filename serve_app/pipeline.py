@@ -7,7 +7,9 @@ The Serve deployment (`serve_app.ingest`) and the benchmark's bare-uvicorn basel
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import time
 from collections.abc import Awaitable
 from datetime import UTC, datetime
 from typing import Any, TypeVar
@@ -16,18 +18,20 @@ import orjson
 from fastapi import HTTPException, Request
 from fastapi.responses import Response
 
-from actors.runtime.client import MOVED, ActorClient, ActorsUnavailable, UnknownClassroom
-from cellmon.limits import Limits
+from actors.runtime.client import BUSY, MOVED, ActorClient, ActorsUnavailable, UnknownClassroom
+from cellmon.settings import Settings
 from cellmon.validation import (
     ParsedBatch,
     Rejection,
     Sender,
+    holds_urgent,
     might_hold_unstorable,
     parse_batch,
 )
 from serve_app.auth import TokenCache, bearer_token, require, require_sender
 from serve_app.body import json_items, status_for, unavailable
 from serve_app.handoff import Handoff
+from serve_app.shedding import Shedding
 
 log = logging.getLogger("cellmon.ingest")
 T = TypeVar("T")
@@ -36,18 +40,36 @@ T = TypeVar("T")
 class IngestPipeline:
     """Per-process state: the actor client, cached token answers, the coalescing hand-off."""
 
-    def __init__(self, actors: ActorClient, limits: Limits, token_cache_s: float = 30.0) -> None:
-        self.actors, self.limits = actors, limits
-        self.tokens = TokenCache(actors.resolve, ttl_s=token_cache_s)
+    def __init__(self, actors: ActorClient, settings: Settings) -> None:
+        self.actors, self.limits = actors, settings.limits()
+        self.tokens = TokenCache(actors.resolve, ttl_s=settings.token_cache_s)
         self.handoff = Handoff()
+        self.shedding = Shedding.configured(settings)
+        self.in_flight = 0  # ingest requests this process holds
+        self.refused_busy = 0
+        self._lag_probe: asyncio.Task[None] | None = None
 
     async def ingest(self, request: Request, token: str) -> Response:
         """The whole POST: 202 with counts (and any rejections), or a 4xx/503 with a reason."""
+        self._start_lag_probe()
+        self.in_flight += 1
+        try:
+            return await self._ingest(request, token)
+        finally:
+            self.in_flight -= 1
+
+    async def _ingest(self, request: Request, token: str) -> Response:
         caller = await self.tokens.caller(token)
         require_sender(caller)
         body = await self._body(request)
+        items = json_items(body, self.limits.max_batch)
+        urgent, now = holds_urgent(items), time.monotonic()
+        queued_s = self.handoff.waited_s((caller.classroom_id, False), now)
+        if not urgent and (why := self.shedding.reason(self.in_flight, queued_s, now)):
+            self.refused_busy += 1
+            raise unavailable(f"{why}; a raised hand still goes through", retry_after_s=1)
         parsed = parse_batch(
-            json_items(body, self.limits.max_batch),
+            items,
             sender=Sender(caller.classroom_id, caller.student_id),
             received_at=datetime.now(UTC),
             limits=self.limits,
@@ -55,7 +77,7 @@ class IngestPipeline:
         )
         result: dict[str, Any] = {"applied": 0, "duplicates": 0, "rejected": []}
         if parsed.events:
-            result = await self._deliver(caller.classroom_id, parsed.events)
+            result = await self._deliver(caller.classroom_id, parsed.events, urgent)
         rejected = merge_refusals(parsed, result.get("rejected", []))
         taken = len(parsed.events) + len(parsed.rejected) - len(rejected)
         answer = {
@@ -98,14 +120,17 @@ class IngestPipeline:
                 raise HTTPException(413, f"body exceeds {self.limits.max_body_bytes} bytes")
         return bytes(body)
 
-    async def _deliver(self, classroom_id: str, events: list[Any]) -> dict[str, Any]:
-        """The shard logs the batch durably, then applies it; 2xx only after the log write."""
+    async def _deliver(self, classroom_id: str, events: list[Any], urgent: bool) -> dict[str, Any]:
+        """The shard logs the batch durably, then applies it; 2xx only after the log write.
+        An urgent batch (a hand) has its own lane: it never waits for a call of cell runs."""
 
         async def send_many(batches: list[list[Any]]) -> list[dict[str, Any]]:
             return await self.actors.ingest_batches(classroom_id, batches)
 
         try:
-            result: dict[str, Any] = await self.handoff.deliver(classroom_id, events, send_many)
+            result: dict[str, Any] = await self.handoff.deliver(
+                (classroom_id, urgent), events, send_many
+            )
         except UnknownClassroom as error:  # the token outlived its classroom
             raise HTTPException(404, str(error)) from None
         except ActorsUnavailable as error:
@@ -113,9 +138,24 @@ class IngestPipeline:
             raise unavailable("classroom state is restarting") from None
         if result.get("error") == MOVED:
             raise unavailable("the classroom is moving to another shard")
+        if result.get("error") == BUSY:
+            self.refused_busy += 1
+            raise unavailable("the classroom's queue is full", retry_after_s=1)
         if "error" in result:
             raise unavailable("the event log cannot be written right now")
         return result
+
+    def _start_lag_probe(self) -> None:
+        if self._lag_probe is None or self._lag_probe.done():
+            self._lag_probe = asyncio.get_running_loop().create_task(self._probe_lag())
+
+    async def _probe_lag(self, every_s: float = 0.1) -> None:
+        """How late this event loop runs a timer: sustained lateness is overload."""
+        while True:
+            asked = time.monotonic()
+            await asyncio.sleep(every_s)
+            ran = time.monotonic()
+            self.shedding.record_lag((ran - asked - every_s) * 1000, ran)
 
 
 def merge_refusals(parsed: ParsedBatch, refused: list[list[Any]]) -> list[Rejection]:

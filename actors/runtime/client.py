@@ -16,7 +16,8 @@ from ray.exceptions import RayError, RayTaskError
 
 from actors.domain.registry import Resolved
 from actors.runtime.directory import Directory
-from actors.runtime.shard import MOVED as MOVED  # re-exported: the ingest reads answers
+from actors.runtime.shard import BUSY as BUSY  # re-exported: the ingest reads answers
+from actors.runtime.shard import MOVED as MOVED
 from actors.runtime.shard import ClassroomMoved, Shard
 from cellmon.settings import Settings
 from cellmon.views import ClassroomSnapshot, StudentDetail

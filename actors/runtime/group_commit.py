@@ -1,9 +1,17 @@
 """Group commit: batches that wait while a classroom's log write is in flight go together in
-the next write (one round trip, one commit), and each caller gets its own answer. Pure."""
+the next write (one round trip, one commit), and each caller gets its own answer. Pure.
+
+Urgent batches (a raised or lowered hand) never wait behind bulk: they form the next group
+ahead of any cell runs already waiting. And a classroom whose bulk has waited longer than its
+bound takes no more bulk until the queue moves: under overload, callers are told at once to come
+back later (their events stay with them) rather than joining a queue they would wait minutes in.
+"""
 
 from __future__ import annotations
 
 import asyncio
+from collections import deque
+from dataclasses import dataclass, field
 from typing import Any
 
 GROUP_EVENTS = 5_000  # at most this many events in one log write
@@ -22,6 +30,47 @@ def take_group(pending: list[Pending]) -> list[Pending]:
     group = pending[:taken]
     del pending[:taken]
     return group
+
+
+@dataclass
+class WriteQueue:
+    """One classroom's batches waiting for the log. `now` is a monotonic clock, in seconds."""
+
+    urgent: list[Pending] = field(default_factory=list)
+    bulk: list[Pending] = field(default_factory=list)
+    _bulk_arrivals: deque[float] = field(default_factory=deque)
+
+    def add(
+        self, batch: list[Any], answer: asyncio.Future[dict[str, Any]], *, urgent: bool, now: float
+    ) -> None:
+        if urgent:
+            self.urgent.append((batch, answer))
+        else:
+            self.bulk.append((batch, answer))
+            self._bulk_arrivals.append(now)
+
+    def take(self) -> list[Pending]:
+        """The next group to write: urgent batches first."""
+        if self.urgent:
+            return take_group(self.urgent)
+        group = take_group(self.bulk)
+        for _ in group:
+            self._bulk_arrivals.popleft()
+        return group
+
+    def oldest_wait_s(self, now: float) -> float:
+        """How long the oldest waiting bulk batch has waited."""
+        return now - self._bulk_arrivals[0] if self._bulk_arrivals else 0.0
+
+    def take_all(self) -> list[Pending]:
+        everything = [*self.urgent, *self.bulk]
+        self.urgent.clear()
+        self.bulk.clear()
+        self._bulk_arrivals.clear()
+        return everything
+
+    def __bool__(self) -> bool:
+        return bool(self.urgent or self.bulk)
 
 
 def limit_verdicts(refusals: list[str | None]) -> dict[int, Verdict]:

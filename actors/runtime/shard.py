@@ -35,12 +35,12 @@ from actors.domain.state import Rules
 from actors.runtime.group_commit import (
     Pending,
     Verdict,
+    WriteQueue,
     answer_all,
     answer_counts,
     limit_verdicts,
-    take_group,
 )
-from cellmon.contract import Event
+from cellmon.contract import URGENT_TYPES, Event
 from cellmon.settings import Settings
 from cellmon.views import ClassroomSnapshot, StudentDetail
 
@@ -49,6 +49,7 @@ _INSTRUCTOR_EVENT: TypeAdapter[Any] = TypeAdapter(Event)
 _REPLAY_CHUNK = 10_000
 CheckpointRow = tuple[str, int, dict[str, Any]]
 MOVED = "moved"  # an ingest answer's error: nothing was logged, ask the directory again
+BUSY = "busy"  # an ingest answer's error: the classroom's queue is full, nothing was logged
 STALE_DEPARTURE_S = 30.0  # longer than a move takes: a departure still not moved is undone
 
 
@@ -70,7 +71,7 @@ class Hosted:
     behind_log: bool = False
     # Group commit: batches that arrive while a log write is in flight wait here, and the next
     # write takes them all in one round trip (one commit, one fsync) instead of one each.
-    pending: list[Pending] = field(default_factory=list)
+    pending: WriteQueue = field(default_factory=WriteQueue)
     writer: asyncio.Task[None] | None = None
     meter: LoadMeter = field(default_factory=LoadMeter)  # this classroom's share of the load
 
@@ -98,6 +99,7 @@ class Shard:
         self._maintenance: asyncio.Task[None] | None = None
         self.meter = LoadMeter()
         self._lag_probe: asyncio.Task[None] | None = None
+        self.refused_busy = 0  # bulk batches refused because their classroom's queue was full
 
     async def ingest(self, classroom_id: str, events: list[Any]) -> dict[str, Any]:
         """Durably log the batch, then apply what was new. Answers counts, or an error."""
@@ -108,8 +110,12 @@ class Shard:
         except LogUnavailable as error:
             log.warning("event log unavailable for %s: %s", classroom_id, error)
             return {"error": "log_unavailable", "detail": str(error)}
+        urgent, now = any(e.type in URGENT_TYPES for e in events), time.monotonic()
+        if not urgent and hosted.pending.oldest_wait_s(now) > self.settings.queue_limit_s:
+            self.refused_busy += 1
+            return {"error": BUSY}
         answer: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
-        hosted.pending.append((events, answer))
+        hosted.pending.add(events, answer, urgent=urgent, now=now)
         if hosted.writer is None or hosted.writer.done():
             hosted.writer = asyncio.create_task(self._write_pending(classroom_id, hosted))
         return await asyncio.shield(answer)
@@ -123,7 +129,7 @@ class Shard:
     async def _write_pending(self, classroom_id: str, hosted: Hosted) -> None:
         """Log and apply waiting batches, a group at a time, in arrival order."""
         while hosted.pending:
-            group = take_group(hosted.pending)
+            group = hosted.pending.take()
             events = [event for batch, _ in group for event in batch]
             try:
                 async with hosted.lock:
@@ -140,8 +146,7 @@ class Shard:
             except NotOwner as error:  # moved without us (we were unreachable): stop hosting it
                 log.warning("%s; unloading it here", error)
                 self._depart(classroom_id)
-                answer_all([*group, *hosted.pending], {"error": MOVED})
-                hosted.pending.clear()
+                answer_all([*group, *hosted.pending.take_all()], {"error": MOVED})
             except LogUnavailable as error:
                 log.warning("event log unavailable for %s: %s", classroom_id, error)
                 answer_all(group, {"error": "log_unavailable", "detail": str(error)})
@@ -315,6 +320,7 @@ class Shard:
             **await self.load(),  # pid, node, students, events/s, loop lag, memory
             "metrics": self.metrics.counters,
             "events_applied": sum(c.events_applied for c in loaded),
+            "refused_busy": self.refused_busy,
             "classrooms": {
                 cid: {"covered_seq": h.covered_seq, "checkpointed_seq": h.checkpointed_seq}
                 for cid, h in self.hosted.items()
@@ -329,6 +335,12 @@ class Shard:
             "students": sum(len(h.classroom.students) for h in self.hosted.values()),
             "events_per_s": round(self.meter.events_per_s(now), 1),
             "rooms": {cid: round(h.meter.events_per_s(now), 1) for cid, h in self.hosted.items()},
+            # How long each classroom's oldest waiting cell runs have waited, where any wait.
+            "queued_s": {
+                cid: round(h.pending.oldest_wait_s(now), 3)
+                for cid, h in self.hosted.items()
+                if h.pending.bulk
+            },
             "loop_lag_ms": round(self.meter.loop_lag_ms(now), 1),
             "rss_mb": round(_rss_mb(), 1),
             "classrooms_loaded": len(self.hosted),
