@@ -26,6 +26,7 @@ class ShardLoad:
     events_per_s: float = 0.0  # applied, over the last WINDOW_S
     loop_lag_ms: float = 0.0  # the latest its event loop ran a timer, worst of the window
     answered: bool = True  # False: it did not answer in time (busy, or starting): load unknown
+    starting: bool = False  # its process is still starting: no classroom goes to it yet
     rooms: dict[str, float] = field(default_factory=dict)  # each loaded classroom's events/s
 
 
@@ -51,12 +52,22 @@ def choose(loads: list[ShardLoad], bounds: Bounds, running: int | None = None) -
     then classrooms), those that did not answer last. None: a new shard if the cluster may
     grow (`running` shards, if not all of them are choices), else the least loaded shard of
     all, over its bounds."""
-    room = [s for s in loads if s.classrooms < bounds.classrooms_per_shard and not busy(s, bounds)]
+    up = [s for s in loads if not s.starting]
+    room = [s for s in up if s.classrooms < bounds.classrooms_per_shard and not busy(s, bounds)]
     if room:
         return min(room, key=_lightness).shard
     if (len(loads) if running is None else running) < bounds.shards_max:
         return NEW
-    return min(loads, key=_lightness).shard if loads else NEW
+    return min(up or loads, key=_lightness).shard if loads else NEW
+
+
+def meanwhile(loads: list[ShardLoad], bounds: Bounds) -> int | None:
+    """While a new shard starts (seconds of a process starting), the running shard that takes
+    a new classroom instead, over its count if need be, so nobody waits for the start: the
+    lightest that answered and is not busy. None: none can, the classroom waits for the new
+    shard. (A shard that becomes busy later is relieved by the rebalancer.)"""
+    able = [s for s in loads if s.answered and not s.starting and not busy(s, bounds)]
+    return min(able, key=_lightness).shard if able else None
 
 
 def _lightness(s: ShardLoad) -> tuple[bool, float, int, int, int]:

@@ -20,6 +20,7 @@ from cellmon.settings import Settings
 ShardStarter = Callable[[int, Settings], Any]
 ShardStopper = Callable[[Any], None]
 LOAD_ANSWER_S = 1.0  # a shard slower than this to say its load is not waited for
+SHARD_START_S = 120.0  # a new shard not answering by then is no longer counted as starting
 MOVE_STEP_S = 10.0  # a shard slower than this at a step of a move is moved around
 MOVE_WAIT_S = 2.0  # `locate` of a classroom being moved waits this long for its new shard
 log = logging.getLogger("cellmon.directory")
@@ -57,6 +58,7 @@ class Directory:
         self._quiet_since: dict[int, float] = {}  # running shards doing little, since when
         self._empty_since: dict[int, float] = {}  # running shards without classrooms, since when
         self._rebalancer: asyncio.Task[None] | None = None
+        self._starting: dict[int, asyncio.Task[None]] = {}  # new shards not yet answering
 
     async def _ensure_loaded(self) -> None:
         async with self._loaded:
@@ -93,11 +95,29 @@ class Directory:
         )
 
     async def _place(self, leaving: int | None = None) -> int:
-        """The shard for a new classroom, by load (`actors.domain.placement`), starting one if
-        placement says so. `leaving`: the shard a moving classroom leaves, not a choice."""
+        """The shard for a new classroom, by load (`actors.domain.placement`). When placement
+        wants a new shard, one starts, and the classroom goes to a running shard meanwhile
+        (`placement.meanwhile`), so its first events do not wait seconds for a process; only
+        one shard starts at a time. `leaving`: the shard a moving classroom leaves."""
         loads = [load for load in await self._loads() if load.shard != leaving]
         chosen = placement.choose(loads, self._bounds(), running=len(self._running()))
-        return self._add_shard() if chosen == placement.NEW else chosen
+        if chosen != placement.NEW:
+            return chosen
+        if not self._starting:
+            self._watch_start(self._add_shard())
+        fallback = placement.meanwhile(loads, self._bounds())
+        return fallback if fallback is not None else min(self._starting)
+
+    def _watch_start(self, index: int) -> None:
+        """Count the shard as starting until it first answers (or fails to within
+        SHARD_START_S: then it counts as unanswered, like any shard that does not answer)."""
+
+        async def started() -> None:
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(self._running_shard(index).load.remote(), SHARD_START_S)
+            self._starting.pop(index, None)
+
+        self._starting[index] = asyncio.create_task(started())
 
     async def _loads(self) -> list[placement.ShardLoad]:
         """Every running shard's load, asked in parallel; one that does not answer within
@@ -108,6 +128,8 @@ class Directory:
         return list(await asyncio.gather(*(self._load_of(i, placed[i]) for i in self._running())))
 
     async def _load_of(self, index: int, placed: list[str]) -> placement.ShardLoad:
+        if index in self._starting:  # not waited for: it answers once its process is up
+            return placement.ShardLoad(index, len(placed), answered=False, starting=True)
         try:
             shard = self._running_shard(index)
             report = await asyncio.wait_for(shard.load.remote(), LOAD_ANSWER_S)

@@ -5,6 +5,7 @@ no longer write its log even if it missed the hand-over."""
 from __future__ import annotations
 
 import asyncio
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -14,8 +15,10 @@ from actors.runtime import shard as shard_module
 from actors.runtime.client import ActorClient
 from actors.runtime.directory import Directory
 from actors.runtime.shard import ClassroomMoved, Shard
+from cellmon.settings import Settings
+from tests.support.waiting import async_wait_until
 from tests.unit.factories import at, cell, unit_settings
-from tests.unit.local_cluster import local_cluster
+from tests.unit.local_cluster import Local, local_cluster
 
 pytestmark = pytest.mark.unit
 NOW = at(minutes=30)
@@ -175,3 +178,40 @@ async def test_a_shard_that_cannot_prepare_leaves_the_classroom_where_it_was() -
     assert await store.owner("c1") == source
     [answer] = await client.ingest_batches("c1", [[cell("ok")]])
     assert answer["applied"] == 1
+
+
+async def test_new_classrooms_go_to_running_shards_while_a_new_shard_starts() -> None:
+    """The first events of a classroom never wait for a shard process to start; one shard
+    starts at a time, and takes classrooms once it answers."""
+    store, gate, started = MemoryStore(), asyncio.Event(), []
+
+    class Starting(Local):
+        def __getattr__(self, name: str) -> Any:
+            call = super().__getattr__(name)
+
+            async def remote(*args: Any) -> Any:
+                await gate.wait()  # its process is still starting
+                return await call.remote(*args)
+
+            return SimpleNamespace(remote=remote)
+
+    def start_shard(index: int, settings: Settings) -> Local:
+        shard = Shard(index, settings)
+        shard.store = store
+        started.append(index)
+        return Starting(shard) if index >= 1 else Local(shard)
+
+    directory = Directory(
+        unit_settings(shards_min=1, shards_max=3, classrooms_per_shard=1), start_shard
+    )
+    directory.store = store
+    first = await directory.create_classroom("a")
+    assert first["shard"] == 0 and started == [0]
+    second = await directory.create_classroom("b")  # shard 0 is full: shard 1 starts
+    third = await directory.create_classroom("c")
+    assert (second["shard"], third["shard"]) == (0, 0), "placed on the running shard meanwhile"
+    assert started == [0, 1], "one shard starts at a time"
+    gate.set()
+    await async_wait_until(lambda: not directory._starting, 5, "the new shard to answer")
+    fourth = await directory.create_classroom("d")
+    assert fourth["shard"] == 1

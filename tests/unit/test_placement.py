@@ -7,7 +7,15 @@ import time
 import pytest
 
 from actors.adapters.stores.memory import MemoryStore
-from actors.domain.placement import NEW, WINDOW_S, Bounds, LoadMeter, ShardLoad, choose
+from actors.domain.placement import (
+    NEW,
+    WINDOW_S,
+    Bounds,
+    LoadMeter,
+    ShardLoad,
+    choose,
+    meanwhile,
+)
 from actors.runtime.shard import Shard
 from tests.support.waiting import async_wait_until
 from tests.unit.factories import cell, unit_settings
@@ -52,6 +60,16 @@ def test_a_shard_that_did_not_answer_is_used_last_but_still_used() -> None:
 
 def test_no_shards_yet_means_a_new_one() -> None:
     assert choose([], BOUNDS) == NEW
+
+
+def test_a_starting_shard_takes_nothing_and_a_running_one_stands_in() -> None:
+    full = [ShardLoad(0, 4, events_per_s=30), ShardLoad(1, 4, events_per_s=10)]
+    starting = ShardLoad(2, 0, answered=False, starting=True)
+    assert choose([*full, starting], BOUNDS, running=3) == 1, "at shards_max: the lightest"
+    assert choose([*full, starting], Bounds(4, shards_max=4)) == NEW
+    assert meanwhile([*full, starting], BOUNDS) == 1, "over its count, not its load"
+    busy = [ShardLoad(0, 4, events_per_s=1_500), ShardLoad(1, 2, answered=False)]
+    assert meanwhile([*busy, starting], BOUNDS) is None, "nobody able: wait for the new one"
 
 
 def test_the_meter_counts_the_last_window_only() -> None:
