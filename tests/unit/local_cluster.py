@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from types import SimpleNamespace
 from typing import Any
 
@@ -16,14 +17,17 @@ from tests.unit.factories import unit_settings
 class Local:
     """An object called the way a Ray actor handle is (`handle.method.remote` then await)."""
 
-    def __init__(self, target: Any) -> None:
+    def __init__(self, target: Any, starting: asyncio.Event | None = None) -> None:
         self.target = target
         self.stopped = False  # then every call fails, as one to a killed actor does
+        self.starting = starting  # until it is set, calls wait, as on a process still starting
 
     def __getattr__(self, name: str) -> Any:
         method = getattr(self.target, name)
 
         async def remote(*args: Any) -> Any:
+            if self.starting is not None:
+                await self.starting.wait()
             if self.stopped:
                 raise ActorsUnavailable("the actor is dead: it was killed by ray.kill")
             return await method(*args)

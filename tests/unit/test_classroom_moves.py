@@ -5,7 +5,6 @@ no longer write its log even if it missed the hand-over."""
 from __future__ import annotations
 
 import asyncio
-from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -185,21 +184,11 @@ async def test_new_classrooms_go_to_running_shards_while_a_new_shard_starts() ->
     starts at a time, and takes classrooms once it answers."""
     store, gate, started = MemoryStore(), asyncio.Event(), []
 
-    class Starting(Local):
-        def __getattr__(self, name: str) -> Any:
-            call = super().__getattr__(name)
-
-            async def remote(*args: Any) -> Any:
-                await gate.wait()  # its process is still starting
-                return await call.remote(*args)
-
-            return SimpleNamespace(remote=remote)
-
     def start_shard(index: int, settings: Settings) -> Local:
         shard = Shard(index, settings)
         shard.store = store
         started.append(index)
-        return Starting(shard) if index >= 1 else Local(shard)
+        return Local(shard, starting=gate if index >= 1 else None)
 
     directory = Directory(
         unit_settings(shards_min=1, shards_max=3, classrooms_per_shard=1), start_shard
