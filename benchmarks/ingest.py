@@ -6,8 +6,11 @@ shard holding 10,000 students.
   events kept in memory only (nothing durable);
 - cellmon: the real deployment (Serve, shards writing the PostgreSQL log before they answer).
 
-Both are driven by `cellmon loadtest`'s stress profile (same client, same process) at batch
-1, 10 and 100, alternating which goes first in each round.
+Both are driven by `wrk` (Debian's; a Lua script makes unique event ids, `benchmarks.wrk`) at
+batch 1, 10 and 100, alternating which goes first in each round, so the client does not set
+the figure. Then the class of 300 at the existing system's pace (`cellmon loadtest`'s classroom
+profile, with its probes), overload and classroom creation (`benchmarks.under_stress`), and a
+shard of 10,000 students.
 
 Usage: .venv/bin/python -m benchmarks.ingest [--seconds 20] [--rounds 2] [--smoke]
 """
@@ -30,7 +33,7 @@ from typing import Any
 
 import httpx
 
-from benchmarks import report
+from benchmarks import report, under_stress, wrk
 from cellmon.settings import Settings
 from cellmon_cli import stack
 from cellmon_cli.cluster import own_cluster
@@ -80,21 +83,13 @@ def classrooms(settings: Settings, count: int) -> list[Target]:
     return [Target(m["classroom_id"], m["ingest_token"], m["instructor_token"]) for m in made]
 
 
-def _write_only(targets: list[Target]) -> list[Target]:
-    """Without the instructor token: no freshness probe polling during a throughput run."""
-    return [Target(t.classroom_id, t.ingest_token) for t in targets]
-
-
 def load(url: str, targets: list[Target], batch: int, args: argparse.Namespace) -> dict[str, Any]:
-    plan = LoadPlan(
-        profile="stress",
-        students=args.students,
-        seconds=args.seconds,
-        batch=batch,
-        concurrency=args.concurrency,
-        warmup_s=args.warmup,
-    )
-    return asyncio.run(run_load(url, _write_only(targets), plan))
+    """wrk's figures for one path and batch size, after an unmeasured warm-up."""
+    tokens = [t.ingest_token for t in targets]
+    shape = {"batch": batch, "students": args.students, "connections": args.concurrency}
+    if args.warmup:
+        wrk.run(url, wrk.Load(tokens, seconds=args.warmup, **shape))
+    return wrk.run(url, wrk.Load(tokens, seconds=args.seconds, **shape))
 
 
 def classroom_profile(
@@ -139,9 +134,10 @@ def throughput(args: argparse.Namespace, paths: dict[str, tuple[str, list[Target
 
 
 def _brief(result: dict[str, Any]) -> str:
+    latency = result.get("latency", result)  # the loadtest's report nests it, wrk's does not
     return (
         f"{result['requests_per_s']:,.0f} req/s  {result['events_per_s']:,.0f} ev/s  "
-        f"p50 {result['latency']['p50_ms']} ms  p99 {result['latency']['p99_ms']} ms  "
+        f"p50 {latency['p50_ms']} ms  p99 {latency['p99_ms']} ms  "
         f"non-2xx {result['non_2xx']}"
     )
 
@@ -156,8 +152,8 @@ def _merge(runs: list[dict[str, Any]]) -> dict[str, Any]:
     return {
         "requests_per_s": median(lambda r: r["requests_per_s"]),
         "events_per_s": median(lambda r: r["events_per_s"]),
-        "p50_ms": median(lambda r: r["latency"]["p50_ms"]),
-        "p99_ms": median(lambda r: r["latency"]["p99_ms"]),
+        "p50_ms": median(lambda r: r["p50_ms"]),
+        "p99_ms": median(lambda r: r["p99_ms"]),
         "non_2xx": sum(r["non_2xx"] for r in runs),
         "rounds": [_brief(r) for r in runs],
     }
@@ -192,6 +188,7 @@ def _measure(args: argparse.Namespace, address: str, durable: Settings, tag: str
         }
         rows = throughput(args, paths)
         class_rows = classroom_profile(args, paths, durable.alerts_url)
+    stress = _under_stress(args, durable)
     shard = None
     if not args.skip_shard:
         with temporary_database() as shard_dsn:  # its own registry: every classroom on one shard
@@ -211,8 +208,22 @@ def _measure(args: argparse.Namespace, address: str, durable: Settings, tag: str
         },
         "throughput": rows,
         "classroom": class_rows,
+        "stress": stress,
         "shard": shard,
     }
+
+
+def _under_stress(args: argparse.Namespace, durable: Settings) -> dict[str, Any]:
+    """Overload and classroom creation on the durable deployment, in fresh classrooms."""
+    url, targets = f"http://127.0.0.1:{durable.http_port}", classrooms(durable, args.classrooms)
+    figures = {"overload": under_stress.overload(url, durable, targets, args.stress_seconds)}
+    print(f"overload: {json.dumps(figures['overload'])}", flush=True)
+    figures["applied_matches_log"] = under_stress.applied_matches_log(durable, targets)
+    figures["creation"] = under_stress.creation(
+        url, durable, targets, args.seconds, args.new_classrooms
+    )
+    print(f"creation: {json.dumps(figures['creation'])}", flush=True)
+    return figures
 
 
 def parse(argv: list[str] | None = None) -> argparse.Namespace:
@@ -227,6 +238,8 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--classroom-seconds", type=float, default=60.0)
     parser.add_argument("--classroom-speed", type=float, default=1.0)
     parser.add_argument("--shard-students", type=int, default=10_000)
+    parser.add_argument("--stress-seconds", type=float, default=60.0, help="overload, each phase")
+    parser.add_argument("--new-classrooms", type=int, default=20, help="created under load")
     parser.add_argument("--batches", type=int, nargs="+", default=list(BATCHES))
     parser.add_argument(
         "--serve-proxy", action="store_true", help="Serve's default HTTP proxy path instead"
@@ -243,6 +256,7 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     )
     if args.smoke:
         args.seconds, args.warmup, args.rounds, args.shard_students = 1.5, 0.5, 1, 400
+        args.stress_seconds, args.new_classrooms = 2.0, 3
         args.class_size, args.classroom_seconds, args.classroom_speed = 20, 4.0, 20.0
     return args
 

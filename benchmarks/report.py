@@ -54,7 +54,8 @@ def render(figures: dict[str, Any]) -> str:
         "",
         "### Ingest throughput: durable Serve ingest against the bare-uvicorn baseline",
         "",
-        f"Stress profile of `cellmon loadtest`: {s['concurrency']} connections, "
+        f"`wrk` with a Lua script of unique event ids (`benchmarks/wrk.py`): "
+        f"{s['concurrency']} connections, "
         f"{s['students']} students in {s['classrooms']} classrooms, {s['seconds']:g} s measured "
         f"after {s['warmup_s']:g} s of warm-up, median of {s['rounds']} rounds (the first path "
         "alternating). Baseline: one uvicorn + FastAPI process running the same `IngestPipeline` "
@@ -68,6 +69,7 @@ def render(figures: dict[str, Any]) -> str:
         *(_throughput_row(row) for row in figures["throughput"]),
         "",
         *_classroom(figures),
+        *_stress(figures.get("stress")),
         *_shard(figures.get("shard")),
         END,
     ]
@@ -117,6 +119,61 @@ def _classroom(figures: dict[str, Any]) -> list[str]:
     ]
 
 
+def _stress(stress: dict[str, Any] | None) -> list[str]:
+    if not stress:
+        return []
+    over, made = stress["overload"], stress["creation"]
+    calm, hot = over["calm"], over["overload"]
+
+    def row(label: str, pick: Any) -> str:
+        return f"| {label} | {pick(calm)} | {pick(hot)} |"
+
+    return [
+        "### Overload: twice what the ingest takes",
+        "",
+        f"The durable deployment, {over['batch']}-event batches from `wrk`, {over['seconds']:g} s "
+        "each: calm (16 connections, closed loop: what it takes) then overloaded "
+        f"({hot['wrk']['connections']} connections paced to offer {hot['offered_x']}x the "
+        "calm rate). Beside wrk, in another process: the loadtest's probes on one classroom "
+        "(freshness, help alert) and a student posting one cell run every 100 ms (accepted "
+        "latency, 2xx only). wrk's own latency counts every answer, 503s included.",
+        "",
+        "| | calm | overloaded |",
+        "|---|---|---|",
+        row("offered req/s", lambda r: f"{r['offered_per_s']:,.0f}"),
+        row("accepted events/s", lambda r: f"{r['wrk']['events_per_s']:,.0f}"),
+        row("answered 503 (come back later)", lambda r: f"{r['wrk']['busy']:,}"),
+        row("other non-2xx or no answer", lambda r: f"{r['wrk']['non_2xx'] - r['wrk']['busy']:,}"),
+        row("wrk latency p50 / p99 ms", lambda r: f"{r['wrk']['p50_ms']} / {r['wrk']['p99_ms']}"),
+        row(
+            "accepted latency p50 / p99 ms",
+            lambda r: f"{r['accepted_p50_ms']} / {r['accepted_p99_ms']}",
+        ),
+        row("freshness p99 ms", lambda r: r["freshness_p99_ms"]),
+        row("help alert p99 ms", lambda r: r["help_alert_p99_ms"]),
+        row("every 2xx event in the log", lambda r: _yes(r["all_2xx_logged"])),
+        "",
+        f"After both: every logged cell run is in the classrooms' state: "
+        f"{_yes(stress['applied_matches_log'])}.",
+        "",
+        f"### Creating {made['new_classrooms']} classrooms under load",
+        "",
+        "wrk on the existing classrooms (10-event batches, 16 connections), alone and while "
+        f"{made['new_classrooms']} new classrooms are created and sent a first event "
+        f"({made['created']} created in {made['creation_s']} s, starting shards as placement "
+        "asks); a student of an existing classroom posts every 100 ms beside it.",
+        "",
+        "| | alone | while creating | ratio |",
+        "|---|---|---|---|",
+        f"| existing classrooms, events/s | {made['alone']['events_per_s']:,.0f} "
+        f"| {made['during']['events_per_s']:,.0f} | {made['ratio']:.2f} |",
+        f"| their student's latency p99 / max ms | {made['alone']['sampled_p99_ms']} / "
+        f"{made['alone']['sampled_max_ms']:.0f} | {made['during']['sampled_p99_ms']} / "
+        f"{made['during']['sampled_max_ms']:.0f} | |",
+        "",
+    ]
+
+
 def _shard(shard: dict[str, Any] | None) -> list[str]:
     if not shard:
         return []
@@ -139,7 +196,9 @@ def _shard(shard: dict[str, Any] | None) -> list[str]:
         "",
         f"Of the restart, {shard.get('restart_process_s', 0):.2f} s passed before the new "
         "process answered at all (Ray starting a worker: quick when it has an idle one, "
-        "seconds when not); the rest is loading the checkpoints.",
+        "seconds when not); the rest is loading the checkpoints. The first classroom answered "
+        f"{shard.get('restart_first_classroom_s', 0):.2f} s after the new process did "
+        "(classrooms load two at a time, in the order asked for).",
         "",
     ]
 
@@ -174,6 +233,28 @@ def _targets(figures: dict[str, Any]) -> list[str]:
             f"| help alert p99 <= 250 ms at {ours['students']} students | {alert} ms "
             f"| {_yes(alert is not None and alert <= 250)} |"
         )
+    stress = figures.get("stress")
+    if stress:
+        hot = stress["overload"]["overload"]
+        fresh, alert = hot["freshness_p99_ms"], hot["help_alert_p99_ms"]
+        met = (
+            fresh is not None
+            and fresh <= 1000
+            and alert is not None
+            and alert <= 250
+            and hot["all_2xx_logged"]
+            and stress["applied_matches_log"]
+        )
+        out.append(
+            f"| offered {hot['offered_x']}x capacity: freshness p99 <= 1 s, help alert p99 "
+            f"<= 250 ms, every 2xx applied | freshness {fresh} ms, help alert {alert} ms, "
+            f"{hot['wrk']['busy']:,} answered 503 | {_yes(met)} |"
+        )
+        made = stress["creation"]
+        out.append(
+            f"| creating {made['new_classrooms']} classrooms keeps >= 0.8 of the ingest for the "
+            f"others | {made['ratio']:.2f} | {_yes(made['ratio'] >= 0.8)} |"
+        )
     shard = figures.get("shard")
     if shard:
         out.append(
@@ -185,6 +266,12 @@ def _targets(figures: dict[str, Any]) -> list[str]:
             f"| {shard['restart_from_checkpoints_s']:.2f} s "
             f"| {_yes(shard['restart_from_checkpoints_s'] <= 5)} |"
         )
+        first = shard.get("restart_first_classroom_s")
+        if first is not None:
+            out.append(
+                f"| the first classroom <= 1 s after the new process starts | {first:.2f} s "
+                f"| {_yes(first <= 1)} |"
+            )
     return out
 
 

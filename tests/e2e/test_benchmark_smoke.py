@@ -35,6 +35,13 @@ def test_benchmark_harness_smoke(tmp_path: Path) -> None:
         run = figures["classroom"][path]
         assert run["non_2xx"] == 0 and run["probe_timeouts"] == {}, run
         assert run["freshness"]["samples"] > 0 and run["help_alert"]["samples"] > 0, run
+    stress = figures["stress"]
+    for phase in ("calm", "overload"):
+        run = stress["overload"][phase]
+        assert run["all_2xx_logged"] and run["wrk"]["events_per_s"] > 0, run
+        assert run["probe_samples"]["freshness"] > 0, run
+    assert stress["applied_matches_log"] is True
+    assert stress["creation"]["created"] == 3 and stress["creation"]["during"]["events_per_s"] > 0
     shard = figures["shard"]
     assert shard["students"] == 400 and shard["pss_loaded_mb"] > 0
     assert shard["restart_from_checkpoints_s"] > 0 and shard["restart_full_replay_s"] > 0

@@ -58,6 +58,47 @@ FIGURES: dict[str, Any] = {
         {"batch": 100, "baseline": _path(70, 7000, 900), "cellmon": _path(62, 6200, 500)},
     ],
     "classroom": {"baseline": _classroom(30, 10), "cellmon": _classroom(120, 300)},
+    "stress": {
+        "overload": {
+            "batch": 10,
+            "seconds": 60.0,
+            "calm": {
+                "wrk": {"events_per_s": 3000, "busy": 0, "non_2xx": 0, "p50_ms": 40, "p99_ms": 90},
+                "offered_per_s": 300,
+                "accepted_p50_ms": 30,
+                "accepted_p99_ms": 80,
+                "freshness_p99_ms": 150,
+                "help_alert_p99_ms": 40,
+                "all_2xx_logged": True,
+            },
+            "overload": {
+                "wrk": {
+                    "connections": 256,
+                    "events_per_s": 2900,
+                    "busy": 5000,
+                    "non_2xx": 5000,
+                    "p50_ms": 9,
+                    "p99_ms": 400,
+                },
+                "offered_per_s": 620,
+                "offered_x": 2.07,
+                "accepted_p50_ms": 200,
+                "accepted_p99_ms": 900,
+                "freshness_p99_ms": 950,
+                "help_alert_p99_ms": 300,
+                "all_2xx_logged": True,
+            },
+        },
+        "applied_matches_log": True,
+        "creation": {
+            "new_classrooms": 20,
+            "created": 20,
+            "creation_s": 12.5,
+            "alone": {"events_per_s": 3000, "sampled_p99_ms": 80, "sampled_max_ms": 120.4},
+            "during": {"events_per_s": 2700, "sampled_p99_ms": 150, "sampled_max_ms": 400.2},
+            "ratio": 0.9,
+        },
+    },
     "shard": {
         "students": 10_000,
         "classrooms": 50,
@@ -66,6 +107,7 @@ FIGURES: dict[str, Any] = {
         "pss_loaded_mb": 180.0,
         "pss_ratio": 1.8,
         "restart_process_s": 1.5,
+        "restart_first_classroom_s": 0.3,
         "restart_from_checkpoints_s": 4.2,
         "restart_full_replay_s": 12.0,
         "restart_ratio": 0.35,
@@ -85,6 +127,12 @@ def test_render_sets_each_figure_beside_its_baseline_and_judges_the_targets() ->
     assert "| shard memory (PSS) | 180 MB | 100 MB empty | 1.80 |" in text
     assert "| 4.20 s | 12.00 s replaying the whole log | 0.35 |" in text
     assert "1.50 s passed before the new process answered" in text
+    assert "| the first classroom <= 1 s after the new process starts | 0.30 s | yes |" in text
+    assert "| offered 2.07x capacity" in text and "help alert 300 ms, 5,000 answered 503 |" in text
+    assert "| answered 503 (come back later) | 0 | 5,000 |" in text
+    assert "| help alert p99 ms | 40 | 300 |" in text and "| **no** |" in text
+    assert "| existing classrooms, events/s | 3,000 | 2,700 | 0.90 |" in text
+    assert "keeps >= 0.8 of the ingest for the others | 0.90 | yes |" in text
 
 
 def test_update_replaces_only_the_generated_section(tmp_path: Path) -> None:

@@ -1,0 +1,157 @@
+"""HTTP load from `wrk` (Debian's), so the client does not set the figure: a Lua script posts
+batches of cell runs with unique event ids to one or more classrooms, counts the answers by
+status, and prints one JSON line at the end, which `run` reads.
+
+Closed loop by default (each connection sends its next request when answered); with `pace_ms`,
+each connection waits that long after an answer, which sets the offered rate (about
+connections x 1000 / (pace + latency) requests per second) whatever the server answers.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import tempfile
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+_MARK = "WRKJSON "
+
+_SCRIPT = """
+local tokens = {%(tokens)s}
+local batch, students, pace = %(batch)d, %(students)d, %(pace)d
+local prefix, stamp = "%(prefix)s", "%(stamp)s"
+local event = '{"type":"cell_executed","event_id":"%%s-%%d-%%d","student_id":"s%%d",'
+  .. '"notebook_path":"bench.ipynb","cell_id":"c%%d","cell_index":%%d,"status":"ok",'
+  .. '"code":"x = 1","duration_ms":3,"time":"%%s"}'
+local threads, number = {}, 0
+
+function setup(thread)
+  number = number + 1
+  thread:set("tid", number)
+  table.insert(threads, thread)
+end
+
+sent, ok, busy, other = 0, 0, 0, 0  -- globals: done() reads them with thread:get
+
+function request()
+  sent = sent + 1
+  local items = {}
+  for i = 1, batch do
+    local n = sent * batch + i
+    items[i] = string.format(event, prefix, tid, n, n %% students, n %% 10, n %% 10, stamp)
+  end
+  local headers = {
+    ["Authorization"] = "Bearer " .. tokens[(sent %% #tokens) + 1],
+    ["Content-Type"] = "application/json",
+  }
+  return wrk.format("POST", nil, headers, "[" .. table.concat(items, ",") .. "]")
+end
+
+function response(status, headers, body)
+  if status >= 200 and status < 300 then ok = ok + 1
+  elseif status == 503 or status == 429 then busy = busy + 1
+  else other = other + 1 end
+end
+
+if pace > 0 then
+  function delay() return pace end
+end
+
+function done(summary, latency, requests)
+  local t = {ok = 0, busy = 0, other = 0}
+  for _, thread in ipairs(threads) do
+    for key, _ in pairs(t) do t[key] = t[key] + thread:get(key) end
+  end
+  local e = summary.errors
+  io.write(string.format(
+    '%(mark)s{"requests":%%d,"duration_us":%%d,"p50_us":%%d,"p99_us":%%d,"max_us":%%d,'
+    .. '"ok":%%d,"busy":%%d,"other":%%d,"connect_errors":%%d,"read_errors":%%d,'
+    .. '"write_errors":%%d,"timeouts":%%d}\\n',
+    summary.requests, summary.duration, latency:percentile(50), latency:percentile(99),
+    latency.max, t.ok, t.busy, t.other, e.connect, e.read, e.write, e.timeout))
+end
+"""
+
+
+@dataclass(frozen=True)
+class Load:
+    """What wrk sends: `batch` events per request to the classrooms of `tokens` in turn."""
+
+    tokens: list[str]
+    batch: int = 1
+    students: int = 300
+    connections: int = 16
+    seconds: float = 20.0
+    pace_ms: int = 0
+    threads: int = 2
+
+
+def script(load: Load, prefix: str) -> str:
+    """The Lua script; event ids start with `prefix`, unique within a run."""
+    return _SCRIPT % {
+        "tokens": ", ".join(json.dumps(t) for t in load.tokens),
+        "batch": load.batch,
+        "students": load.students,
+        "pace": load.pace_ms,
+        "prefix": prefix,
+        "stamp": datetime.now(UTC).isoformat(),
+        "mark": _MARK,
+    }
+
+
+def run(url: str, load: Load, prefix: str | None = None) -> dict[str, Any]:
+    """Run wrk against `url`'s ingest; its figures, with `prefix` (of every event id sent)."""
+    binary = shutil.which("wrk")
+    if binary is None:
+        raise RuntimeError("wrk is not installed: `make wrk` installs Debian's")
+    prefix = prefix or f"wrk-{uuid.uuid4().hex[:8]}"
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "post.lua"
+        path.write_text(script(load, prefix))
+        command = [
+            binary,
+            f"-t{load.threads}",
+            f"-c{load.connections}",
+            f"-d{max(1, round(load.seconds))}s",
+            "--timeout",
+            "30s",
+            "-s",
+            str(path),
+            f"{url}/api/v1/events",
+        ]
+        finished = subprocess.run(
+            command, capture_output=True, text=True, timeout=load.seconds + 120
+        )
+    line = next((x for x in finished.stdout.splitlines() if x.startswith(_MARK)), None)
+    if line is None:
+        raise RuntimeError(f"wrk printed no figures: {finished.stdout}{finished.stderr}")
+    return figures(json.loads(line[len(_MARK) :]), load, prefix)
+
+
+def figures(raw: dict[str, Any], load: Load, prefix: str) -> dict[str, Any]:
+    """wrk's counts as rates and milliseconds."""
+    seconds = raw["duration_us"] / 1e6
+    errors = sum(raw[k] for k in ("connect_errors", "read_errors", "write_errors", "timeouts"))
+    return {
+        "prefix": prefix,
+        "seconds": round(seconds, 1),
+        "connections": load.connections,
+        "batch": load.batch,
+        "requests": raw["requests"],
+        "requests_per_s": round(raw["requests"] / seconds, 1),
+        "accepted_per_s": round(raw["ok"] / seconds, 1),
+        "events_per_s": round(raw["ok"] * load.batch / seconds, 1),
+        "events_accepted": raw["ok"] * load.batch,
+        "p50_ms": round(raw["p50_us"] / 1000, 1),
+        "p99_ms": round(raw["p99_us"] / 1000, 1),
+        "max_ms": round(raw["max_us"] / 1000, 1),
+        "ok": raw["ok"],
+        "busy": raw["busy"],
+        "non_2xx": raw["busy"] + raw["other"] + errors,
+        "transport_errors": errors,
+    }
