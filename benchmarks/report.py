@@ -132,11 +132,13 @@ def _stress(stress: dict[str, Any] | None) -> list[str]:
         "### Overload: twice what the ingest takes",
         "",
         f"The durable deployment, {over['batch']}-event batches from `wrk`, {over['seconds']:g} s "
-        "each: calm (16 connections, closed loop: what it takes) then overloaded "
+        "each: calm (16 connections, closed loop), then overloaded "
         f"({hot['wrk']['connections']} connections paced to offer {hot['offered_x']}x the "
-        "calm rate). Beside wrk, in another process: the loadtest's probes on one classroom "
-        "(freshness, help alert) and a student posting one cell run every 100 ms (accepted "
-        "latency, 2xx only). wrk's own latency counts every answer, 503s included.",
+        f"capacity). The capacity, {over.get('capacity_per_s', 0):,.0f} requests/s, is what it "
+        f"accepted closed loop from {over.get('capacity', {}).get('connections', 0)} "
+        "connections just before. Beside wrk, in another process: the loadtest's probes on "
+        "one classroom (freshness, help alert) and a student posting one cell run every 100 ms "
+        "(accepted latency, 2xx only). wrk's own latency counts every answer, 503s included.",
         "",
         "| | calm | overloaded |",
         "|---|---|---|",

@@ -30,25 +30,46 @@ from cellmon_cli.loadtest.probes import Probe
 from cellmon_cli.loadtest.stats import Tally
 from cellmon_cli.loadtest.wire import Endpoint
 
-OVERLOAD = 2.0  # offered load as a multiple of what the ingest took closed-loop
-OVERLOAD_CONNECTIONS = 256
+OVERLOAD = 2.0  # offered load as a multiple of the capacity
+CAPACITY_CONNECTIONS = 256  # closed loop: as much as the ingest takes, queued at its door
+OVERLOAD_CONNECTIONS = 512  # paced: the offered rate does not fall when answers slow down
 
 
 def overload(
     url: str, settings: Settings, targets: list[Target], seconds: float, batch: int = 10
 ) -> dict[str, Any]:
-    """Calm (closed loop, 16 connections) then overloaded, each with the probes running."""
+    """Calm (closed loop, 16 connections), then the capacity (the most the ingest accepts,
+    closed loop, 256 connections), then twice the capacity offered; the probes run beside the
+    calm and the overloaded runs."""
     tokens = [t.ingest_token for t in targets]
     calm = _observed(url, settings, targets, wrk.Load(tokens, batch=batch, seconds=seconds))
-    capacity = calm["wrk"]["requests_per_s"]
-    offered = OVERLOAD * capacity
-    pace_ms = max(1, round(OVERLOAD_CONNECTIONS * 1000 / offered))
-    load = wrk.Load(
-        tokens, batch=batch, connections=OVERLOAD_CONNECTIONS, seconds=seconds, pace_ms=pace_ms
+    full = wrk.run(
+        url, wrk.Load(tokens, batch=batch, connections=CAPACITY_CONNECTIONS, seconds=seconds / 4)
     )
+    capacity = full["accepted_per_s"]
+    load = _paced(url, tokens, batch, OVERLOAD * capacity, seconds)
     hot = _observed(url, settings, targets, load)
     hot["offered_x"] = round(hot["offered_per_s"] / capacity, 2) if capacity else None
-    return {"batch": batch, "seconds": seconds, "calm": calm, "overload": hot}
+    return {
+        "batch": batch,
+        "seconds": seconds,
+        "capacity": full,
+        "capacity_per_s": capacity,
+        "calm": calm,
+        "overload": hot,
+    }
+
+
+def _paced(url: str, tokens: list[str], batch: int, target: float, seconds: float) -> wrk.Load:
+    """wrk paced to offer about `target` requests/s: a connection's rate is 1 / (pace + its
+    answer's latency), so one short trial measures the latency and sets the pace again."""
+    connections = OVERLOAD_CONNECTIONS
+    shape = {"batch": batch, "connections": connections}
+    pace = max(1, round(connections * 1000 / target))
+    trial = wrk.run(url, wrk.Load(tokens, seconds=max(2.0, seconds / 6), pace_ms=pace, **shape))
+    cycle_ms = connections * 1000 / trial["requests_per_s"]  # pace + latency, as it was
+    pace = max(1, round(connections * 1000 / target - (cycle_ms - pace)))
+    return wrk.Load(tokens, seconds=seconds, pace_ms=pace, **shape)
 
 
 def _observed(

@@ -67,14 +67,9 @@ class Settings(BaseSettings):
     queue_limit_s: float = Field(
         1.0,
         gt=0,
-        description="A classroom whose cell runs waited this long takes no more (503) until its"
-        " queue moves; a raised hand is always taken, ahead of them",
-    )
-    ingest_lag_limit_ms: float = Field(
-        500.0,
-        gt=0,
-        description="An ingest replica whose event loop runs this late for a second answers 503"
-        " to cell runs",
+        description="Cell runs that would wait longer than this, for their classroom's shard or"
+        " in a crowded ingest replica, are refused (503) until the queue moves; a raised hand"
+        " is always taken, ahead of them",
     )
     ingest_in_flight_max: int = Field(
         2_000, ge=1, description="Requests an ingest replica holds before answering 503"

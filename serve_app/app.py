@@ -33,6 +33,9 @@ def build_app(args: AppArgs) -> Application:
         # A log line per request costs the replica more than our own work on a small batch;
         # errors are still logged.
         logging_config={"enable_access_log": False},
+        # Every request reaches our handler at once, where overload is judged (a raised hand is
+        # never refused); past Serve's limit it would wait, unseen, in Serve's own queue.
+        max_ongoing_requests=args.settings.ingest_in_flight_max,
     )
     return deployment.bind(args.settings)
 

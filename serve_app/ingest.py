@@ -52,6 +52,10 @@ class Ingest:
             "requests_in_flight": self._pipeline.in_flight,
             "queued_s": round(self._pipeline.handoff.longest_wait_s(time.monotonic()), 3),
             "refused_busy": self._pipeline.refused_busy,
+            "expected_wait_s": round(
+                self._pipeline.shedding.expected_wait_s(self._pipeline.in_flight, time.monotonic()),
+                3,
+            ),
         }
 
     @api.post("/api/v1/events", status_code=202)

@@ -7,7 +7,6 @@ The Serve deployment (`serve_app.ingest`) and the benchmark's bare-uvicorn basel
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import time
 from collections.abc import Awaitable
@@ -47,11 +46,9 @@ class IngestPipeline:
         self.shedding = Shedding.configured(settings)
         self.in_flight = 0  # ingest requests this process holds
         self.refused_busy = 0
-        self._lag_probe: asyncio.Task[None] | None = None
 
     async def ingest(self, request: Request, token: str) -> Response:
         """The whole POST: 202 with counts (and any rejections), or a 4xx/503 with a reason."""
-        self._start_lag_probe()
         self.in_flight += 1
         try:
             return await self._ingest(request, token)
@@ -136,6 +133,8 @@ class IngestPipeline:
         except ActorsUnavailable as error:
             log.warning("shard for %s unavailable: %s", classroom_id, error)
             raise unavailable("classroom state is restarting") from None
+        finally:
+            self.shedding.record_done(time.monotonic())
         if result.get("error") == MOVED:
             raise unavailable("the classroom is moving to another shard")
         if result.get("error") == BUSY:
@@ -144,18 +143,6 @@ class IngestPipeline:
         if "error" in result:
             raise unavailable("the event log cannot be written right now")
         return result
-
-    def _start_lag_probe(self) -> None:
-        if self._lag_probe is None or self._lag_probe.done():
-            self._lag_probe = asyncio.get_running_loop().create_task(self._probe_lag())
-
-    async def _probe_lag(self, every_s: float = 0.1) -> None:
-        """How late this event loop runs a timer: sustained lateness is overload."""
-        while True:
-            asked = time.monotonic()
-            await asyncio.sleep(every_s)
-            ran = time.monotonic()
-            self.shedding.record_lag((ran - asked - every_s) * 1000, ran)
 
 
 def merge_refusals(parsed: ParsedBatch, refused: list[list[Any]]) -> list[Rejection]:

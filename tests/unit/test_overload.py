@@ -45,19 +45,17 @@ async def test_the_wait_is_the_oldest_bulk_batch_still_waiting() -> None:
     assert len(queue.take_all()) == 1 and not queue
 
 
-def test_sustained_lateness_sheds_and_one_late_timer_does_not() -> None:
-    shedding = Shedding(lag_limit_ms=250, in_flight_max=100, queue_limit_s=1.0)
-    shedding.record_lag(900, now=10.0)  # a garbage collection
-    assert shedding.reason(in_flight=1, queued_s=0, now=10.0) is None
-    shedding.record_lag(5, now=10.5)
-    assert shedding.reason(in_flight=1, queued_s=0, now=10.5) is None
-    for at in (11.0, 11.4, 11.8):
-        shedding.record_lag(400, now=at)
-    assert "behind" in (shedding.reason(in_flight=1, queued_s=0, now=11.8) or "")
-    shedding.record_lag(3, now=12.0)  # caught up
-    assert shedding.reason(in_flight=1, queued_s=0, now=12.0) is None
-    assert "100 requests" in (shedding.reason(in_flight=100, queued_s=0, now=12.0) or "")
-    assert "queue" in (shedding.reason(in_flight=1, queued_s=1.5, now=12.0) or "")
+def test_a_crowded_replica_sheds_when_its_work_would_take_too_long() -> None:
+    shedding = Shedding(in_flight_max=1_000, queue_limit_s=1.0)
+    assert shedding.reason(in_flight=99, queued_s=0, now=10.0) is None, "a few waiting on a load"
+    assert "100 requests" in (shedding.reason(in_flight=100, queued_s=0, now=10.0) or "")
+    for n in range(300):  # 300 answered in the last second
+        shedding.record_done(now=9.0 + n / 300)
+    assert shedding.reason(in_flight=250, queued_s=0, now=10.0) is None, "under a second of work"
+    assert "about 1.2 s of work" in (shedding.reason(in_flight=350, queued_s=0, now=10.0) or "")
+    assert shedding.done_per_s(now=11.5) == 0.0, "only the last second counts"
+    assert "1,000 requests" in (shedding.reason(in_flight=1_000, queued_s=0, now=10.0) or "")
+    assert "queue" in (shedding.reason(in_flight=1, queued_s=1.5, now=10.0) or "")
 
 
 def test_a_hand_in_either_format_is_urgent_and_nothing_else_is() -> None:
