@@ -33,7 +33,7 @@ from typing import Any
 
 import httpx
 
-from benchmarks import report, under_stress, wrk
+from benchmarks import headline, report, under_stress, wrk
 from cellmon.settings import Settings
 from cellmon_cli import stack
 from cellmon_cli.cluster import own_cluster
@@ -189,6 +189,13 @@ def _measure(args: argparse.Namespace, address: str, durable: Settings, tag: str
         rows = throughput(args, paths)
         class_rows = classroom_profile(args, paths, durable.alerts_url)
     stress = _under_stress(args, durable)
+    served = headline.headline(
+        f"http://127.0.0.1:{durable.http_port}",
+        durable,
+        classrooms,
+        args.headline_seconds,
+        tuple(args.headline_steps),
+    )
     shard = None
     if not args.skip_shard:
         with temporary_database() as shard_dsn:  # its own registry: every classroom on one shard
@@ -209,6 +216,7 @@ def _measure(args: argparse.Namespace, address: str, durable: Settings, tag: str
         "throughput": rows,
         "classroom": class_rows,
         "stress": stress,
+        "headline": served,
         "shard": shard,
     }
 
@@ -240,6 +248,8 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--shard-students", type=int, default=10_000)
     parser.add_argument("--stress-seconds", type=float, default=60.0, help="overload, each phase")
     parser.add_argument("--new-classrooms", type=int, default=20, help="created under load")
+    parser.add_argument("--headline-seconds", type=float, default=45.0, help="each step")
+    parser.add_argument("--headline-steps", type=int, nargs="+", default=list(headline.STEPS))
     parser.add_argument("--batches", type=int, nargs="+", default=list(BATCHES))
     parser.add_argument(
         "--serve-proxy", action="store_true", help="Serve's default HTTP proxy path instead"
@@ -257,6 +267,7 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     if args.smoke:
         args.seconds, args.warmup, args.rounds, args.shard_students = 1.5, 0.5, 1, 400
         args.stress_seconds, args.new_classrooms = 2.0, 3
+        args.headline_seconds, args.headline_steps = 4.0, [40]
         args.class_size, args.classroom_seconds, args.classroom_speed = 20, 4.0, 20.0
     return args
 

@@ -42,6 +42,7 @@ def test_benchmark_harness_smoke(tmp_path: Path) -> None:
         assert run["probe_samples"]["freshness"] > 0, run
     assert stress["applied_matches_log"] is True
     assert stress["creation"]["created"] == 3 and stress["creation"]["during"]["events_per_s"] > 0
+    assert [step["students"] for step in figures["headline"]["steps"]] == [40]
     shard = figures["shard"]
     assert shard["students"] == 400 and shard["pss_loaded_mb"] > 0
     assert shard["restart_from_checkpoints_s"] > 0 and shard["restart_full_replay_s"] > 0

@@ -58,6 +58,23 @@ FIGURES: dict[str, Any] = {
         {"batch": 100, "baseline": _path(70, 7000, 900), "cellmon": _path(62, 6200, 500)},
     ],
     "classroom": {"baseline": _classroom(30, 10), "cellmon": _classroom(120, 300)},
+    "headline": {
+        "students": 2_000,
+        "steps": [
+            {
+                "students": n,
+                "classrooms": n // 300 + 1,
+                "events_per_s": n / 10,
+                "latency_p99_ms": 50,
+                "freshness_p99_ms": fresh,
+                "help_alert_p99_ms": 100,
+                "non_2xx": 0,
+                "generator_cpu_share": 0.3,
+                "met": fresh <= 1000,
+            }
+            for n, fresh in ((1_000, 300), (2_000, 800), (4_000, 4_800))
+        ],
+    },
     "stress": {
         "overload": {
             "batch": 10,
@@ -128,6 +145,8 @@ def test_render_sets_each_figure_beside_its_baseline_and_judges_the_targets() ->
     assert "| 4.20 s | 12.00 s replaying the whole log | 0.35 |" in text
     assert "1.50 s passed before the new process answered" in text
     assert "| the first classroom <= 1 s after the new process starts | 0.30 s | yes |" in text
+    assert "one 2-core machine: **2,000**" in text
+    assert "| 4,000 | 14 | 400 | 50 | 4800 | 100 | 0 | 30% | **no** |" in text
     assert "| offered 2.07x capacity" in text and "help alert 300 ms, 5,000 answered 503 |" in text
     assert "| answered 503 (come back later) | 0 | 5,000 |" in text
     assert "| help alert p99 ms | 40 | 300 |" in text and "| **no** |" in text
