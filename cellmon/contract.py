@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
 
@@ -36,8 +36,19 @@ INSTRUCTOR_TYPES = frozenset(
     }
 )
 
-# A raised or lowered hand: never shed under load, never queued behind cell runs.
+# A raised or lowered hand: never shed under load, never queued behind cell runs. Only in a
+# small batch (a hand is one event, sent at once), so nobody rides a bulk upload past the queue
+# by adding a hand to it; a hand in a large batch waits with the batch.
 URGENT_TYPES = frozenset({"help", "help_stop"})
+URGENT_BATCH_MAX = 20
+
+
+def urgent_batch(kinds: list[Any]) -> bool:
+    """Whether a batch of these event types goes ahead of cell runs (see URGENT_TYPES)."""
+    return len(kinds) <= URGENT_BATCH_MAX and any(
+        isinstance(kind, str) and kind in URGENT_TYPES for kind in kinds
+    )
+
 
 MESSAGE_CHARS = 500  # an instructor's message: a notification, not a letter
 

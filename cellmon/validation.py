@@ -14,7 +14,7 @@ from typing import Any, Literal
 
 from pydantic import TypeAdapter, ValidationError
 
-from cellmon.contract import EVENT_TYPES, URGENT_TYPES, Event
+from cellmon.contract import EVENT_TYPES, Event, urgent_batch
 from cellmon.legacy_format import SeedFormatError, from_seed, is_seed_event
 from cellmon.limits import DEFAULT_LIMITS, Limits
 
@@ -114,14 +114,14 @@ class Window:
 
 
 def holds_urgent(items: list[Any]) -> bool:
-    """Whether raw items (before validation) include a raised or lowered hand, in either
-    format: such a batch is never shed under load."""
-    for item in items:
-        if isinstance(item, dict):
-            kind = item.get("type", item.get("eventType"))
-            if isinstance(kind, str) and kind in URGENT_TYPES:
-                return True
-    return False
+    """Whether raw items (before validation, either format) are an urgent batch: a raised or
+    lowered hand in a small batch, never shed under load (`cellmon.contract.urgent_batch`)."""
+    return urgent_batch(
+        [
+            item.get("type", item.get("eventType")) if isinstance(item, dict) else None
+            for item in items
+        ]
+    )
 
 
 def parse_item(

@@ -40,7 +40,7 @@ from actors.runtime.group_commit import (
     answer_counts,
     limit_verdicts,
 )
-from cellmon.contract import URGENT_TYPES, Event
+from cellmon.contract import Event, urgent_batch
 from cellmon.settings import Settings
 from cellmon.views import ClassroomSnapshot, StudentDetail
 
@@ -115,7 +115,7 @@ class Shard:
         except LogUnavailable as error:
             log.warning("event log unavailable for %s: %s", classroom_id, error)
             return {"error": "log_unavailable", "detail": str(error)}
-        urgent, now = any(e.type in URGENT_TYPES for e in events), time.monotonic()
+        urgent, now = urgent_batch([e.type for e in events]), time.monotonic()
         if not urgent and hosted.pending.oldest_wait_s(now) > self.settings.queue_limit_s:
             self.refused_busy += 1
             return {"error": BUSY}

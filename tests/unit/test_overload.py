@@ -63,6 +63,9 @@ def test_a_hand_in_either_format_is_urgent_and_nothing_else_is() -> None:
     assert holds_urgent([{"eventType": "help_stop"}])
     assert not holds_urgent([{"type": "cell_executed"}, {"type": ["help"]}, "help", 7])
     assert not holds_urgent([{"type": "helpful"}, {"eventType": {"help": 1}}])
+    bulk_with_a_hand = [{"type": "cell_executed"}] * 20 + [{"type": "help"}]
+    assert not holds_urgent(bulk_with_a_hand), "a hand does not carry a bulk upload ahead"
+    assert holds_urgent(bulk_with_a_hand[1:])
 
 
 class GatedStore(MemoryStore):
