@@ -44,6 +44,8 @@ class Shedding:
 
     def expected_wait_s(self, in_flight: int, now: float) -> float:
         """Little's law: how long a request taken now would wait, from those held."""
+        if not in_flight:
+            return 0.0
         rate = self.done_per_s(now)
         return in_flight / rate if rate else float("inf")
 

@@ -54,6 +54,7 @@ def test_a_crowded_replica_sheds_when_its_work_would_take_too_long() -> None:
     assert shedding.reason(in_flight=250, queued_s=0, now=10.0) is None, "under a second of work"
     assert "about 1.2 s of work" in (shedding.reason(in_flight=350, queued_s=0, now=10.0) or "")
     assert shedding.done_per_s(now=11.5) == 0.0, "only the last second counts"
+    assert shedding.expected_wait_s(in_flight=0, now=11.5) == 0.0, "idle: no wait (JSON-safe)"
     assert "1,000 requests" in (shedding.reason(in_flight=1_000, queued_s=0, now=10.0) or "")
     assert "queue" in (shedding.reason(in_flight=1, queued_s=1.5, now=10.0) or "")
 
