@@ -155,7 +155,7 @@ def _stress(stress: dict[str, Any] | None) -> list[str]:
         return f"| {label} | {pick(calm)} | {pick(hot)} |"
 
     return [
-        "### Overload: twice what the ingest takes",
+        "### Overload: offered more than the ingest takes",
         "",
         f"The durable deployment, {over['batch']}-event batches from `wrk`, {over['seconds']:g} s "
         "each: calm (16 connections, closed loop), then overloaded "
