@@ -41,7 +41,8 @@ def help_alerts(classroom_id: str) -> None:
     if session.instructor_in_tab() is None:
         return  # a late tick of a tab that has just signed out: its page is changing already
     if not session.still_signed_in():  # signed out in another tab: to the sign-in form
-        st.rerun(scope="app")
+        session.reload_page()
+        return
     key = f"{ALERTS_KEY}{classroom_id}"
     watch = st.session_state.get(key)
     if watch is None:  # first look: what is already in the feed never beeps

@@ -153,6 +153,15 @@ def write_cookie() -> None:
     st.html(script, unsafe_allow_javascript=True)
 
 
+def reload_page() -> None:
+    """Have the browser load the app afresh (it then shows the sign-in form). Not a rerun from
+    the server: a fragment's `st.rerun(scope="app")` while the page's timers still tick raced
+    them and, once in a CI run, left the other tab of a sign-out white (pages/overview.py
+    explains the race); a load the browser starts stops its timers first, as the sign-out
+    link's does."""
+    st.html("<script>window.location.replace('/')</script>", unsafe_allow_javascript=True)
+
+
 def login_form() -> None:
     """Email + password form; stores the instructor on success."""
     _, mid, _ = st.columns([1, 1.4, 1])
