@@ -27,8 +27,13 @@ def build_app(pipeline: IngestPipeline) -> FastAPI:
     app = FastAPI()
 
     @app.get("/healthz")
-    async def healthz() -> dict[str, str]:
-        return {"status": "ok"}
+    async def healthz() -> dict[str, object]:
+        # The fields wrk.settle waits on, as the Serve replica's /healthz has them.
+        return {
+            "status": "ok",
+            "requests_in_flight": pipeline.in_flight,
+            "handoffs_in_flight": pipeline.handoff.in_flight,
+        }
 
     @app.post("/api/v1/events", status_code=202)
     async def post_events(request: Request, authorization: str | None = Header(None)) -> Response:

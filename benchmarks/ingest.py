@@ -266,7 +266,7 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     )
     if args.smoke:
         args.seconds, args.warmup, args.rounds, args.shard_students = 1.5, 0.5, 1, 400
-        args.stress_seconds, args.new_classrooms = 2.0, 3
+        args.stress_seconds, args.new_classrooms = 4.0, 3
         args.headline_seconds, args.headline_steps = 4.0, [40]
         args.class_size, args.classroom_seconds, args.classroom_speed = 20, 4.0, 20.0
     return args

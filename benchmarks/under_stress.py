@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import statistics
+import sys
 import threading
 import time
 import uuid
@@ -77,6 +78,7 @@ def _observed(
 ) -> dict[str, Any]:
     """wrk's run, with the probes and an accepted-latency sampler in a thread beside it."""
     prefix = f"wrk-{uuid.uuid4().hex[:8]}"
+    wrk.settle(url)  # the probes' first figures are of this run, not the last one's backlog
     beside = _Beside(url, targets[0], settings.alerts_url)
     beside.start()
     try:
@@ -187,6 +189,7 @@ def creation(
 
 
 def _with_sampler(url: str, target: Target, run: Callable[[], dict[str, Any]]) -> dict[str, Any]:
+    wrk.settle(url)
     beside = _Beside(url, target, None)
     beside.start()
     try:
@@ -238,15 +241,27 @@ def _percentile(values: list[float], pct: int) -> float | None:
     return round(statistics.quantiles(values, n=100, method="inclusive")[pct - 1], 1)
 
 
-def applied_matches_log(settings: Settings, targets: list[Target]) -> bool:
-    """Every logged cell run of these classrooms is in their state (the snapshot's count)."""
+def applied_matches_log(settings: Settings, targets: list[Target], timeout_s: float = 60.0) -> bool:
+    """Every logged cell run of these classrooms reaches their state (the snapshot's count).
+    The last batches wrk left in flight are logged, then applied, after it stops: so this
+    waits, up to `timeout_s`, for the two counts to meet."""
     from actors.runtime.client import ActorClient, blocking
 
     actors = ActorClient(settings.namespace)
-    applied = sum(
-        blocking(actors.snapshot(t.classroom_id))["summary"]["executions"] for t in targets
-    )
-    return applied == asyncio.run(_cell_runs(settings.store_url, [t.classroom_id for t in targets]))
+    ids = [t.classroom_id for t in targets]
+    deadline = time.monotonic() + timeout_s
+    while True:
+        logged = asyncio.run(_cell_runs(settings.store_url, ids))
+        applied = sum(blocking(actors.snapshot(c))["summary"]["executions"] for c in ids)
+        if applied == logged:
+            return True
+        if time.monotonic() > deadline:
+            print(
+                f"applied {applied} of {logged} logged cell runs after {timeout_s:.0f} s",
+                file=sys.stderr,
+            )
+            return False
+        time.sleep(0.2)  # a poll's pace; the condition is the two counts
 
 
 async def _cell_runs(dsn: str, classroom_ids: list[str]) -> int:

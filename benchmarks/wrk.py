@@ -13,11 +13,14 @@ import json
 import shutil
 import subprocess
 import tempfile
+import time
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+
+import httpx
 
 _MARK = "WRKJSON "
 
@@ -105,10 +108,12 @@ def script(load: Load, prefix: str) -> str:
 
 
 def run(url: str, load: Load, prefix: str | None = None) -> dict[str, Any]:
-    """Run wrk against `url`'s ingest; its figures, with `prefix` (of every event id sent)."""
+    """Run wrk against `url`'s ingest, once it is idle; its figures, with `prefix` (of every
+    event id sent)."""
     binary = shutil.which("wrk")
     if binary is None:
         raise RuntimeError("wrk is not installed: `make wrk` installs Debian's")
+    settle(url)
     prefix = prefix or f"wrk-{uuid.uuid4().hex[:8]}"
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "post.lua"
@@ -131,6 +136,24 @@ def run(url: str, load: Load, prefix: str | None = None) -> dict[str, Any]:
     if line is None:
         raise RuntimeError(f"wrk printed no figures: {finished.stdout}{finished.stderr}")
     return figures(json.loads(line[len(_MARK) :]), load, prefix)
+
+
+def settle(url: str, timeout_s: float = 120.0, idle_reads: int = 3) -> None:
+    """Wait until the ingest holds no request: wrk stops with its connections' requests in
+    flight, and a run that starts while the last one's are still being answered measures
+    both. Replicas share the port, so it takes `idle_reads` idle answers in a row."""
+    deadline, idle = time.monotonic() + timeout_s, 0
+    with httpx.Client(base_url=url, timeout=10) as client:
+        while idle < idle_reads:
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"the ingest at {url} stayed busy for {timeout_s:.0f} s")
+            try:
+                health = client.get("/healthz").json()
+                busy = health["requests_in_flight"] + health["handoffs_in_flight"]
+            except (httpx.HTTPError, ValueError, KeyError):
+                busy = 1
+            idle = idle + 1 if busy == 0 else 0
+            time.sleep(0.05)  # a poll's pace; the condition is the idle answers
 
 
 def figures(raw: dict[str, Any], load: Load, prefix: str) -> dict[str, Any]:
