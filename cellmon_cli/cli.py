@@ -78,6 +78,17 @@ def _parser() -> argparse.ArgumentParser:
     allow.add_argument("email")
     allow.add_argument("classroom")
     allow.set_defaults(run=cmd_instructor_grant)
+    researcher = sub.add_parser("researcher", help="research credentials").add_subparsers()
+    radd = researcher.add_parser(
+        "add", help="create a researcher (or a new token for one) and print the token once"
+    )
+    radd.add_argument("name")
+    radd.add_argument("--classroom", action="append", default=[], help="in the study (repeat)")
+    radd.set_defaults(run=cmd_researcher_add)
+    rgrant = researcher.add_parser("grant", help="add a classroom to a researcher's study")
+    rgrant.add_argument("name")
+    rgrant.add_argument("classroom")
+    rgrant.set_defaults(run=cmd_researcher_grant)
     from cellmon_cli.students import add_arguments as add_student_arguments
 
     add_student_arguments(sub)
@@ -194,6 +205,42 @@ def cmd_instructor_grant(args: argparse.Namespace, settings: Settings) -> int:
         )
         return 1
     print(f"{args.email} can see {args.classroom}")
+    return 0
+
+
+def cmd_researcher_add(args: argparse.Namespace, settings: Settings) -> int:
+    """A researcher's token: pseudonymous reads of their study's classrooms, audited."""
+    import asyncpg
+
+    from actors.adapters import researchers
+
+    dsn = stack.reachable_store(settings).store_url
+    stack.upgrade_database(settings.model_copy(update={"store_url": dsn}))
+    try:
+        token = researchers.add(dsn, args.name, args.classroom)
+    except asyncpg.ForeignKeyViolationError:
+        print(f"error: no classroom among {args.classroom}", file=sys.stderr)
+        return 1
+    print(f"researcher {args.name}; classrooms: {', '.join(args.classroom) or '-'}")
+    print(f"research token (CELLMON_RESEARCH_TOKEN, shown once): {token}")
+    return 0
+
+
+def cmd_researcher_grant(args: argparse.Namespace, settings: Settings) -> int:
+    """Add a classroom to a researcher's study."""
+    import asyncpg
+
+    from actors.adapters import researchers
+
+    try:
+        researchers.grant(stack.reachable_store(settings).store_url, args.name, args.classroom)
+    except asyncpg.ForeignKeyViolationError:
+        print(
+            f"error: no researcher {args.name!r} or no classroom {args.classroom!r}",
+            file=sys.stderr,
+        )
+        return 1
+    print(f"{args.name}'s study includes {args.classroom}")
     return 0
 
 

@@ -77,6 +77,9 @@ def start_head(settings: Settings) -> dict[str, Any]:
 def connect(settings: Settings, address: str | None = None) -> None:
     """Attach this process to the cluster as a driver, with Serve's tuning (read at import)."""
     apply_serve_environment(settings)
+    ray = sys.modules.get("ray")
+    if ray is not None and ray.is_initialized():
+        return  # already a driver (a test, a notebook that attached itself): stays as it is
     target = address or settings.ray_address or _recorded_address(settings)
     attach(target, settings.namespace)
 

@@ -1,0 +1,186 @@
+"""A researcher on the running cluster: live state and history of their study's classrooms,
+under pseudonyms, audited; nothing of other classrooms, no ids, names, teams, code or notes."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import uuid
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import asyncpg
+import httpx
+import pytest
+
+import cellmon_research as research
+from actors.adapters import researchers
+from actors.domain.pseudonyms import pseudonym
+from tests.e2e.deployment import Deployment, bearer
+from tests.e2e.events import cell_run, help_request
+
+pytestmark = pytest.mark.e2e
+
+
+def _fetch(dsn: str, query: str, *args: Any) -> list[Any]:
+    async def run() -> list[Any]:
+        connection = await asyncpg.connect(dsn)
+        try:
+            return list(await connection.fetch(query, *args))
+        finally:
+            await connection.close()
+
+    return asyncio.run(run())
+
+
+def _study_key(dsn: str, name: str) -> bytes:
+    (row,) = _fetch(dsn, "SELECT study_key FROM researchers WHERE name = $1", name)
+    return bytes(row["study_key"])
+
+
+def _post(deployment: Deployment, token: str, events: list[dict[str, Any]]) -> None:
+    answer = httpx.post(
+        f"{deployment.url}/api/v1/events", json=events, headers=bearer(token), timeout=30
+    )
+    assert answer.status_code == 202, answer.text
+
+
+def test_a_researcher_reads_live_state_and_history_under_pseudonyms(
+    deployment: Deployment,
+) -> None:
+    dsn = deployment.settings.store_url
+    room, outside = deployment.classroom("study"), deployment.classroom("outside")
+    tag = uuid.uuid4().hex[:8]
+    # Marked so a search of everything the researcher got finds any leak.
+    ids = [f"sid{tag}{n}" for n in range(3)]
+    names = {s: f"Name{tag}{n}" for n, s in enumerate(ids)}
+    events = []
+    for n, student in enumerate(ids):
+        who = {"student_name": names[student], "team": f"Team{tag}"}
+        events += [
+            cell_run(student, "ok", 0, code=f"secret{tag} = 1", **who),
+            cell_run(student, "error", 1, code=f"secret{tag}()", **who),
+        ]
+        if n == 0:
+            events.append({**help_request(student), "message": f"note{tag}", **who})
+    _post(deployment, room["ingest_token"], events)
+    _post(deployment, outside["ingest_token"], [cell_run(f"sid{tag}x", "ok", 0)])
+
+    token = researchers.add(dsn, f"rita-{tag}", [room["classroom_id"]])
+    r = research.connect(token, settings=deployment.settings)
+    key = _study_key(dsn, f"rita-{tag}")
+    alias = {pseudonym(key, s): s for s in ids}
+
+    snapshot = deployment.snapshot(room)
+    live = r.live(room["classroom_id"])
+    assert set(live.students["student"]) == set(alias)
+    for row in live.students.to_dict("records"):
+        mine = next(s for s in snapshot["students"] if s["student_id"] == alias[row["student"]])
+        assert (row["executions"], row["errors"], row["status"]) == (
+            mine["executions"],
+            mine["errors"],
+            mine["status"],
+        )
+    assert live.summary == snapshot["summary"]
+    assert list(live.help["student"]) == [pseudonym(key, ids[0])]
+    assert set(live.errors.iloc[0]["students"]) == set(alias)
+    assert len(live.cells) == len(snapshot["cells"]) == 2
+
+    rooms = r.classrooms()
+    assert list(rooms["classroom_id"]) == [room["classroom_id"]]
+    assert int(rooms.iloc[0]["students"]) == 3
+    assert set(r.live_all()) == {room["classroom_id"]}
+
+    history = r.history(room["classroom_id"]).take_all()
+    logged = _fetch(
+        dsn, "SELECT seq FROM events WHERE classroom_id = $1 ORDER BY seq", room["classroom_id"]
+    )
+    assert sorted(row["seq"] for row in history) == [row["seq"] for row in logged]
+    assert {row["student"] for row in history} == set(alias)
+    assert {row["error_name"] for row in history} == {None, "NameError"}
+    later = datetime.now(UTC) + timedelta(minutes=1)
+    assert r.history(room["classroom_id"], since=later).count() == 0
+
+    seen = json.dumps(
+        [
+            live.students.to_dict("records"),
+            live.help.to_dict("records"),
+            live.errors.to_dict("records"),
+            live.cells.to_dict("records"),
+            history,
+        ],
+        default=str,
+    )
+    for leak in [*ids, *names.values(), f"Team{tag}", f"secret{tag}", f"note{tag}"]:
+        assert leak not in seen
+
+    with pytest.raises(research.NotAllowed):
+        r.live(outside["classroom_id"])
+    with pytest.raises(research.NotAllowed):
+        r.history(outside["classroom_id"])
+    with pytest.raises(research.NotAllowed):
+        research.connect("cmr_not-a-token", settings=deployment.settings)
+    with pytest.raises(research.NotAllowed):
+        research.connect(room["instructor_token"], settings=deployment.settings)
+
+    audit = _fetch(
+        dsn,
+        "SELECT action, classroom_id FROM research_audit WHERE researcher = $1 ORDER BY id",
+        f"rita-{tag}",
+    )
+    assert [(a["action"], a["classroom_id"]) for a in audit] == [
+        ("live", room["classroom_id"]),
+        ("classrooms", None),
+        ("live_all", None),
+        ("history", room["classroom_id"]),
+        ("history", room["classroom_id"]),
+        ("refused", outside["classroom_id"]),
+        ("refused", outside["classroom_id"]),
+    ]
+
+
+def test_history_of_a_hundred_thousand_events_is_computed_on_the_cluster(
+    deployment: Deployment,
+) -> None:
+    dsn = deployment.settings.store_url
+    room = deployment.classroom("term")
+    total, students = 100_000, 250
+    start = datetime(2026, 9, 1, tzinfo=UTC)
+
+    async def fill() -> None:
+        connection = await asyncpg.connect(dsn)
+        try:
+            await connection.copy_records_to_table(
+                "events",
+                columns=[
+                    *("classroom_id", "event_id", "student_id", "type", "time"),
+                    *("received_at", "payload"),
+                ],
+                records=(
+                    (
+                        room["classroom_id"],
+                        f"e{n}",
+                        f"s{n % students}",
+                        "cell_executed",
+                        start + timedelta(seconds=n),
+                        start + timedelta(seconds=n),
+                        json.dumps(
+                            {"status": "error" if n % 7 == 0 else "ok", "cell_index": n % 9}
+                        ),
+                    )
+                    for n in range(total)
+                ),
+            )
+        finally:
+            await connection.close()
+
+    asyncio.run(fill())
+    token = researchers.add(dsn, f"term-{uuid.uuid4().hex[:6]}", [room["classroom_id"]])
+    r = research.connect(token, settings=deployment.settings)
+    ds = r.history(room["classroom_id"])
+    # Aggregated by Ray tasks; only the per-status counts come back.
+    by_status = {row["status"]: row["count()"] for row in ds.groupby("status").count().take_all()}
+    assert by_status == {"error": len(range(0, total, 7)), "ok": total - len(range(0, total, 7))}
+    assert len(ds.unique("student")) == students
+    half = r.history(room["classroom_id"], until=start + timedelta(seconds=total // 2))
+    assert half.count() == total // 2
