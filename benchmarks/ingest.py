@@ -224,7 +224,11 @@ def _measure(args: argparse.Namespace, address: str, durable: Settings, tag: str
 def _under_stress(args: argparse.Namespace, durable: Settings) -> dict[str, Any]:
     """Overload and classroom creation on the durable deployment, in fresh classrooms."""
     url, targets = f"http://127.0.0.1:{durable.http_port}", classrooms(durable, args.classrooms)
-    figures = {"overload": under_stress.overload(url, durable, targets, args.stress_seconds)}
+    figures = {
+        "overload": under_stress.overload(
+            url, durable, targets, args.stress_seconds, scale=args.stress_scale
+        )
+    }
     print(f"overload: {json.dumps(figures['overload'])}", flush=True)
     figures["applied_matches_log"] = under_stress.applied_matches_log(durable, targets)
     figures["creation"] = under_stress.creation(
@@ -247,6 +251,9 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--classroom-speed", type=float, default=1.0)
     parser.add_argument("--shard-students", type=int, default=10_000)
     parser.add_argument("--stress-seconds", type=float, default=60.0, help="overload, each phase")
+    parser.add_argument(
+        "--stress-scale", type=float, default=1.0, help="overload's connection counts, times this"
+    )
     parser.add_argument("--new-classrooms", type=int, default=20, help="created under load")
     parser.add_argument("--headline-seconds", type=float, default=45.0, help="each step")
     parser.add_argument("--headline-steps", type=int, nargs="+", default=list(headline.STEPS))
@@ -266,7 +273,7 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     )
     if args.smoke:
         args.seconds, args.warmup, args.rounds, args.shard_students = 1.5, 0.5, 1, 400
-        args.stress_seconds, args.new_classrooms = 4.0, 3
+        args.stress_seconds, args.new_classrooms, args.stress_scale = 4.0, 3, 1 / 8
         args.headline_seconds, args.headline_steps = 4.0, [40]
         args.class_size, args.classroom_seconds, args.classroom_speed = 20, 4.0, 20.0
     return args

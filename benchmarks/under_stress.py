@@ -37,18 +37,26 @@ OVERLOAD_CONNECTIONS = 512  # paced: the offered rate does not fall when answers
 
 
 def overload(
-    url: str, settings: Settings, targets: list[Target], seconds: float, batch: int = 10
+    url: str,
+    settings: Settings,
+    targets: list[Target],
+    seconds: float,
+    batch: int = 10,
+    scale: float = 1.0,
 ) -> dict[str, Any]:
     """Calm (closed loop, 16 connections), then the capacity (the most the ingest accepts,
     closed loop, 256 connections), then twice the capacity offered; the probes run beside the
-    calm and the overloaded runs."""
+    calm and the overloaded runs. `scale` shrinks the connection counts (the smoke's runs are
+    seconds long: with hundreds of connections, none might be answered in one)."""
     tokens = [t.ingest_token for t in targets]
     calm = _observed(url, settings, targets, wrk.Load(tokens, batch=batch, seconds=seconds))
+    crowd = max(2, round(CAPACITY_CONNECTIONS * scale))
     full = wrk.run(
-        url, wrk.Load(tokens, batch=batch, connections=CAPACITY_CONNECTIONS, seconds=seconds / 4)
+        url, wrk.Load(tokens, batch=batch, connections=crowd, seconds=max(1.0, seconds / 4))
     )
     capacity = full["accepted_per_s"]
-    load = _paced(url, tokens, batch, OVERLOAD * capacity, seconds)
+    paced = max(2, round(OVERLOAD_CONNECTIONS * scale))
+    load = _paced(url, tokens, batch, OVERLOAD * capacity, seconds, paced)
     hot = _observed(url, settings, targets, load)
     hot["offered_x"] = round(hot["offered_per_s"] / capacity, 2) if capacity else None
     return {
@@ -61,15 +69,18 @@ def overload(
     }
 
 
-def _paced(url: str, tokens: list[str], batch: int, target: float, seconds: float) -> wrk.Load:
+def _paced(
+    url: str, tokens: list[str], batch: int, target: float, seconds: float, connections: int
+) -> wrk.Load:
     """wrk paced to offer about `target` requests/s: a connection's rate is 1 / (pace + its
     answer's latency), so one short trial measures the latency and sets the pace again."""
-    connections = OVERLOAD_CONNECTIONS
     shape = {"batch": batch, "connections": connections}
-    pace = max(1, round(connections * 1000 / target))
+    pace = max(1, round(connections * 1000 / max(target, 1.0)))
     trial = wrk.run(url, wrk.Load(tokens, seconds=max(2.0, seconds / 6), pace_ms=pace, **shape))
+    if trial["requests_per_s"] == 0:  # not one answer in the trial: as fast as wrk can
+        return wrk.Load(tokens, seconds=seconds, pace_ms=1, **shape)
     cycle_ms = connections * 1000 / trial["requests_per_s"]  # pace + latency, as it was
-    pace = max(1, round(connections * 1000 / target - (cycle_ms - pace)))
+    pace = max(1, round(connections * 1000 / max(target, 1.0) - (cycle_ms - pace)))
     return wrk.Load(tokens, seconds=seconds, pace_ms=pace, **shape)
 
 
