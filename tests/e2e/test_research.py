@@ -18,6 +18,7 @@ from actors.adapters import researchers
 from actors.domain.pseudonyms import pseudonym
 from tests.e2e.deployment import Deployment, bearer
 from tests.e2e.events import cell_run, help_request
+from tests.support import term_log
 
 pytestmark = pytest.mark.e2e
 
@@ -145,42 +146,16 @@ def test_history_of_a_hundred_thousand_events_is_computed_on_the_cluster(
     dsn = deployment.settings.store_url
     room = deployment.classroom("term")
     total, students = 100_000, 250
-    start = datetime(2026, 9, 1, tzinfo=UTC)
-
-    async def fill() -> None:
-        connection = await asyncpg.connect(dsn)
-        try:
-            await connection.copy_records_to_table(
-                "events",
-                columns=[
-                    *("classroom_id", "event_id", "student_id", "type", "time"),
-                    *("received_at", "payload"),
-                ],
-                records=(
-                    (
-                        room["classroom_id"],
-                        f"e{n}",
-                        f"s{n % students}",
-                        "cell_executed",
-                        start + timedelta(seconds=n),
-                        start + timedelta(seconds=n),
-                        json.dumps(
-                            {"status": "error" if n % 7 == 0 else "ok", "cell_index": n % 9}
-                        ),
-                    )
-                    for n in range(total)
-                ),
-            )
-        finally:
-            await connection.close()
-
-    asyncio.run(fill())
+    asyncio.run(term_log.fill(dsn, room["classroom_id"], total, students))
     token = researchers.add(dsn, f"term-{uuid.uuid4().hex[:6]}", [room["classroom_id"]])
     r = research.connect(token, settings=deployment.settings)
     ds = r.history(room["classroom_id"])
     # Aggregated by Ray tasks; only the per-status counts come back.
     by_status = {row["status"]: row["count()"] for row in ds.groupby("status").count().take_all()}
-    assert by_status == {"error": len(range(0, total, 7)), "ok": total - len(range(0, total, 7))}
+    errors = term_log.errors_among(total)
+    assert by_status == {"error": errors, "ok": total - errors}
     assert len(ds.unique("student")) == students
-    half = r.history(room["classroom_id"], until=start + timedelta(seconds=total // 2))
+    half = r.history(
+        room["classroom_id"], until=term_log.TERM_START + timedelta(seconds=total // 2)
+    )
     assert half.count() == total // 2
