@@ -18,11 +18,13 @@ import json
 import statistics
 import time
 import uuid
+from datetime import timedelta
 from typing import Any
 
 import asyncpg
 import httpx
 import pandas as pd  # type: ignore[import-untyped]
+from ray.data.context import ShuffleStrategy
 
 import cellmon_research as research
 from actors.adapters import researchers
@@ -65,8 +67,11 @@ def live_all(
 def history(r: research.Research, dsn: str, classroom_id: str) -> dict[str, Any]:
     counts: dict[str, Any] = {}
 
-    def on_cluster() -> None:
-        rows = r.history(classroom_id).groupby("status").count().take_all()
+    def on_cluster(strategy: ShuffleStrategy | None = None) -> None:
+        dataset = r.history(classroom_id)
+        if strategy is not None:
+            dataset.context.shuffle_strategy = strategy
+        rows = dataset.groupby("status").count().take_all()
         counts["cluster"] = {row["status"]: row["count()"] for row in rows}
 
     def in_pandas() -> None:
@@ -86,11 +91,16 @@ def history(r: research.Research, dsn: str, classroom_id: str) -> dict[str, Any]
         frame = pd.DataFrame([dict(row) for row in asyncio.run(fetch())])
         counts["pandas"] = frame.groupby("status").size().to_dict()
 
+    first = term_log.TERM_START + timedelta(seconds=10)
+    r.history(classroom_id, until=first).count()  # Ray Data's workers start, untimed
     cluster_s, pandas_s = _timed(on_cluster), _timed(in_pandas)
+    assert counts["cluster"] == counts["pandas"], counts
+    hash_s = _timed(lambda: on_cluster(ShuffleStrategy.HASH_SHUFFLE))  # Ray Data's default
     assert counts["cluster"] == counts["pandas"], counts
     return {
         "events": sum(counts["pandas"].values()),
         "history_s": round(cluster_s, 1),
+        "history_hash_shuffle_s": round(hash_s, 1),
         "plain_select_pandas_s": round(pandas_s, 1),
         "ratio": round(pandas_s / cluster_s, 2),
     }
