@@ -14,7 +14,7 @@ import os
 import threading
 from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 import asyncpg
@@ -120,10 +120,12 @@ class Research:
     ) -> Any:
         """The classroom's logged events with `since` <= time < `until`, as a Ray Dataset
         (pseudonymised, code and free text left out); read by Ray tasks on the cluster, one
-        seq range each, so a term's log never passes through this process."""
+        seq range each, so a term's log never passes through this process. A time without a
+        zone is taken as UTC, as the log stores times."""
         import ray.data
         from ray.data.context import ShuffleStrategy
 
+        since, until = _utc(since), _utc(until)
         self._allowed(classroom_id)
         self._audit("history", classroom_id, {"since": since, "until": until})
         dsn, key = self._settings.store_url, self._researcher.study_key
@@ -163,6 +165,12 @@ class Research:
 
     async def _snapshots(self, ids: list[str]) -> list[Any]:
         return list(await asyncio.gather(*(self._actors.snapshot(c) for c in ids)))
+
+
+def _utc(moment: datetime | None) -> datetime | None:
+    if moment is None or moment.tzinfo is not None:
+        return moment
+    return moment.replace(tzinfo=UTC)
 
 
 def seq_ranges(low: int, high: int, size: int) -> list[tuple[int, int]]:

@@ -159,3 +159,5 @@ def test_history_of_a_hundred_thousand_events_is_computed_on_the_cluster(
         room["classroom_id"], until=term_log.TERM_START + timedelta(seconds=total // 2)
     )
     assert half.count() == total // 2
+    ten_s = (term_log.TERM_START + timedelta(seconds=10)).replace(tzinfo=None)
+    assert r.history(room["classroom_id"], until=ten_s).count() == 10  # taken as UTC
