@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 from cellmon.settings import Settings
@@ -192,20 +193,30 @@ def cmd_instructor_add(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_instructor_grant(args: argparse.Namespace, settings: Settings) -> int:
     """Let an existing instructor see a classroom."""
-    import asyncpg
-
     from actors.adapters import accounts
 
-    try:
-        accounts.grant(stack.reachable_store(settings).store_url, args.email, args.classroom)
-    except asyncpg.ForeignKeyViolationError:
-        print(
-            f"error: no instructor {args.email!r} or no classroom {args.classroom!r}",
-            file=sys.stderr,
-        )
+    if _refused_grant(accounts.grant, settings, "instructor", args.email, args.classroom):
         return 1
     print(f"{args.email} can see {args.classroom}")
     return 0
+
+
+def _refused_grant(
+    grant: Callable[[str, str, str], None],
+    settings: Settings,
+    kind: str,
+    who: str,
+    classroom: str,
+) -> bool:
+    """`grant(dsn, who, classroom)`; True, having said why, if either does not exist."""
+    import asyncpg
+
+    try:
+        grant(stack.reachable_store(settings).store_url, who, classroom)
+    except asyncpg.ForeignKeyViolationError:
+        print(f"error: no {kind} {who!r} or no classroom {classroom!r}", file=sys.stderr)
+        return True
+    return False
 
 
 def cmd_researcher_add(args: argparse.Namespace, settings: Settings) -> int:
@@ -228,17 +239,9 @@ def cmd_researcher_add(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_researcher_grant(args: argparse.Namespace, settings: Settings) -> int:
     """Add a classroom to a researcher's study."""
-    import asyncpg
-
     from actors.adapters import researchers
 
-    try:
-        researchers.grant(stack.reachable_store(settings).store_url, args.name, args.classroom)
-    except asyncpg.ForeignKeyViolationError:
-        print(
-            f"error: no researcher {args.name!r} or no classroom {args.classroom!r}",
-            file=sys.stderr,
-        )
+    if _refused_grant(researchers.grant, settings, "researcher", args.name, args.classroom):
         return 1
     print(f"{args.name}'s study includes {args.classroom}")
     return 0
