@@ -4,6 +4,7 @@ WORKDIR /app
 COPY pyproject.toml README.md ./
 COPY cellmon cellmon
 COPY cellmon_cli cellmon_cli
+COPY cellmon_research cellmon_research
 COPY actors actors
 COPY serve_app serve_app
 COPY streamlit_dashboard streamlit_dashboard
