@@ -12,15 +12,15 @@ from __future__ import annotations
 import asyncio
 import os
 import threading
-from collections.abc import Awaitable, Callable, Coroutine
+from collections.abc import Coroutine
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-import asyncpg
 import pandas as pd  # type: ignore[import-untyped]
 
 from actors.adapters import researchers
+from actors.adapters.pg import on_connection
 from actors.domain.pseudonyms import event_row, live_view
 from actors.runtime.client import ActorClient
 from cellmon.settings import Settings
@@ -57,7 +57,7 @@ def connect(
     if not token:
         raise NotAllowed("no researcher token: pass token= or set CELLMON_RESEARCH_TOKEN")
     loop = _Loop()
-    found = loop.run(_on_store(settings.store_url, lambda c: researchers.authorize(c, token)))
+    found = loop.run(on_connection(settings.store_url, lambda c: researchers.authorize(c, token)))
     if found is None:
         raise NotAllowed("this token is no researcher's (`cellmon researcher add` makes one)")
     cluster.connect(settings, address)
@@ -130,7 +130,7 @@ class Research:
         self._audit("history", classroom_id, {"since": since, "until": until})
         dsn, key = self._settings.store_url, self._researcher.study_key
         bounds = self._loop.run(
-            _on_store(dsn, lambda c: researchers.seq_bounds(c, classroom_id, since, until))
+            on_connection(dsn, lambda c: researchers.seq_bounds(c, classroom_id, since, until))
         )
         ranges = [] if bounds is None else seq_ranges(bounds[0], bounds[1], HISTORY_ROWS_PER_READ)
 
@@ -157,7 +157,7 @@ class Research:
         self, action: str, classroom_id: str | None = None, detail: dict[str, Any] | None = None
     ) -> None:
         self._loop.run(
-            _on_store(
+            on_connection(
                 self._settings.store_url,
                 lambda c: researchers.audit(c, self.name, action, classroom_id, detail),
             )
@@ -189,14 +189,6 @@ def _frames(view: dict[str, Any]) -> Live:
         errors=pd.DataFrame(view["errors"]),
         activity=pd.DataFrame(view["activity"]),
     )
-
-
-async def _on_store(dsn: str, call: Callable[[Any], Awaitable[Any]]) -> Any:
-    connection = await asyncpg.connect(dsn, timeout=10)
-    try:
-        return await call(connection)
-    finally:
-        await connection.close()
 
 
 class _Loop:

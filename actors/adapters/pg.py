@@ -14,12 +14,13 @@ T = TypeVar("T")
 
 def with_connection(dsn: str, call: Callable[[Any], Awaitable[T]]) -> T:
     """`call(connection)` on a fresh connection to `dsn`, run to completion."""
+    return asyncio.run(on_connection(dsn, call))
 
-    async def run() -> T:
-        connection = await asyncpg.connect(dsn, timeout=5)
-        try:
-            return await call(connection)
-        finally:
-            await connection.close()
 
-    return asyncio.run(run())
+async def on_connection(dsn: str, call: Callable[[Any], Awaitable[T]]) -> T:
+    """`call(connection)` on a fresh connection to `dsn`, from a running event loop."""
+    connection = await asyncpg.connect(dsn, timeout=5)
+    try:
+        return await call(connection)
+    finally:
+        await connection.close()
