@@ -164,13 +164,14 @@ def _stress(stress: dict[str, Any] | None) -> list[str]:
         f"accepted closed loop from {over.get('capacity', {}).get('connections', 0)} "
         "connections just before. Beside wrk, in another process: the loadtest's probes on "
         "one classroom (freshness, help alert) and a student posting one cell run every 100 ms "
-        "(accepted latency, 2xx only). wrk's own latency counts every answer, 503s included.",
+        "(accepted latency, 2xx only). wrk's own latency counts every answer, 429s and 503s "
+        "included.",
         "",
         "| | calm | overloaded |",
         "|---|---|---|",
         row("offered req/s", lambda r: f"{r['offered_per_s']:,.0f}"),
         row("accepted events/s", lambda r: f"{r['wrk']['events_per_s']:,.0f}"),
-        row("answered 503 (come back later)", lambda r: f"{r['wrk']['busy']:,}"),
+        row("answered 429/503 (come back later)", lambda r: f"{r['wrk']['busy']:,}"),
         row("other non-2xx or no answer", lambda r: f"{r['wrk']['non_2xx'] - r['wrk']['busy']:,}"),
         row("wrk latency p50 / p99 ms", lambda r: f"{r['wrk']['p50_ms']} / {r['wrk']['p99_ms']}"),
         row(
@@ -276,7 +277,7 @@ def _targets(figures: dict[str, Any]) -> list[str]:
         out.append(
             f"| offered {hot['offered_x']}x capacity: freshness p99 <= 1 s, help alert p99 "
             f"<= 250 ms, every 2xx applied | freshness {fresh} ms, help alert {alert} ms, "
-            f"{hot['wrk']['busy']:,} answered 503 | {_yes(met)} |"
+            f"{hot['wrk']['busy']:,} answered 429/503 | {_yes(met)} |"
         )
         made = stress["creation"]
         out.append(

@@ -52,3 +52,12 @@ def unavailable(what: str, retry_after_s: int = 2) -> HTTPException:
     return HTTPException(
         503, f"{what}; nothing was lost, retry shortly", headers={"Retry-After": str(retry_after_s)}
     )
+
+
+def too_many(what: str, retry_after_s: int = 1) -> HTTPException:
+    """429 with Retry-After: one classroom sends faster than its share is applied. Its own
+    limit, not the service's: other classrooms are unaffected, so a flood from one token is
+    answered as a client's excess (4xx), never as the server failing (5xx)."""
+    return HTTPException(
+        429, f"{what}; nothing was lost, retry shortly", headers={"Retry-After": str(retry_after_s)}
+    )

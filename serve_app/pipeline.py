@@ -28,7 +28,7 @@ from cellmon.validation import (
     parse_batch,
 )
 from serve_app.auth import TokenCache, bearer_token, require, require_sender
-from serve_app.body import json_items, status_for, unavailable
+from serve_app.body import json_items, status_for, too_many, unavailable
 from serve_app.handoff import Handoff
 from serve_app.shedding import Shedding
 
@@ -48,7 +48,8 @@ class IngestPipeline:
         self.refused_busy = 0
 
     async def ingest(self, request: Request, token: str) -> Response:
-        """The whole POST: 202 with counts (and any rejections), or a 4xx/503 with a reason."""
+        """The whole POST: 202 with counts (and any rejections), or a 4xx/503 with a reason
+        (429 when the classroom's own queue is too long, 503 when the whole ingest is)."""
         self.in_flight += 1
         try:
             return await self._ingest(request, token)
@@ -62,9 +63,10 @@ class IngestPipeline:
         items = json_items(body, self.limits.max_batch)
         urgent, now = holds_urgent(items), time.monotonic()
         queued_s = self.handoff.waited_s((caller.classroom_id, False), now)
-        if not urgent and (why := self.shedding.reason(self.in_flight, queued_s, now)):
+        if not urgent and (refusal := self.shedding.refusal(self.in_flight, queued_s, now)):
             self.refused_busy += 1
-            raise unavailable(f"{why}; a raised hand still goes through", retry_after_s=1)
+            why = f"{refusal.reason}; a raised hand still goes through"
+            raise too_many(why) if refusal.classroom_only else unavailable(why, retry_after_s=1)
         parsed = parse_batch(
             items,
             sender=Sender(caller.classroom_id, caller.student_id),
@@ -139,7 +141,7 @@ class IngestPipeline:
             raise unavailable("the classroom is moving to another shard")
         if result.get("error") == BUSY:
             self.refused_busy += 1
-            raise unavailable("the classroom's queue is full", retry_after_s=1)
+            raise too_many("this classroom's queue is full")
         if "error" in result:
             raise unavailable("the event log cannot be written right now")
         return result

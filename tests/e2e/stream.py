@@ -1,5 +1,5 @@
 """A class's event stream sent the way a student's Jupyter does: in order, retrying until
-acknowledged (a 503, a reset connection or a dead replica only delays an event)."""
+acknowledged (a 429 or 503, a reset connection or a dead replica only delays an event)."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ import httpx
 
 from tests.e2e.events import cell_run, help_request
 
-RETRYABLE = {500, 502, 503, 504}
+RETRYABLE = {429, 500, 502, 503, 504}
 
 
 def class_stream(students: int, per_student: int, seed: int) -> dict[str, list[dict[str, Any]]]:

@@ -1,5 +1,5 @@
-"""Overload: a raised hand goes first and is never shed; cell runs are refused at once (503,
-nothing logged) when their classroom's queue or the ingest is too far behind."""
+"""Overload: a raised hand goes first and is never shed; cell runs are refused at once (nothing
+logged; 429 when their classroom's queue is too far behind, 503 when the whole ingest is)."""
 
 from __future__ import annotations
 
@@ -45,18 +45,31 @@ async def test_the_wait_is_the_oldest_bulk_batch_still_waiting() -> None:
     assert len(queue.take_all()) == 1 and not queue
 
 
+def _why(shedding: Shedding, in_flight: int, queued_s: float = 0.0) -> str | None:
+    refusal = shedding.refusal(in_flight=in_flight, queued_s=queued_s, now=10.0)
+    return refusal.reason if refusal else None
+
+
 def test_a_crowded_replica_sheds_when_its_work_would_take_too_long() -> None:
     shedding = Shedding(in_flight_max=1_000, queue_limit_s=1.0)
-    assert shedding.reason(in_flight=99, queued_s=0, now=10.0) is None, "a few waiting on a load"
-    assert "100 requests" in (shedding.reason(in_flight=100, queued_s=0, now=10.0) or "")
+    assert _why(shedding, 99) is None, "a few waiting on a load"
+    assert "100 requests" in (_why(shedding, 100) or "")
     for n in range(300):  # 300 answered in the last second
         shedding.record_done(now=9.0 + n / 300)
-    assert shedding.reason(in_flight=250, queued_s=0, now=10.0) is None, "under a second of work"
-    assert "about 1.2 s of work" in (shedding.reason(in_flight=350, queued_s=0, now=10.0) or "")
+    assert _why(shedding, 250) is None, "under a second of work"
+    assert "about 1.2 s of work" in (_why(shedding, 350) or "")
     assert shedding.done_per_s(now=11.5) == 0.0, "only the last second counts"
     assert shedding.expected_wait_s(in_flight=0, now=11.5) == 0.0, "idle: no wait (JSON-safe)"
-    assert "1,000 requests" in (shedding.reason(in_flight=1_000, queued_s=0, now=10.0) or "")
-    assert "queue" in (shedding.reason(in_flight=1, queued_s=1.5, now=10.0) or "")
+    assert "1,000 requests" in (_why(shedding, 1_000) or "")
+
+
+def test_one_classrooms_long_queue_is_its_own_limit_and_a_full_ingest_is_everyones() -> None:
+    shedding = Shedding(in_flight_max=1_000, queue_limit_s=1.0)
+    own = shedding.refusal(in_flight=1, queued_s=1.5, now=10.0)
+    assert own and own.classroom_only and "queue is 1.5 s long" in own.reason  # answered 429
+    full = shedding.refusal(in_flight=1_000, queued_s=0.0, now=10.0)
+    assert full and not full.classroom_only  # answered 503
+    assert shedding.refusal(in_flight=1, queued_s=0.9, now=10.0) is None
 
 
 def test_a_hand_in_either_format_is_urgent_and_nothing_else_is() -> None:
