@@ -57,6 +57,11 @@ class Settings(BaseSettings):
     rebalance_interval_s: float = Field(
         5, ge=0, description="How often the directory checks shard load (0: never rebalance)"
     )
+    retention_interval_s: float = Field(
+        3600,
+        ge=0,
+        description="How often classrooms with a retention period are purged (0: never)",
+    )
     ingest_replicas_max: int = Field(2, ge=1, description="Autoscaling bound of the ingest")
     ingest_upscale_delay_s: float = Field(
         30, ge=0, description="Requests above the target this long add an ingest replica"

@@ -26,7 +26,12 @@ ACTIVITY_WINDOWS: dict[str, tuple[int, int]] = {
 }
 
 AlertKind = Literal[
-    "help_raised", "help_claimed", "help_withdrawn", "help_resolved", "significant_error"
+    "help_raised",
+    "help_claimed",
+    "help_withdrawn",
+    "help_resolved",
+    "significant_error",
+    "student_forgotten",  # dashboards drop the student's alerts they hold; never shown itself
 ]
 ALERT_CHANNEL_PATTERN = "cellmon:*:alerts"
 

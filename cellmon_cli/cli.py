@@ -62,6 +62,15 @@ def _parser() -> argparse.ArgumentParser:
     move.add_argument("classroom_id")
     move.add_argument("--to", type=int, default=None, help="shard index (default: least loaded)")
     move.set_defaults(run=cmd_classroom_move)
+    keep = classroom.add_parser(
+        "retention",
+        help="how long a classroom's events are kept; older activity, the state it built and"
+        " its InfluxDB points are purged every hour",
+    )
+    keep.add_argument("classroom_id")
+    keep.add_argument("days", help="a number of days, or 'off' to keep everything")
+    keep.add_argument("--now", action="store_true", help="also purge now, not at the next pass")
+    keep.set_defaults(run=cmd_classroom_retention)
     shard = sub.add_parser("shard", help="the actors hosting classrooms").add_subparsers()
     drain = shard.add_parser(
         "drain", help="move every classroom off a shard (live), then stop it if above the minimum"
@@ -283,8 +292,44 @@ def cmd_classroom_list(args: argparse.Namespace, settings: Settings) -> int:
     """List the classrooms the directory knows."""
     cluster.connect(settings)
     for row in stack.status(settings)["classrooms"]:
-        print(f"{row['classroom_id']:24} shard {row['shard']}  {row['name']}")
+        kept = (
+            f"kept {row['retention_days']} days" if row.get("retention_days") else "kept for good"
+        )
+        print(f"{row['classroom_id']:24} shard {row['shard']}  {kept:16}  {row['name']}")
     return 0
+
+
+def cmd_classroom_retention(args: argparse.Namespace, settings: Settings) -> int:
+    """Set a classroom's retention period (and purge at once, with --now)."""
+    from actors.runtime.client import blocking
+
+    days = None if args.days.strip().lower() == "off" else _whole_days(args.days)
+    if days == 0:
+        print(
+            f"error: want a number of days (at least 1) or 'off', not {args.days!r}",
+            file=sys.stderr,
+        )
+        return 2
+    cluster.connect(settings)
+    actors = stack.actors(settings)
+    try:
+        blocking(actors.set_retention(args.classroom_id, days))
+    except (ValueError, LookupError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    kept = "for good" if days is None else f"{days} days from when the server received them"
+    print(f"{args.classroom_id}: events are kept {kept}")
+    if args.now and days is not None:
+        for done in blocking(actors.retention_pass(), 300):
+            if done["classroom_id"] == args.classroom_id:
+                before = f"{done['before']:%Y-%m-%d %H:%M} UTC"
+                print(f"purged {done['events']:,} events received before {before}")
+    return 0
+
+
+def _whole_days(text: str) -> int:
+    """A positive number of days, or 0 for anything else."""
+    return int(text) if text.strip().isdigit() and int(text) > 0 else 0
 
 
 def cmd_classroom_move(args: argparse.Namespace, settings: Settings) -> int:

@@ -1,9 +1,11 @@
-"""`cellmon student add|import`: students' own tokens, from the command line or a roster CSV."""
+"""`cellmon student add|import|forget`: students' own tokens, from the command line or a roster
+CSV, and removing a student's data when they ask to be forgotten."""
 
 from __future__ import annotations
 
 import argparse
 import csv
+import getpass
 import json
 import sys
 from pathlib import Path
@@ -30,7 +32,9 @@ def enroll(settings: Settings, classroom_id: str, rows: list[RosterRow]) -> list
 
 def add_arguments(sub: Any) -> None:
     """Register `cellmon student ...` on the CLI's subcommands."""
-    student = sub.add_parser("student", help="students' own tokens").add_subparsers()
+    student = sub.add_parser(
+        "student", help="students' own tokens; forgetting one"
+    ).add_subparsers()
     add = student.add_parser("add", help="enroll one student and print their token")
     add.add_argument("classroom")
     add.add_argument("student_id")
@@ -43,6 +47,15 @@ def add_arguments(sub: Any) -> None:
     imported.add_argument("roster", type=Path, help="CSV with columns student_id,name,team")
     imported.add_argument("--out", type=Path, help="tokens CSV (default: ROSTER-tokens.csv)")
     imported.set_defaults(run=cmd_student_import)
+    forget = student.add_parser(
+        "forget",
+        help="delete everything stored about one student (log, checkpoints, InfluxDB, memory,"
+        " roster, token); a record that it happened is kept, without their id",
+    )
+    forget.add_argument("classroom")
+    forget.add_argument("student_id")
+    forget.add_argument("--yes", action="store_true", help="do not ask for confirmation")
+    forget.set_defaults(run=cmd_student_forget)
 
 
 def cmd_student_add(args: argparse.Namespace, settings: Settings) -> int:
@@ -58,6 +71,39 @@ def cmd_student_add(args: argparse.Namespace, settings: Settings) -> int:
         print(json.dumps({k: issued[k] for k in ("classroom_id", "student_id", "token")}))
     else:
         print(f"{issued['student_id']} in {args.classroom}: {issued['token']}  (shown once)")
+    return 0
+
+
+def cmd_student_forget(args: argparse.Namespace, settings: Settings) -> int:
+    """Forget one student, after confirmation (the deletion cannot be undone)."""
+    if not args.yes:
+        if not sys.stdin.isatty():
+            print("error: this deletes the student's data for good; add --yes", file=sys.stderr)
+            return 2
+        typed = input(
+            f"Delete every record of {args.student_id!r} in {args.classroom}? "
+            "Type the student id to confirm: "
+        )
+        if typed.strip() != args.student_id:
+            print("not confirmed: nothing was deleted", file=sys.stderr)
+            return 1
+    from actors.runtime.client import blocking
+
+    cluster.connect(settings)
+    actors = stack.actors(settings)
+    asked_by = f"cellmon student forget ({getpass.getuser()})"
+    try:
+        done = blocking(actors.forget_student(args.classroom, args.student_id, asked_by), 300)
+    except LookupError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    print(
+        f"forgot {args.student_id} in {args.classroom}: {done['events']:,} logged events and"
+        f" {done['points']:,} InfluxDB points deleted, own token"
+        f" {'revoked' if done['token_revoked'] else 'none'}; the classroom was rebuilt without"
+        " them. If their Jupyter still sends with the classroom's shared token, what it sends"
+        " from now on is new data: require students' own tokens to keep them out."
+    )
     return 0
 
 

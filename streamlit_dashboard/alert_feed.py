@@ -81,6 +81,13 @@ class AlertFeed:
             log.warning("alert feed: skipped a message on %r that is not an alert", name)
             return False
         alert["classroom_id"] = classroom_id  # the channel says whose it is
+        if alert["kind"] == "student_forgotten":  # keep nothing of them, not even this
+            with self._lock:
+                kept = self._alerts[classroom_id]
+                mine = [a for a in kept if a.get("student_id") != alert.get("student_id")]
+                kept.clear()
+                kept.extend(mine)
+            return False
         with self._lock:
             alert["id"] = next(self._ids)
             self._alerts[classroom_id].append(alert)

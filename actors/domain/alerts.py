@@ -34,3 +34,10 @@ def alert_for(classroom_id: str, effect: Effect, name: str | None = None) -> Ale
             consecutive_errors=streak,
         )
     raise TypeError(f"unknown effect {effect!r}")
+
+
+def forgotten_alert(classroom_id: str, student_id: str) -> Alert:
+    """Tells dashboards to drop the alerts of a student who was forgotten (it is not shown)."""
+    return Alert(
+        classroom_id=classroom_id, student_id=student_id, name=None, kind="student_forgotten"
+    )

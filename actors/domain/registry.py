@@ -38,6 +38,8 @@ class Classroom:
     shard: int
     # When on, the classroom-wide ingest token is refused: every student uses their own.
     require_student_tokens: bool = False
+    # Days a logged event is kept (from when it was received); None: for good.
+    retention_days: int | None = None
 
 
 @dataclass(frozen=True)
@@ -139,6 +141,12 @@ class ClassroomRegistry:
     def set_require_student_tokens(self, classroom_id: str, required: bool) -> Classroom:
         """The classroom with the setting changed (the caller persists it first)."""
         return replace(self._known(classroom_id), require_student_tokens=required)
+
+    def set_retention(self, classroom_id: str, days: int | None) -> Classroom:
+        """The classroom with its retention changed (the caller persists it first)."""
+        if days is not None and days < 1:
+            raise ValueError(f"retention must be at least one day, not {days}")
+        return replace(self._known(classroom_id), retention_days=days)
 
     def resolve(self, token_hash: str) -> Grant | None:
         """The grant behind a token digest, if any."""

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Coroutine
+from datetime import datetime
 from typing import Any, TypeVar
 
 import ray
@@ -171,6 +172,30 @@ class ActorClient:
         answer = await self.update_roster(classroom_id, student_id, False)
         if "error" in answer:
             raise ActorsUnavailable(f"the roster cannot be logged: {answer.get('detail')}")
+
+    async def forget_student(
+        self, classroom_id: str, student_id: str, requested_by: str
+    ) -> dict[str, Any]:
+        """Remove a student's data from every store (`Shard.forget`), their own token first so
+        that nothing more arrives with it. How many events and points went."""
+        revoked = await self.revoke_student_token(classroom_id, student_id)
+        answer: dict[str, Any] = await self._on_shard(
+            classroom_id,
+            lambda shard: shard.forget.remote(classroom_id, student_id, requested_by),
+        )
+        return {**answer, "token_revoked": revoked}
+
+    async def set_retention(self, classroom_id: str, days: int | None) -> None:
+        """Keep the classroom's events `days` days (None: for good); the directory purges
+        older ones every `retention_interval_s`."""
+        await self._call(self._directory_handle().set_retention.remote(classroom_id, days))
+
+    async def retention_pass(self, now: datetime | None = None) -> list[dict[str, Any]]:
+        """Purge now, as of `now` (the clock if None): what each classroom lost."""
+        done: list[dict[str, Any]] = await self._call(
+            self._directory_handle().retention_pass.remote(now)
+        )
+        return done
 
     async def update_roster(
         self,

@@ -8,6 +8,7 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import replace
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from actors.adapters.stores import EventStore, open_store
@@ -58,6 +59,7 @@ class Directory:
         self._quiet_since: dict[int, float] = {}  # running shards doing little, since when
         self._empty_since: dict[int, float] = {}  # running shards without classrooms, since when
         self._rebalancer: asyncio.Task[None] | None = None
+        self._retainer: asyncio.Task[None] | None = None
         self._starting: dict[int, asyncio.Task[None]] = {}  # new shards not yet answering
 
     async def _ensure_loaded(self) -> None:
@@ -72,6 +74,8 @@ class Directory:
                 self.shards[index] = self._start_shard(index, self.settings)
             if self.settings.rebalance_interval_s > 0:
                 self._rebalancer = asyncio.create_task(self._rebalance_forever())
+            if self.settings.retention_interval_s > 0:
+                self._retainer = asyncio.create_task(self._retain_forever())
             self._ready = True
 
     def _running(self) -> list[int]:
@@ -228,6 +232,42 @@ class Directory:
                 await self.rebalance_once()
             except Exception:  # the next pass tries again; nothing here may end the loop
                 log.exception("rebalancing failed")
+
+    async def retention_pass(self, now: datetime | None = None) -> list[dict[str, Any]]:
+        """Purge every classroom with a retention period of what is older than it, as of
+        `now` (the clock, unless a test or an operator gives one). One classroom at a time:
+        retention is never urgent, ingestion is."""
+        await self._ensure_loaded()
+        now = now or datetime.now(UTC)
+        done = []
+        for classroom in list(self.registry.classrooms.values()):
+            if classroom.retention_days is None:
+                continue
+            before = now - timedelta(days=classroom.retention_days)
+            try:
+                shard = self._running_shard(classroom.shard)
+                purged = await shard.purge.remote(classroom.classroom_id, before)
+            except Exception as error:  # moved, restarting, or the store is down: next pass
+                log.warning("retention of %s deferred: %s", classroom.classroom_id, error)
+                continue
+            done.append({"classroom_id": classroom.classroom_id, "before": before, **purged})
+        return done
+
+    async def _retain_forever(self) -> None:
+        while True:
+            try:
+                await self.retention_pass()
+            except Exception:  # the next pass tries again; nothing here may end the loop
+                log.exception("retention pass failed")
+            await asyncio.sleep(self.settings.retention_interval_s)
+
+    async def set_retention(self, classroom_id: str, days: int | None) -> None:
+        """Keep a classroom's events `days` days (None: for good); applied by the next pass."""
+        await self._ensure_loaded()
+        async with self._writing:
+            classroom = self.registry.set_retention(classroom_id, days)
+            await self.store.save_classroom_settings(classroom)
+            self.registry.add(classroom)
 
     def _running_shard(self, index: int) -> Any:
         if not 0 <= index < len(self.shards) or self.shards[index] is None:
@@ -399,6 +439,7 @@ class Directory:
                 "name": c.name,
                 "shard": c.shard,
                 "require_student_tokens": c.require_student_tokens,
+                "retention_days": c.retention_days,
             }
             for c in self.registry.classrooms.values()
         ]

@@ -27,7 +27,7 @@ from actors.adapters.alerts import AlertPublisher, open_publisher
 from actors.adapters.influx.sink import MetricsSink
 from actors.adapters.stores import EventStore, Logged, LogUnavailable, NotOwner, open_store
 from actors.domain import checkpoint
-from actors.domain.alerts import alert_for
+from actors.domain.alerts import alert_for, forgotten_alert
 from actors.domain.classroom import ClassroomActor
 from actors.domain.messages import CLASS
 from actors.domain.placement import LoadMeter
@@ -105,6 +105,8 @@ class Shard:
         self.meter = LoadMeter()
         self._lag_probe: asyncio.Task[None] | None = None
         self.refused_busy = 0  # bulk batches refused because their classroom's queue was full
+        # A checkpoint dumped before a student is forgotten must not be saved after it.
+        self._checkpointing = asyncio.Lock()
 
     async def ingest(self, classroom_id: str, events: list[Any]) -> dict[str, Any]:
         """Durably log the batch, then apply what was new. Answers counts, or an error."""
@@ -355,6 +357,10 @@ class Shard:
 
     async def checkpoint_now(self) -> int:
         """Checkpoint every classroom changed since its last checkpoint; returns how many."""
+        async with self._checkpointing:
+            return await self._checkpoint_changed()
+
+    async def _checkpoint_changed(self) -> int:
         rows = []
         for classroom_id, hosted in list(self.hosted.items()):
             if hosted.covered_seq > hosted.checkpointed_seq:
@@ -383,6 +389,53 @@ class Shard:
                 log.exception("checkpoint of %s refused; its log still has it", rows[0][0])
                 return []
         return [row for row in rows if await self._save_checkpoints([row])]
+
+    async def forget(self, classroom_id: str, student_id: str, requested_by: str) -> dict[str, Any]:
+        """Remove the student from the classroom: the log (their events and the instructor's
+        about them), the checkpoint, InfluxDB and this shard's memory, whose state is rebuilt
+        from what the log still holds, so every aggregate is as if they had never been there.
+        The classroom waits meanwhile; batches arriving are written after, as new events."""
+        hosted = await self._host(classroom_id)
+        async with self._checkpointing, hosted.lock:
+            # InfluxDB first (after its buffered lines are in): if it fails, nothing else has
+            # changed, and asking again finishes the job; each step is idempotent.
+            await self.metrics.flush()
+            points = await self.metrics.forget_student(classroom_id, student_id)
+            events = await self.store.forget_student(classroom_id, student_id, requested_by)
+            await self._rebuild(classroom_id, hosted)
+        self.publisher.publish(classroom_id, forgotten_alert(classroom_id, student_id))
+        log.info("forgot a student of %s: %d events, %d points", classroom_id, events, points)
+        return {"events": events, "points": points, "students": len(hosted.classroom.students)}
+
+    async def purge(self, classroom_id: str, before: datetime) -> dict[str, Any]:
+        """Retention: the classroom's activity received before `before` leaves the log, its
+        InfluxDB points timed before it go, and the state is rebuilt from what is left. A
+        classroom not loaded here is not loaded for this: its next load replays the log."""
+        async with self._checkpointing:
+            loading = self._loading.get(classroom_id)
+            if loading is not None:
+                await asyncio.wait({loading})
+            hosted = self.hosted.get(classroom_id)
+            async with hosted.lock if hosted else contextlib.nullcontext():
+                await self.metrics.flush()
+                await self.metrics.purge_before(classroom_id, before)
+                events = await self.store.purge_before(classroom_id, before)
+                if events and hosted is not None and self.hosted.get(classroom_id) is hosted:
+                    await self._rebuild(classroom_id, hosted)
+        if events:
+            log.info("retention: %d events of %s before %s purged", events, classroom_id, before)
+        return {"events": events}
+
+    async def _rebuild(self, classroom_id: str, hosted: Hosted) -> None:
+        """Replace the classroom's state by the whole log's (its checkpoint was deleted), and
+        checkpoint that. The caller holds the classroom's lock and `_checkpointing`."""
+        self._warm.pop(classroom_id, None)
+        rebuilt = await self._replay(classroom_id)
+        hosted.classroom, hosted.covered_seq = rebuilt.classroom, rebuilt.covered_seq
+        hosted.checkpointed_seq, hosted.behind_log = 0, False
+        state = checkpoint.dump(hosted.classroom)
+        if await self._save_checkpoints([(classroom_id, hosted.covered_seq, state)]):
+            hosted.checkpointed_seq = hosted.covered_seq
 
     async def prepare(self, classroom_id: str) -> dict[str, Any]:
         """Before a move here: load the classroom (checkpoint + log so far) without hosting

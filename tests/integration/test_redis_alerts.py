@@ -76,6 +76,33 @@ def test_the_dashboard_feed_skips_foreign_messages_and_keeps_going() -> None:
     feed.close()
 
 
+def test_the_dashboard_feed_drops_a_forgotten_students_alerts() -> None:
+    """The shard publishes `student_forgotten`: the feed keeps nothing of that student, not
+    even that message, and the others' alerts stay."""
+    import redis as sync_redis
+
+    classroom = f"room-{uuid.uuid4().hex[:8]}"
+    feed = AlertFeed(REDIS)
+    assert feed.ready.wait(5)
+    client = sync_redis.Redis.from_url(REDIS)
+    for student in ("zq-4711", "bo", "zq-4711"):
+        alert = {"kind": "help_raised", "student_id": student, "name": "Zelda Quux"}
+        client.publish(alert_channel(classroom), orjson.dumps(alert))
+    wait_until(lambda: len(feed.since(classroom, 0)) == 3, 5, "three alerts")
+    forgotten = {"kind": "student_forgotten", "student_id": "zq-4711", "name": None}
+    client.publish(alert_channel(classroom), orjson.dumps(forgotten))
+    client.publish(
+        alert_channel(classroom), orjson.dumps({"kind": "help_raised", "student_id": "cy"})
+    )
+
+    kept = wait_until(
+        lambda: (a := feed.since(classroom, 0))[-1]["student_id"] == "cy" and a, 5, "the next alert"
+    )
+    assert [a["student_id"] for a in kept] == ["bo", "cy"]
+    client.close()
+    feed.close()
+
+
 @pytest.fixture
 def locked_redis() -> Iterator[str]:
     """A Redis of this test's own that refuses clients without its password; yields its URL

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+from actors.adapters.influx import forget
 from actors.adapters.influx.lines import activity_point, cell_point, help_point
 from actors.adapters.influx.writer import InfluxWriter, from_url
 from actors.adapters.stores import Logged
@@ -75,6 +76,24 @@ class MetricsSink:
                     active,
                 )
             )
+
+    async def flush(self) -> None:
+        """Write what is buffered now."""
+        if self._writer is not None:
+            await self._writer.flush()
+
+    async def forget_student(self, classroom_id: str, student_id: str) -> int:
+        """Delete the student's points of the classroom; how many went (0 with metrics off)."""
+        if self._writer is None:
+            return 0
+        return await forget.forget_student(
+            self._writer.url, self._writer.database, classroom_id, student_id
+        )
+
+    async def purge_before(self, classroom_id: str, before: datetime) -> None:
+        """Delete the classroom's points timed before `before` (nothing with metrics off)."""
+        if self._writer is not None:
+            await forget.purge_before(self._writer.url, self._writer.database, classroom_id, before)
 
     @property
     def counters(self) -> dict[str, int]:

@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, Protocol
 
 from actors.domain.registry import Change, Classroom, Grant
+
+# Kept through retention: the classroom's roster and settings, not what students did.
+KEPT_THROUGH_RETENTION = ("roster_updated", "classroom_configured")
 
 
 class LogUnavailable(Exception):
@@ -57,6 +61,17 @@ class EventStore(Protocol):
 
     async def load_checkpoint(self, classroom_id: str) -> tuple[int, dict[str, Any]] | None:
         """(covered_seq, state) of the classroom's latest checkpoint, if any."""
+
+    async def forget_student(self, classroom_id: str, student_id: str, requested_by: str) -> int:
+        """Delete every logged event of the student (theirs, and the instructor's about them)
+        and the classroom's checkpoint (it holds their state; the shard writes a new one), and
+        record that a deletion happened, without the id: one transaction. Returns how many
+        events went."""
+
+    async def purge_before(self, classroom_id: str, before: datetime) -> int:
+        """Retention: delete the classroom's events received before `before` (but its roster
+        and settings, which are not activity), and its checkpoint if any went; one
+        transaction. Returns how many events went."""
 
     async def save_classroom(self, classroom: Classroom, change: Change) -> None:
         """Register a classroom and its first token digests, in one transaction."""

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import copy
 from dataclasses import replace
+from datetime import datetime
 from typing import Any
 
-from actors.adapters.stores.base import Logged, LogUnavailable, NotOwner
+from actors.adapters.stores.base import KEPT_THROUGH_RETENTION, Logged, LogUnavailable, NotOwner
 from actors.domain.registry import Change, Classroom, Grant
 
 
@@ -20,6 +21,8 @@ class MemoryStore:
         self.checkpoints: dict[str, tuple[int, dict[str, Any]]] = {}
         self.classrooms: dict[str, Classroom] = {}
         self.grants: dict[str, Grant] = {}
+        self.forgotten: list[tuple[str, str, int]] = []  # (classroom, requested by, events)
+        self._seq = 0
         self.available = True
         self.lose_answers = False
 
@@ -41,7 +44,8 @@ class MemoryStore:
             if key in self._ids:
                 continue
             self._ids.add(key)
-            logged = Logged(len(self.log) + 1, event)
+            self._seq += 1
+            logged = Logged(self._seq, event)
             self.log.append((classroom_id, logged))
             new.append(logged)
         if self.lose_answers:
@@ -77,6 +81,39 @@ class MemoryStore:
         self._check()
         found = self.checkpoints.get(classroom_id)
         return (found[0], copy.deepcopy(found[1])) if found else None
+
+    async def forget_student(self, classroom_id: str, student_id: str, requested_by: str) -> int:
+        """The student's events and the classroom's checkpoint out, the record in."""
+        self._check()
+        kept, removed = [], 0
+        for classroom, logged in self.log:
+            event = logged.event
+            if classroom == classroom_id and event.student_id == student_id:
+                self._ids.discard((classroom, event.event_id))
+                removed += 1
+            else:
+                kept.append((classroom, logged))
+        self.log = kept
+        self.checkpoints.pop(classroom_id, None)
+        self.forgotten.append((classroom_id, requested_by, removed))
+        return removed
+
+    async def purge_before(self, classroom_id: str, before: datetime) -> int:
+        """Old activity out; the checkpoint too when anything went."""
+        self._check()
+        kept, removed = [], 0
+        for classroom, logged in self.log:
+            event = logged.event
+            old = event.received_at < before and event.type not in KEPT_THROUGH_RETENTION
+            if classroom == classroom_id and old:
+                self._ids.discard((classroom, event.event_id))
+                removed += 1
+            else:
+                kept.append((classroom, logged))
+        self.log = kept
+        if removed:
+            self.checkpoints.pop(classroom_id, None)
+        return removed
 
     async def save_classroom(self, classroom: Classroom, change: Change) -> None:
         """Register the classroom and its grants."""

@@ -5,13 +5,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import AsyncIterator
+from datetime import datetime
 from typing import Any
 
 import asyncpg
 import orjson
 from pydantic import TypeAdapter
 
-from actors.adapters.stores.base import Logged, LogUnavailable, NotOwner
+from actors.adapters.stores.base import KEPT_THROUGH_RETENTION, Logged, LogUnavailable, NotOwner
 from actors.domain.registry import Change, Classroom, Grant
 from cellmon.contract import Event
 
@@ -167,6 +168,43 @@ class PostgresStore:
         )
         return (row["covered_seq"], orjson.loads(row["state"])) if row else None
 
+    async def forget_student(self, classroom_id: str, student_id: str, requested_by: str) -> int:
+        """The student's events and the classroom's checkpoint out, the record in."""
+        async with self._transaction() as connection:
+            removed: int = await connection.fetchval(
+                "WITH gone AS (DELETE FROM events WHERE classroom_id = $1"
+                " AND (student_id = $2 OR payload->>'student_id' = $2) RETURNING 1)"
+                " SELECT count(*) FROM gone",
+                classroom_id,
+                student_id,
+            )
+            await connection.execute(
+                "DELETE FROM checkpoints WHERE classroom_id = $1", classroom_id
+            )
+            await connection.execute(
+                "INSERT INTO forgotten (classroom_id, requested_by, events) VALUES ($1, $2, $3)",
+                classroom_id,
+                requested_by,
+                removed,
+            )
+        return removed
+
+    async def purge_before(self, classroom_id: str, before: datetime) -> int:
+        """Old activity out; the checkpoint too when anything went."""
+        async with self._transaction() as connection:
+            removed: int = await connection.fetchval(
+                "WITH gone AS (DELETE FROM events WHERE classroom_id = $1 AND received_at < $2"
+                " AND type <> ALL($3::text[]) RETURNING 1) SELECT count(*) FROM gone",
+                classroom_id,
+                before,
+                list(KEPT_THROUGH_RETENTION),
+            )
+            if removed:
+                await connection.execute(
+                    "DELETE FROM checkpoints WHERE classroom_id = $1", classroom_id
+                )
+        return removed
+
     async def save_classroom(self, classroom: Classroom, change: Change) -> None:
         """The classroom and its token digests, in one transaction."""
         async with self._transaction() as connection:
@@ -186,24 +224,28 @@ class PostgresStore:
             await _write_change(connection, change)
 
     async def save_classroom_settings(self, classroom: Classroom) -> None:
-        """The classroom's token rule."""
+        """The classroom's token rule and retention."""
         await self._run(
             "execute",
-            "UPDATE classrooms SET require_student_tokens = $2 WHERE classroom_id = $1",
+            "UPDATE classrooms SET require_student_tokens = $2, retention_days = $3"
+            " WHERE classroom_id = $1",
             classroom.classroom_id,
             classroom.require_student_tokens,
+            classroom.retention_days,
         )
 
     async def load_registry(self) -> tuple[list[Classroom], dict[str, Grant]]:
         """Every classroom and grant."""
         rooms = await self._run(
-            "fetch", "SELECT classroom_id, name, shard, require_student_tokens FROM classrooms"
+            "fetch",
+            "SELECT classroom_id, name, shard, require_student_tokens, retention_days"
+            " FROM classrooms",
         )
         grants = await self._run(
             "fetch", "SELECT token_hash, classroom_id, role, student_id FROM tokens"
         )
         return (
-            [Classroom(r[0], r[1], r[2], r[3]) for r in rooms],
+            [Classroom(r[0], r[1], r[2], r[3], r[4]) for r in rooms],
             {g["token_hash"]: Grant(g["classroom_id"], g["role"], g["student_id"]) for g in grants},
         )
 
