@@ -122,6 +122,19 @@ class Backend(Protocol):
         """Revoke the student's token and take them off the roster (their history stays)."""
         ...
 
+    def forget_student(self, classroom_id: str, student_id: str, instructor: str) -> dict[str, Any]:
+        """Delete everything stored about a student (log, checkpoint, InfluxDB, memory, roster,
+        token); how many events went."""
+        ...
+
+    def retention_days(self, classroom_id: str) -> int | None:
+        """How many days the classroom's events are kept; None: for good."""
+        ...
+
+    def set_retention(self, classroom_id: str, days: int | None) -> None:
+        """Keep the classroom's events `days` days (None: for good)."""
+        ...
+
     def requires_student_tokens(self, classroom_id: str) -> bool:
         """Whether the classroom refuses its classroom-wide token."""
         ...

@@ -18,6 +18,7 @@ from streamlit_dashboard.backend import Instructor
 from streamlit_dashboard.buckets import bucketed
 
 _CALL_TIMEOUT_S = 10
+_FORGET_TIMEOUT_S = 300  # the classroom is rebuilt from its whole log
 
 
 class RayBackend:
@@ -128,6 +129,24 @@ class RayBackend:
     def remove_student(self, classroom_id: str, student_id: str) -> None:
         """Revoke the student's token and take them off the roster."""
         blocking(self._actors.unenroll(classroom_id, student_id), _CALL_TIMEOUT_S)
+
+    def forget_student(self, classroom_id: str, student_id: str, instructor: str) -> dict[str, Any]:
+        """Delete everything stored about a student; a large class takes a while to rebuild."""
+        asked_by = f"dashboard ({instructor})"
+        forgotten: dict[str, Any] = blocking(
+            self._actors.forget_student(classroom_id, student_id, asked_by), _FORGET_TIMEOUT_S
+        )
+        return forgotten
+
+    def retention_days(self, classroom_id: str) -> int | None:
+        """The classroom's retention period in days, None: for good."""
+        rooms = blocking(self._actors.classrooms(), _CALL_TIMEOUT_S)
+        found = [r.get("retention_days") for r in rooms if r["classroom_id"] == classroom_id]
+        return found[0] if found else None
+
+    def set_retention(self, classroom_id: str, days: int | None) -> None:
+        """Keep the classroom's events `days` days (None: for good)."""
+        blocking(self._actors.set_retention(classroom_id, days), _CALL_TIMEOUT_S)
 
     def requires_student_tokens(self, classroom_id: str) -> bool:
         """Whether the classroom refuses its classroom-wide token."""

@@ -51,6 +51,7 @@ class SimulatedRoom:
     def __init__(self, classroom_id: str, now: datetime) -> None:
         self.actor, self.now = ClassroomActor(classroom_id), now
         self.alerts: list[dict[str, Any]] = []
+        self.log: list[Any] = []  # what was applied, to rebuild from when a student is forgotten
 
     @classmethod
     def simulated(cls, classroom_id: str, size: int, seed: int, now: datetime) -> SimulatedRoom:
@@ -69,6 +70,7 @@ class SimulatedRoom:
 
     def apply(self, events: list[Any]) -> None:
         """Apply events as the shard does, keeping their alerts."""
+        self.log += events
         outcome = self.actor.apply_batch(events)
         for effect in outcome.effects:
             student = self.actor.students.get(effect.student_id)
@@ -87,6 +89,15 @@ class SimulatedRoom:
             ]
         )
 
+    def forget(self, student_id: str) -> int:
+        """Rebuild the class from its log without the student, as the shard does."""
+        kept = [e for e in self.log if e.student_id != student_id]
+        removed = len(self.log) - len(kept)
+        self.actor, self.log = ClassroomActor(self.actor.classroom_id), kept
+        self.actor.apply_batch(kept)  # the alerts these made were kept when they were new
+        self.alerts = [a for a in self.alerts if a["student_id"] != student_id]
+        return removed
+
 
 class SimulatedBackend:
     """Simulated classes, built on first use; records every call that changes state."""
@@ -97,6 +108,7 @@ class SimulatedBackend:
         self.calls: list[tuple[str, ...]] = []
         self._rooms: dict[str, SimulatedRoom] = {}
         self._own_tokens_only: set[str] = set()
+        self._retention: dict[str, int | None] = {}
         self._hand_file = hand_file
         self._sessions: dict[str, tuple[Instructor, datetime]] = {}  # token -> who, until
         self._sso_not_before: dict[str, datetime] = {}  # email -> their last sign-out
@@ -246,6 +258,21 @@ class SimulatedBackend:
         self.calls.append(("remove_student", classroom_id, student_id))
         fields = {"type": "roster_updated", "student_id": student_id, "enrolled": False}
         self.room(classroom_id).instruct(fields)
+
+    def forget_student(self, classroom_id: str, student_id: str, instructor: str) -> dict[str, Any]:
+        """Forget the student in the simulated class (nothing here is stored elsewhere)."""
+        self.calls.append(("forget_student", classroom_id, student_id))
+        events = self.room(classroom_id).forget(student_id)
+        return {"events": events, "points": 0, "students": 0, "token_revoked": False}
+
+    def retention_days(self, classroom_id: str) -> int | None:
+        """The classroom's retention (kept for this session only)."""
+        return self._retention.get(classroom_id)
+
+    def set_retention(self, classroom_id: str, days: int | None) -> None:
+        """Set the classroom's retention."""
+        self.calls.append(("set_retention", classroom_id, str(days)))
+        self._retention[classroom_id] = days
 
     def requires_student_tokens(self, classroom_id: str) -> bool:
         """The classroom's token rule."""

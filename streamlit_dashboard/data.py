@@ -171,6 +171,23 @@ def remove_student(classroom_id: str, student_id: str) -> None:
     drop_live_cache()
 
 
+def forget_student(classroom_id: str, student_id: str, instructor: str) -> dict[str, Any]:
+    """Delete everything stored about a student."""
+    forgotten = backend().forget_student(classroom_id, student_id, instructor)
+    drop_live_cache()
+    return forgotten
+
+
+def retention_days(classroom_id: str) -> int | None:
+    """The classroom's retention in days (not cached: a setting)."""
+    return backend().retention_days(classroom_id)
+
+
+def set_retention(classroom_id: str, days: int | None) -> None:
+    """Keep the classroom's events `days` days (None: for good)."""
+    backend().set_retention(classroom_id, days)
+
+
 def requires_student_tokens(classroom_id: str) -> bool:
     """Whether the classroom refuses its classroom-wide token (not cached: a setting)."""
     return backend().requires_student_tokens(classroom_id)

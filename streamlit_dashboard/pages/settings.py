@@ -1,11 +1,11 @@
 """Classroom settings: the stuck threshold, the roster and students' own tokens, the seat map,
-and the classroom-wide tokens."""
+student data (retention, forgetting a student) and the classroom-wide tokens."""
 
 from __future__ import annotations
 
 import streamlit as st
 
-from streamlit_dashboard import data, display, live, roster_admin, seat_map, session
+from streamlit_dashboard import data, display, live, privacy, roster_admin, seat_map, session
 
 room = session.classroom()
 cid = room["classroom_id"]
@@ -36,6 +36,10 @@ with st.container(border=True):
 
 with st.container(border=True):
     seat_map.settings_section(cid, live.with_teamless(snap))
+
+with st.container(border=True):
+    who = session.instructor() or {}
+    privacy.section(cid, snap, who.get("email", "an instructor"))
 
 with st.container(border=True):
     st.subheader("Classroom tokens")

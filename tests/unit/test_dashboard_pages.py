@@ -331,6 +331,30 @@ def test_settings_turns_on_students_own_tokens_and_removes_a_student() -> None:
     assert rows["ana@example.edu"]["enrolled"] is False
 
 
+def test_settings_keeps_events_for_a_period_and_forgets_a_student_once_confirmed() -> None:
+    at = sign_in().switch_page("pages/settings.py").run()
+    at.number_input(key="retention_days").set_value(180)
+    next(b for b in at.button if b.label == "Save retention").click().run()
+    assert fake_backend().retention_days("ds101") == 180
+    assert "Kept:** 180 days" in " ".join(m.value for m in at.markdown)
+
+    victim = fake_backend().snapshot("ds101")["students"][0]["student_id"]
+    forget = next(b for b in at.button if b.label == "Forget this student")
+    at.selectbox(key="forget_pick").select(victim)
+    at.text_input(key="forget_confirm").input("not-their-id")
+    forget.click().run()
+    assert "does not match" in at.error[0].value
+    assert ("forget_student", "ds101", victim) not in fake_backend().calls
+    at.selectbox(key="forget_pick").select(victim)
+    at.text_input(key="forget_confirm").input(victim)
+    next(b for b in at.button if b.label == "Forget this student").click().run()
+    assert not at.exception, at.exception
+    assert ("forget_student", "ds101", victim) in fake_backend().calls
+    assert "Forgotten:" in at.success[-1].value
+    left = fake_backend().snapshot("ds101")["students"]
+    assert victim not in {row["student_id"] for row in left} and len(left) == 29
+
+
 def test_the_students_list_says_whose_events_are_unverified() -> None:
     at = sign_in()
     identity = set(at.dataframe[0].value["Identity"])

@@ -1,0 +1,67 @@
+"""The Settings page's student data: how long events are kept, and forgetting a student who
+asks to be forgotten (every store, for good, after the instructor types their id)."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from cellmon.views import ClassroomSnapshot
+from streamlit_dashboard import data, display
+
+RETENTION_MAX_DAYS = 3650
+
+
+def section(cid: str, snap: ClassroomSnapshot, instructor: str) -> None:
+    """The whole student-data section of the Settings page."""
+    st.subheader("Student data")
+    _retention(cid)
+    st.divider()
+    _forget(cid, snap, instructor)
+
+
+def _retention(cid: str) -> None:
+    days = data.retention_days(cid)
+    st.markdown(f"**Kept:** {'for good' if days is None else f'{days} days'}")
+    st.caption(
+        "Older activity (cell runs, hands, messages), the state it built and its charts are "
+        "purged every hour, counted from when the server received it. The roster and these "
+        "settings stay. 0 keeps everything."
+    )
+    with st.form(f"retention:{cid}"):
+        wanted = st.number_input(
+            "Keep events for (days)", 0, RETENTION_MAX_DAYS, days or 0, key="retention_days"
+        )
+        if st.form_submit_button("Save retention"):
+            data.set_retention(cid, int(wanted) or None)
+            st.success("Saved: " + (f"kept {int(wanted)} days." if wanted else "kept for good."))
+
+
+def _forget(cid: str, snap: ClassroomSnapshot, instructor: str) -> None:
+    st.markdown("**Forget a student**")
+    st.caption(
+        "When a student asks to be forgotten: deletes their events, their place in checkpoints, "
+        "charts and the live view, their roster line and their own token. It cannot be undone. "
+        "A record that a deletion happened is kept, without their id or name."
+    )
+    students = sorted(snap["students"], key=lambda row: display.name(row).lower())
+    if not students:
+        st.caption("Nobody has sent anything yet.")
+        return
+    names = {row["student_id"]: display.name(row) for row in students}
+    with st.form(f"forget:{cid}", clear_on_submit=True):
+        sid = st.selectbox(
+            "Student",
+            list(names),
+            format_func=lambda s: f"{names[s]} ({display.clean(s)})",
+            key="forget_pick",
+        )
+        typed = st.text_input("Type their student id to confirm", key="forget_confirm")
+        if st.form_submit_button("Forget this student", type="primary") and sid:
+            if typed.strip() != sid:
+                st.error("The id typed does not match: nothing was deleted.")
+                return
+            done = data.forget_student(cid, sid, instructor)
+            st.success(
+                f"Forgotten: {done['events']:,} events and {done['points']:,} chart points "
+                "deleted; the class was rebuilt without them."
+            )
