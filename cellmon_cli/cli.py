@@ -99,9 +99,11 @@ def _parser() -> argparse.ArgumentParser:
     rgrant.add_argument("name")
     rgrant.add_argument("classroom")
     rgrant.set_defaults(run=cmd_researcher_grant)
+    from cellmon_cli.export import add_arguments as add_export_arguments
     from cellmon_cli.students import add_arguments as add_student_arguments
 
     add_student_arguments(sub)
+    add_export_arguments(sub)
     simulate = sub.add_parser("simulate", help="simulate a class posting events over HTTP")
     from cellmon_cli.simulate import add_arguments, simulate_command
 

@@ -69,12 +69,21 @@ def digest(token: str) -> str:
 
 async def authorize(connection: Any, token: str) -> Researcher | None:
     """The researcher this token is, with their classrooms; None for any other token."""
+    return await _researcher(connection, "r.token_digest = $1", digest(token))
+
+
+async def study(connection: Any, name: str) -> Researcher | None:
+    """A researcher's study (key and classrooms) by name, for an export made for them."""
+    return await _researcher(connection, "r.name = $1", name)
+
+
+async def _researcher(connection: Any, where: str, value: str) -> Researcher | None:
     row = await connection.fetchrow(
         "SELECT r.name, r.study_key,"
         " array_remove(array_agg(c.classroom_id), NULL) AS classrooms"
-        " FROM researchers r LEFT JOIN researcher_classrooms c USING (name)"
-        " WHERE r.token_digest = $1 GROUP BY r.name, r.study_key",
-        digest(token),
+        f" FROM researchers r LEFT JOIN researcher_classrooms c USING (name) WHERE {where}"
+        " GROUP BY r.name, r.study_key",
+        value,
     )
     if row is None:
         return None
