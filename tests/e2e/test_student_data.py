@@ -1,11 +1,14 @@
-"""`cellmon student forget` on the real stack: afterwards a search for the student's id and name
-in every PostgreSQL table, in InfluxDB (tag values and every field) and in the classroom's live
-state finds nothing, their own token is refused, and the other students' counts are unchanged."""
+"""A student's data on the real stack. `cellmon student forget`: afterwards a search for the
+student's id and name in every PostgreSQL table, in InfluxDB (tag values and every field) and in
+the classroom's live state finds nothing, their own token is refused, and the other students'
+counts are unchanged. Retention, with an injected clock: old activity leaves the log, InfluxDB
+and the live state; the roster stays."""
 
 from __future__ import annotations
 
 import asyncio
 import json
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import asyncpg
@@ -67,9 +70,14 @@ def influx(deployment: Deployment, influxql: str) -> list[dict[str, Any]]:
     return asyncio.run(query(target.url, target.database, influxql))
 
 
-def influx_rows(deployment: Deployment, classroom_id: str) -> list[dict[str, Any]]:
+def influx_rows(
+    deployment: Deployment, classroom_id: str, measurements: str = "cell_execution, help"
+) -> list[dict[str, Any]]:
+    """The classroom's points (of the measurements that name students, by default)."""
     room = influxql_string(classroom_id)
-    return influx(deployment, f"SELECT * FROM /.*/ WHERE classroom = {room} AND {ALL_TIME}")
+    return influx(
+        deployment, f"SELECT * FROM {measurements} WHERE classroom = {room} AND {ALL_TIME}"
+    )
 
 
 def counts_of(snapshot: dict[str, Any]) -> dict[str, tuple[int, int]]:
@@ -110,9 +118,9 @@ def test_a_forgotten_student_is_nowhere_and_the_others_are_unchanged(
     assert done.returncode == 0, done.stderr[-2000:]
     assert "15 logged events and 13 InfluxDB points deleted, own token revoked" in done.stdout
     assert asyncio.run(pg_mentions(dsn, GONE, NAME)) == {}  # every table, checkpoints included
-    left = influx_rows(deployment, cid)
-    assert not [row for row in left if GONE in str(row.values()) or NAME in str(row.values())]
-    assert len(left) == expected_points - 13
+    everything = influx_rows(deployment, cid, measurements="/.*/")
+    assert not [r for r in everything if GONE in str(r.values()) or NAME in str(r.values())]
+    assert len(influx_rows(deployment, cid)) == expected_points - 13
     tags = influx(deployment, "SHOW TAG VALUES FROM /.*/ WITH KEY =~ /.*/")
     assert not [t for t in tags if GONE in t["value"] or NAME in t["value"]]
     after = deployment.snapshot(room)
@@ -147,3 +155,44 @@ def test_forget_asks_before_it_deletes(deployment: Deployment) -> None:
     assert counts_of(deployment.snapshot(room)) == {"dee": (12, 4)}
     missing = cellmon(deployment, "student", "forget", "no-such-class", "dee", "--yes")
     assert missing.returncode == 1 and "no classroom" in missing.stderr
+
+
+def test_retention_purges_old_activity_from_the_log_influxdb_and_the_live_state(
+    deployment: Deployment,
+) -> None:
+    room = deployment.classroom("retain")
+    cid = room["classroom_id"]
+    assert cellmon(deployment, "student", "add", cid, "ana", "--name", "Ana").returncode == 0
+    assert post(deployment, room["ingest_token"], runs("ana", "Ana")).status_code == 202
+    wait_until(lambda: len(influx_rows(deployment, cid)) == 12, 30, "the points in InfluxDB")
+    kept = cellmon(deployment, "classroom", "retention", cid, "30")
+    assert kept.returncode == 0 and "kept 30 days" in kept.stdout, kept.stderr[-2000:]
+    listed = cellmon(deployment, "classroom", "list")
+    assert "kept 30 days" in next(line for line in listed.stdout.splitlines() if cid in line)
+    actors = deployment.actors
+    today = blocking(actors.retention_pass())
+    assert [d["events"] for d in today if d["classroom_id"] == cid] == [0]
+
+    later = datetime.now(UTC) + timedelta(days=31)  # the injected clock: a month on
+    done = blocking(actors.retention_pass(now=later))
+
+    assert [d["events"] for d in done if d["classroom_id"] == cid] == [12]
+    rows = deployment.snapshot(room)["students"]
+    assert [(r["student_id"], r["name"], r["executions"]) for r in rows] == [("ana", "Ana", 0)]
+    # Runs and hands; the per-minute activity is re-written for the current minute, which
+    # only this test's clock puts before the cutoff.
+    assert influx_rows(deployment, cid) == []
+    assert asyncio.run(_logged_types(deployment.settings.store_url, cid)) == ["roster_updated"]
+    off = cellmon(deployment, "classroom", "retention", cid, "0")
+    assert off.returncode == 2 and "at least 1" in off.stderr
+
+
+async def _logged_types(dsn: str, classroom_id: str) -> list[str]:
+    connection = await asyncpg.connect(dsn)
+    try:
+        rows = await connection.fetch(
+            "SELECT type FROM events WHERE classroom_id = $1 ORDER BY seq", classroom_id
+        )
+        return [row["type"] for row in rows]
+    finally:
+        await connection.close()
