@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
 import threading
 from collections.abc import Coroutine
 from dataclasses import dataclass
@@ -20,13 +21,18 @@ from typing import Any
 import pandas as pd  # type: ignore[import-untyped]
 
 from actors.adapters import researchers
+from actors.adapters.influx.lines import CELL_EXECUTION, CLASSROOM_ACTIVITY, HELP
+from actors.adapters.influx.query import influxql_string, query
+from actors.adapters.influx.target import parse_influx_url
 from actors.adapters.pg import on_connection
-from actors.domain.pseudonyms import event_row, live_view
+from actors.domain.pseudonyms import event_row, live_view, metric_row
 from actors.runtime.client import ActorClient
 from cellmon.settings import Settings
 from cellmon_cli import cluster
 
 HISTORY_ROWS_PER_READ = 50_000  # seq range one Ray task reads: a term is many tasks
+MEASUREMENTS = (CELL_EXECUTION, HELP, CLASSROOM_ACTIVITY)
+_DURATION = re.compile(r"[1-9][0-9]{0,6}[smhdw]")  # InfluxQL's duration literal, bounded
 
 
 class NotAllowed(PermissionError):
@@ -148,6 +154,31 @@ class Research:
         dataset.context.shuffle_strategy = ShuffleStrategy.SORT_SHUFFLE_PULL_BASED
         return dataset
 
+    def metrics(
+        self, measurement: str, since: str | datetime = "2h", classroom_id: str | None = None
+    ) -> pd.DataFrame:
+        """An InfluxDB series of the study's classrooms (or one of them) as a DataFrame, one
+        row per point, its `student` field as the pseudonym. `measurement`: cell_execution,
+        help or classroom_activity; `since`: a duration back from now ("90m", "2h", "7d") or
+        a time (without a zone: UTC)."""
+        if measurement not in MEASUREMENTS:
+            raise ValueError(f"measurement must be one of {', '.join(MEASUREMENTS)}")
+        if classroom_id is not None:
+            self._allowed(classroom_id)
+        rooms = sorted(self._researcher.classrooms if classroom_id is None else {classroom_id})
+        window = _since_clause(since)
+        self._audit("metrics", classroom_id, {"measurement": measurement, "since": since})
+        if not rooms:
+            return pd.DataFrame()
+        if not self._settings.influx_url:
+            raise RuntimeError("metrics are off in this deployment (no CELLMON_INFLUX_URL)")
+        target = parse_influx_url(self._settings.influx_url)
+        which = " OR ".join(f"classroom = {influxql_string(room)}" for room in rooms)
+        influxql = f'SELECT * FROM "{measurement}" WHERE ({which}) AND {window}'
+        rows = self._loop.run(query(target.url, target.database, influxql), timeout_s=60)
+        key = self._researcher.study_key
+        return pd.DataFrame([metric_row(key, row) for row in rows])
+
     def _allowed(self, classroom_id: str) -> None:
         if classroom_id not in self._researcher.classrooms:
             self._audit("refused", classroom_id)
@@ -165,6 +196,16 @@ class Research:
 
     async def _snapshots(self, ids: list[str]) -> list[Any]:
         return list(await asyncio.gather(*(self._actors.snapshot(c) for c in ids)))
+
+
+def _since_clause(since: str | datetime) -> str:
+    """InfluxQL's time condition for `since`; ValueError for anything else."""
+    if isinstance(since, datetime):
+        moment = since.replace(tzinfo=UTC) if since.tzinfo is None else since.astimezone(UTC)
+        return f"time >= '{moment:%Y-%m-%dT%H:%M:%S.%fZ}'"
+    if not _DURATION.fullmatch(since.strip()):
+        raise ValueError(f"since must be a duration such as '90m', '2h' or '7d', not {since!r}")
+    return f"time > now() - {since.strip()}"
 
 
 def _utc(moment: datetime | None) -> datetime | None:

@@ -115,3 +115,9 @@ def _scalar(value: Any) -> Any:
     if value is None or (isinstance(value, (str, int, float)) and not isinstance(value, bool)):
         return value
     return str(value)
+
+
+def metric_row(key: bytes, row: dict[str, Any]) -> dict[str, Any]:
+    """One InfluxDB point (tags and fields) with its `student` field as the pseudonym."""
+    student = row.get("student")
+    return {**row, "student": None if student is None else pseudonym(key, str(student))}

@@ -19,6 +19,7 @@ from actors.domain.pseudonyms import pseudonym
 from tests.e2e.deployment import Deployment, bearer
 from tests.e2e.events import cell_run, help_request
 from tests.support import term_log
+from tests.support.waiting import wait_until
 
 pytestmark = pytest.mark.e2e
 
@@ -138,6 +139,23 @@ def test_a_researcher_reads_live_state_and_history_under_pseudonyms(
         ("refused", outside["classroom_id"]),
         ("refused", outside["classroom_id"]),
     ]
+
+    def points() -> list[dict[str, Any]] | None:  # InfluxDB is written a moment after the log
+        rows = r.metrics("cell_execution", since="1h").to_dict("records")
+        return rows if len(rows) == 6 else None
+
+    series = wait_until(points, 30, "the study's 6 cell runs in InfluxDB")
+    assert {row["student"] for row in series} == set(alias)
+    assert sorted(row["status"] for row in series) == ["error"] * 3 + ["ok"] * 3
+    assert not [leak for leak in ids if leak in json.dumps(series, default=str)]
+    hands = r.metrics("help", since=datetime.now(UTC) - timedelta(hours=1))
+    assert list(hands["student"]) == [pseudonym(key, ids[0])]
+    with pytest.raises(research.NotAllowed):
+        r.metrics("cell_execution", classroom_id=outside["classroom_id"])
+    with pytest.raises(ValueError, match="duration"):
+        r.metrics("cell_execution", since="1h; DROP DATABASE cellmon")
+    with pytest.raises(ValueError, match="measurement"):
+        r.metrics("events")
 
 
 def test_history_of_a_hundred_thousand_events_is_computed_on_the_cluster(

@@ -11,8 +11,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from actors.domain.classroom import ClassroomActor
-from actors.domain.pseudonyms import event_row, live_view, pseudonym
-from cellmon_research.client import seq_ranges
+from actors.domain.pseudonyms import event_row, live_view, metric_row, pseudonym
+from cellmon_research.client import _since_clause, seq_ranges
 from tests.unit.factories import at, cell, event
 
 pytestmark = pytest.mark.unit
@@ -106,3 +106,27 @@ def test_seq_ranges_cover_the_bounds_once_in_order(low: int, span: int, size: in
     assert ranges[0][0] == low and ranges[-1][1] == low + span
     assert all(b - a + 1 <= size for a, b in ranges)
     assert all(nxt[0] == prev[1] + 1 for prev, nxt in itertools.pairwise(ranges))
+
+
+def test_a_metric_point_keeps_its_tags_and_fields_with_the_student_pseudonymised() -> None:
+    key = b"k" * 32
+    point = {"time": "t", "classroom": "c1", "status": "ok", "student": "ana", "count": 1}
+    assert metric_row(key, point) == {**point, "student": pseudonym(key, "ana")}
+    assert metric_row(key, {"time": "t", "executions": 3}) == {
+        "time": "t",
+        "executions": 3,
+        "student": None,
+    }
+
+
+def test_a_metrics_window_is_a_bounded_duration_or_a_time_in_utc() -> None:
+    from datetime import datetime, timedelta, timezone
+
+    assert _since_clause("90m") == "time > now() - 90m"
+    paris = datetime(2026, 11, 30, 10, 0, tzinfo=timezone(timedelta(hours=1)))
+    assert _since_clause(paris) == "time >= '2026-11-30T09:00:00.000000Z'"
+    naive = paris.replace(tzinfo=None)  # taken as UTC, as the log's times are
+    assert _since_clause(naive) == "time >= '2026-11-30T10:00:00.000000Z'"
+    for bad in ("", "2", "0h", "2h OR 1=1", "12345678d", "2x"):
+        with pytest.raises(ValueError, match="duration"):
+            _since_clause(bad)
