@@ -20,6 +20,7 @@ EventType = Literal[
     "help",
     "help_stop",
     "heartbeat",
+    "consent",
 ]
 # What a student's Jupyter may send; the instructor-made types below are never accepted from it.
 EVENT_TYPES: tuple[str, ...] = EventType.__args__  # type: ignore[attr-defined]
@@ -33,6 +34,7 @@ INSTRUCTOR_TYPES = frozenset(
         "instructor_message",
         "classroom_configured",
         "roster_updated",
+        "consent_policy",
     }
 )
 
@@ -126,6 +128,15 @@ class Heartbeat(_Event):
     type: Literal["heartbeat"] = "heartbeat"
 
 
+class ConsentAnswered(_Event):
+    """The student's answer to their classroom's consent question: whether their events may
+    be used for research. A later answer replaces an earlier one (False withdraws it). The
+    instructor's live view does not depend on it."""
+
+    type: Literal["consent"] = "consent"
+    research: bool
+
+
 class HelpClaimed(_Event):
     """An instructor is on their way (made by the server, never accepted from a student)."""
 
@@ -167,6 +178,15 @@ class ClassroomConfigured(_Event):
     significant_errors: Annotated[int, Field(ge=1, le=100)]
 
 
+class ConsentPolicy(_Event):
+    """An instructor made the classroom ask its students for research consent, or stop asking
+    (made by the server; student_id is "-"). While it asks, research reads and exports hold
+    only the students who agreed; a student who said no is left out either way."""
+
+    type: Literal["consent_policy"] = "consent_policy"
+    required: bool
+
+
 class RosterUpdated(_Event):
     """An instructor enrolled a student (with the name and team the class sees) or took them
     off the roster (made by the server; the student's history stays)."""
@@ -185,11 +205,13 @@ Event = Annotated[
     | HelpRequested
     | HelpStopped
     | Heartbeat
+    | ConsentAnswered
     | HelpClaimed
     | HelpResolved
     | ErrorsResolved
     | InstructorMessage
     | ClassroomConfigured
+    | ConsentPolicy
     | RosterUpdated,
     Field(discriminator="type"),
 ]

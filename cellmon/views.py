@@ -61,6 +61,7 @@ class StudentRow(TypedDict):
     current_notebook: str | None
     current_cell_index: int | None
     cells_completed: int
+    research_consent: bool | None  # their answer to the consent question (None: none yet)
 
 
 class HelpEntry(TypedDict):
@@ -160,11 +161,17 @@ class HandState(TypedDict):
     claimed_by: str | None
 
 
+class ConsentState(TypedDict):
+    required: bool  # the classroom asks its students for research consent
+    research: bool | None  # the student's answer (None: not given)
+
+
 class Inbox(TypedDict):
     """What the ingest's answer to a student's own send tells their JupyterLab."""
 
     hand: HandState
     messages: list[SentMessage]  # fresh ones, oldest first
+    consent: ConsentState
 
 
 class ClassroomSnapshot(TypedDict):
@@ -173,6 +180,7 @@ class ClassroomSnapshot(TypedDict):
     classroom_id: str
     generated_at: str
     significant_error_threshold: int
+    consent_required: bool  # research reads hold only the students who agreed
     summary: Summary
     help_queue: list[HelpEntry]
     help_stats: HelpStats

@@ -71,6 +71,14 @@ def _parser() -> argparse.ArgumentParser:
     keep.add_argument("days", help="a number of days, or 'off' to keep everything")
     keep.add_argument("--now", action="store_true", help="also purge now, not at the next pass")
     keep.set_defaults(run=cmd_classroom_retention)
+    consent = classroom.add_parser(
+        "consent",
+        help="ask the classroom's students for research consent (their JupyterLab asks once);"
+        " research reads and exports then hold only those who agreed",
+    )
+    consent.add_argument("classroom_id")
+    consent.add_argument("asked", choices=("on", "off"))
+    consent.set_defaults(run=cmd_classroom_consent)
     shard = sub.add_parser("shard", help="the actors hosting classrooms").add_subparsers()
     drain = shard.add_parser(
         "drain", help="move every classroom off a shard (live), then stop it if above the minimum"
@@ -326,6 +334,29 @@ def cmd_classroom_retention(args: argparse.Namespace, settings: Settings) -> int
             if done["classroom_id"] == args.classroom_id:
                 before = f"{done['before']:%Y-%m-%d %H:%M} UTC"
                 print(f"purged {done['events']:,} events received before {before}")
+    return 0
+
+
+def cmd_classroom_consent(args: argparse.Namespace, settings: Settings) -> int:
+    """Turn the classroom's consent question on or off (logged)."""
+    from actors.runtime.client import blocking
+
+    cluster.connect(settings)
+    try:
+        asked = stack.actors(settings).set_consent_policy(args.classroom_id, args.asked == "on")
+        answer = blocking(asked)
+    except LookupError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    if "error" in answer:
+        print(f"error: {answer.get('detail') or answer['error']}", file=sys.stderr)
+        return 1
+    if args.asked == "on":
+        print(f"{args.classroom_id}: students are asked for research consent once, in JupyterLab")
+    else:
+        print(
+            f"{args.classroom_id}: students are not asked; those who said no stay out of research"
+        )
     return 0
 
 

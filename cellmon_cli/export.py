@@ -150,7 +150,9 @@ def export(
     """The export itself; LookupError for an unknown classroom or study, or one not granted."""
     out.mkdir(parents=True, exist_ok=True)
     written = asyncio.run(_export(dsn, classroom_id, file_format, out, study))
-    readme = _readme(classroom_id, file_format, written["study"], written["events"])
+    readme = _readme(
+        classroom_id, file_format, written["study"], written["events"], written["consent_required"]
+    )
     (out / "README.md").write_text(readme)
     return written
 
@@ -165,6 +167,7 @@ async def _export(
         ):
             raise LookupError(f"no classroom {classroom_id!r}")
         await researchers.audit(connection, who, "export", classroom_id, {"format": file_format})
+        consent = await researchers.consent(connection, classroom_id)
         tallies: dict[str, StudentTally] = {}
         written = 0
         with _TableWriter(out / f"events.{file_format}", file_format, _event_schema()) as events:
@@ -173,7 +176,7 @@ async def _export(
             for start in range(low, high + 1, CHUNK):
                 end = min(start + CHUNK - 1, high)
                 raw = await researchers.events_in_range(dsn, classroom_id, start, end, None, None)
-                rows = [typed(event_row(key, r)) for r in raw]
+                rows = [typed(event_row(key, r)) for r in raw if consent.readable(r["student_id"])]
                 for row in rows:
                     tallies.setdefault(row["student"], StudentTally()).add(row)
                 events.write(rows)
@@ -181,7 +184,12 @@ async def _export(
         students = [tally.row(student) for student, tally in sorted(tallies.items())]
         with _TableWriter(out / f"students.{file_format}", file_format, _student_schema()) as table:
             table.write(students)
-        return {"events": written, "students": len(students), "study": who}
+        return {
+            "events": written,
+            "students": len(students),
+            "study": who,
+            "consent_required": consent.required,
+        }
 
     return await on_connection(dsn, run)
 
@@ -268,7 +276,7 @@ class _TableWriter:
         self._writer.close()
 
 
-def _readme(classroom_id: str, file_format: str, who: str, events: int) -> str:
+def _readme(classroom_id: str, file_format: str, who: str, events: int, asked: bool) -> str:
     def table(columns: dict[str, str]) -> str:
         return "\n".join(f"| `{name}` | {meaning} |" for name, meaning in columns.items())
 
@@ -277,11 +285,17 @@ def _readme(classroom_id: str, file_format: str, who: str, events: int) -> str:
         if who != OPERATOR
         else "a key made for this export and discarded: they match nothing outside it"
     )
+    consent = (
+        "The classroom asks for research consent: only the students who agreed are here."
+        if asked
+        else "The classroom does not ask for research consent: everyone is here but a student"
+        " who said no."
+    )
     return f"""# Cell Monitor export: {classroom_id}
 
 {events:,} logged events, written {datetime.now().astimezone():%Y-%m-%d %H:%M %Z}, as {file_format}.
 Students appear only as pseudonyms, keyed by {pseudonyms}. No names, teams, code, error
-messages or instructors' messages are included.
+messages or instructors' messages are included. {consent}
 
 ## events.{file_format}: one row per logged event
 

@@ -125,9 +125,10 @@ class Research:
         self, classroom_id: str, since: datetime | None = None, until: datetime | None = None
     ) -> Any:
         """The classroom's logged events with `since` <= time < `until`, as a Ray Dataset
-        (pseudonymised, code and free text left out); read by Ray tasks on the cluster, one
-        seq range each, so a term's log never passes through this process. A time without a
-        zone is taken as UTC, as the log stores times."""
+        (pseudonymised, code and free text left out, only the students research may read as
+        of this call); read by Ray tasks on the cluster, one seq range each, so a term's log
+        never passes through this process. A time without a zone is taken as UTC, as the log
+        stores times."""
         import ray.data
         from ray.data.context import ShuffleStrategy
 
@@ -138,6 +139,7 @@ class Research:
         bounds = self._loop.run(
             on_connection(dsn, lambda c: researchers.seq_bounds(c, classroom_id, since, until))
         )
+        consent = self._loop.run(on_connection(dsn, lambda c: researchers.consent(c, classroom_id)))
         ranges = [] if bounds is None else seq_ranges(bounds[0], bounds[1], HISTORY_ROWS_PER_READ)
 
         def read(part: dict[str, int]) -> list[dict[str, Any]]:
@@ -146,7 +148,7 @@ class Research:
                     dsn, classroom_id, part["low"], part["high"], since, until
                 )
             )
-            return [event_row(key, row) for row in rows]
+            return [event_row(key, row) for row in rows if consent.readable(row["student_id"])]
 
         dataset = ray.data.from_items([{"low": a, "high": b} for a, b in ranges]).flat_map(read)
         # Its groupbys (and theirs of what derives from it) shuffle with tasks: on this

@@ -57,6 +57,10 @@ class Inbox:
     hand_up: bool
     claimed_by: str | None
     notes: tuple[Note, ...] = ()
+    # The classroom's consent question: whether it asks, the student's answer; None for
+    # both when the server did not say (an older one).
+    consent_required: bool | None = None
+    research: bool | None = None
 
 
 @dataclass(frozen=True)
@@ -134,10 +138,15 @@ def inbox_of(answer: dict[str, Any] | None) -> Inbox | None:
     claimed = hand.get("claimed_by")
     messages = raw.get("messages")
     notes = [_note(m) for m in messages[:_NOTES]] if isinstance(messages, list) else []
+    consent = raw.get("consent")
+    asked = consent.get("required") if isinstance(consent, dict) else None
+    research = consent.get("research") if isinstance(consent, dict) else None
     return Inbox(
         hand["up"],
         claimed[:_NAME_CHARS] if isinstance(claimed, str) and claimed else None,
         tuple(n for n in notes if n is not None),
+        asked if type(asked) is bool else None,
+        research if type(research) is bool and type(asked) is bool else None,
     )
 
 

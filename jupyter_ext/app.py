@@ -12,7 +12,7 @@ from traitlets import Bool, Enum, Float, Int, Type, Unicode, default
 from jupyter_ext.cell_index import CellIndex
 from jupyter_ext.connection import monitored_connection_class
 from jupyter_ext.events import CodeMode, Identity
-from jupyter_ext.handlers import HelpHandler, StatusHandler
+from jupyter_ext.handlers import ConsentHandler, HelpHandler, StatusHandler
 from jupyter_ext.iopub import KERNEL_SCHEMA, IopubWatcher
 from jupyter_ext.monitor import Monitor
 from jupyter_ext.sender import Sender
@@ -207,9 +207,13 @@ class CellMonitorApp(ExtensionApp):
         )
 
     def initialize_handlers(self) -> None:
-        """Register the status and help endpoints."""
+        """Register the status, help and consent endpoints."""
         self.handlers.extend(
-            [(r"/cell-monitor/status", StatusHandler), (r"/cell-monitor/help", HelpHandler)]
+            [
+                (r"/cell-monitor/status", StatusHandler),
+                (r"/cell-monitor/help", HelpHandler),
+                (r"/cell-monitor/consent", ConsentHandler),
+            ]
         )
 
     async def _start_jupyter_server_extension(self, serverapp: Any) -> None:

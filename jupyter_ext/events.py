@@ -169,7 +169,8 @@ def simple_event(
     session_id: str | None,
     now: datetime,
 ) -> dict[str, Any]:
-    """A notebook_opened/saved/closed, help or help_stop event."""
+    """A notebook_opened/saved/closed, help, help_stop or consent event (the caller adds the
+    consent's answer)."""
     return _base(kind, identity, notebook_path, session_id, now)
 
 

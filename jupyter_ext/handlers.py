@@ -1,4 +1,5 @@
-"""REST handlers for the student's frontend: monitoring status and the raise-hand toggle."""
+"""REST handlers for the student's frontend: monitoring status, the raise-hand toggle and the
+answer to the classroom's research consent question."""
 
 from __future__ import annotations
 
@@ -45,4 +46,20 @@ class HelpHandler(_MonitorHandler):
             raise web.HTTPError(400, 'expected {"on": true|false}')
         path = body.get("notebook_path")
         self.monitor.raise_hand(on, path if isinstance(path, str) else None)
+        self.finish(json.dumps(self.monitor.status()))
+
+
+class ConsentHandler(_MonitorHandler):
+    """POST /cell-monitor/consent {"research": bool}: the student's answer (a later one
+    replaces it; false withdraws consent)."""
+
+    @web.authenticated
+    def post(self) -> None:
+        """Emit a consent event."""
+        self._note_user()
+        body = self.get_json_body() or {}
+        research = body.get("research")
+        if not isinstance(research, bool):
+            raise web.HTTPError(400, 'expected {"research": true|false}')
+        self.monitor.answer_consent(research)
         self.finish(json.dumps(self.monitor.status()))

@@ -14,6 +14,7 @@ from typing import Any
 from jupyter_ext import events
 from jupyter_ext.answers import Inbox
 from jupyter_ext.cell_index import CellIndex
+from jupyter_ext.consent import Consent
 from jupyter_ext.events import CodeMode, ExecuteRequest, Identity
 from jupyter_ext.hand import Hand, presence_due
 from jupyter_ext.sender import Sender
@@ -44,6 +45,7 @@ class Monitor:
         self.sessions, self.cell_index = session_manager, cell_index
         self.heartbeat_s, self.poll_s = heartbeat_s, poll_s
         self.hand = Hand.load(spool.load_state("hand"))  # a restart keeps a raised hand up
+        self.consent = Consent.load(spool.load_state("consent"))  # asked once, not per restart
         sender.on_inbox = self._answered
         self._last_spooled = time.monotonic()
         self._lab_seen: float | None = None
@@ -185,6 +187,14 @@ class Monitor:
             self.emit(event)
             self.sender.flush()
 
+    def answer_consent(self, research: bool) -> None:
+        """Emit the student's answer to the consent question, and send it now."""
+        event = {**self._simple_event("consent", None, None), "research": research}
+        self._set_consent(self.consent.answered_here(research, event["event_id"]))
+        if self.enabled:
+            self.emit(event)
+            self.sender.flush()
+
     def emit(self, event: dict[str, Any]) -> None:
         """Spool an event durably, then nudge the sender."""
         if self.spool.put(event):
@@ -225,6 +235,14 @@ class Monitor:
 
     def _answered(self, inbox: Inbox, sent_ids: list[str]) -> None:
         self._set_hand(self.hand.answered(inbox, sent_ids))
+        if inbox.consent_required is not None:
+            heard = self.consent.heard(inbox.consent_required, inbox.research, sent_ids)
+            self._set_consent(heard)
+
+    def _set_consent(self, consent: Consent) -> None:
+        if consent != self.consent:
+            self.spool.save_state("consent", consent.dump())
+        self.consent = consent
 
     def _set_hand(self, hand: Hand) -> None:
         if hand.dump() != self.hand.dump():
@@ -247,6 +265,7 @@ class Monitor:
             "help": self.hand.up,
             "help_claimed_by": self.hand.claimed_by,  # "<name> is on the way"
             "messages": [note.as_dict() for note in self.hand.notes],
+            "consent": {"required": self.consent.required, "research": self.consent.research},
             "student_id": self.identity_for(self.last_user).student_id,
             "code_capture": self.code_mode,
         }

@@ -108,6 +108,10 @@ class Backend(Protocol):
 
     def set_threshold(self, classroom_id: str, significant_errors: int) -> None: ...
 
+    def set_consent_policy(self, classroom_id: str, required: bool) -> None:
+        """Ask the students for research consent, or stop asking."""
+        ...
+
     def rotate_tokens(self, classroom_id: str) -> dict[str, str]: ...
 
     def enroll(self, classroom_id: str, student_id: str, name: str | None, team: str | None) -> str:

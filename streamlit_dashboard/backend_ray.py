@@ -113,6 +113,11 @@ class RayBackend:
         answer = self._actors.configure(classroom_id, significant_errors)
         self._check(blocking(answer, _CALL_TIMEOUT_S))
 
+    def set_consent_policy(self, classroom_id: str, required: bool) -> None:
+        """Ask the students for research consent, or stop asking (logged)."""
+        answer = self._actors.set_consent_policy(classroom_id, required)
+        self._check(blocking(answer, _CALL_TIMEOUT_S))
+
     def rotate_tokens(self, classroom_id: str) -> dict[str, str]:
         """New tokens, shown once."""
         return blocking(self._actors.rotate_tokens(classroom_id), _CALL_TIMEOUT_S)

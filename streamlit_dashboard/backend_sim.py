@@ -230,6 +230,12 @@ class SimulatedBackend:
         fields = {"type": "classroom_configured", "student_id": "-"}
         self.room(classroom_id).instruct({**fields, "significant_errors": significant_errors})
 
+    def set_consent_policy(self, classroom_id: str, required: bool) -> None:
+        """Ask for research consent, or stop asking."""
+        self.calls.append(("set_consent_policy", classroom_id, str(required)))
+        fields = {"type": "consent_policy", "student_id": "-", "required": required}
+        self.room(classroom_id).instruct(fields)
+
     def rotate_tokens(self, classroom_id: str) -> dict[str, str]:
         """New tokens, derived from a counter so runs are reproducible."""
         self.calls.append(("rotate_tokens", classroom_id))

@@ -153,6 +153,12 @@ def set_threshold(classroom_id: str, significant_errors: int) -> None:
     drop_live_cache()
 
 
+def set_consent_policy(classroom_id: str, required: bool) -> None:
+    """Ask the students for research consent, or stop asking."""
+    backend().set_consent_policy(classroom_id, required)
+    drop_live_cache()
+
+
 def enroll(classroom_id: str, student_id: str, name: str | None, team: str | None) -> str:
     """Put a student on the roster; their own token (returned once, never cached)."""
     token = backend().enroll(classroom_id, student_id, name, team)

@@ -1,7 +1,10 @@
-"""The Settings page's student data: how long events are kept, and forgetting a student who
-asks to be forgotten (every store, for good, after the instructor types their id)."""
+"""The Settings page's student data: asking for research consent (and who answered what), how
+long events are kept, and forgetting a student who asks to be forgotten (every store, for good,
+after the instructor types their id)."""
 
 from __future__ import annotations
+
+from collections import Counter
 
 import streamlit as st
 
@@ -14,9 +17,30 @@ RETENTION_MAX_DAYS = 3650
 def section(cid: str, snap: ClassroomSnapshot, instructor: str) -> None:
     """The whole student-data section of the Settings page."""
     st.subheader("Student data")
+    _consent(cid, snap)
+    st.divider()
     _retention(cid)
     st.divider()
     _forget(cid, snap, instructor)
+
+
+def _consent(cid: str, snap: ClassroomSnapshot) -> None:
+    asked = bool(snap.get("consent_required"))
+    wanted = st.toggle(
+        "Ask students for research consent (their JupyterLab asks once)",
+        value=asked,
+        key=f"consent_required:{cid}",
+    )
+    if wanted != asked:
+        data.set_consent_policy(cid, wanted)
+        st.toast("Saved: " + ("students are asked." if wanted else "students are not asked."))
+        st.rerun()
+    answers = Counter(row.get("research_consent") for row in snap["students"])
+    st.caption(
+        f"Agreed: {answers[True]} · declined or withdrew: {answers[False]} · not answered: "
+        f"{answers[None]}. Your live view shows everyone either way. While this asks, research "
+        "reads and exports hold only the students who agreed; one who declined is never in them."
+    )
 
 
 def _retention(cid: str) -> None:
@@ -33,7 +57,8 @@ def _retention(cid: str) -> None:
         )
         if st.form_submit_button("Save retention"):
             data.set_retention(cid, int(wanted) or None)
-            st.success("Saved: " + (f"kept {int(wanted)} days." if wanted else "kept for good."))
+            st.toast("Saved: " + (f"kept {int(wanted)} days." if wanted else "kept for good."))
+            st.rerun()  # "Kept" above was drawn before the change
 
 
 def _forget(cid: str, snap: ClassroomSnapshot, instructor: str) -> None:

@@ -13,6 +13,7 @@ from typing import Any
 import asyncpg
 
 from actors.adapters.pg import with_connection
+from actors.domain.pseudonyms import in_research
 
 TOKEN_PREFIX = "cmr_"  # tells a researcher's token from an instructor's at a glance
 
@@ -106,6 +107,36 @@ async def audit(
         classroom_id,
         json.dumps(detail or {}, default=str),
     )
+
+
+@dataclass(frozen=True)
+class Consent:
+    """A classroom's consent question as the log has it now: asked or not, and each student's
+    latest answer."""
+
+    required: bool
+    answers: dict[str, bool]
+
+    def readable(self, student_id: str) -> bool:
+        return in_research(self.required, self.answers.get(student_id))
+
+
+async def consent(connection: Any, classroom_id: str) -> Consent:
+    """The classroom's current consent policy and answers, from the log."""
+    rows = await connection.fetch(
+        "SELECT DISTINCT ON (type, student_id) type, student_id, payload::text AS payload"
+        " FROM events WHERE classroom_id = $1 AND type IN ('consent', 'consent_policy')"
+        " ORDER BY type, student_id, seq DESC",
+        classroom_id,
+    )
+    required, answers = False, {}
+    for row in rows:
+        payload = json.loads(row["payload"])
+        if row["type"] == "consent_policy":
+            required = bool(payload["required"])
+        else:
+            answers[row["student_id"]] = bool(payload["research"])
+    return Consent(required, answers)
 
 
 async def seq_bounds(

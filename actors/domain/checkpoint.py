@@ -22,7 +22,7 @@ from actors.domain.state import (
 from actors.domain.student import StudentActor
 from cellmon.limits import DEFAULT_LIMITS, Limits
 
-VERSION = 5  # 2: notebooks, completed cells; 3: the roster; 4: cell errors; 5: messages
+VERSION = 6  # 2: notebooks, completed cells; 3: roster; 4: cell errors; 5: messages; 6: consent
 
 
 class OutdatedCheckpoint(ValueError):
@@ -34,6 +34,7 @@ def dump(classroom: ClassroomActor) -> dict[str, Any]:
     return {
         "version": VERSION,
         "significant_errors": classroom.rules.significant_errors,
+        "consent_required": classroom.consent_required,
         "events_applied": classroom.events_applied,
         "students": [_plain(s.state) for s in classroom.students.values()],
         "cells": {key: dataclasses.asdict(c) for key, c in classroom.cells.items()},
@@ -51,6 +52,7 @@ def restore(
     rules = Rules(significant_errors=data["significant_errors"])
     classroom = ClassroomActor(classroom_id, rules, limits=limits)
     classroom.events_applied = data["events_applied"]
+    classroom.consent_required = data["consent_required"]
     for row in data["students"]:
         actor = StudentActor(row["student_id"])
         actor.state = _student(row)

@@ -70,6 +70,7 @@ class ClassroomActor:
         self.dirty: set[str] = set()
         self.events_applied = 0
         self.apply_failures = 0
+        self.consent_required = False  # ask students for research consent (consent_policy)
 
     def refusals(self, events: list[Any]) -> list[str | None]:
         """For each event in order, why it would pass a bound of `limits` (None: it fits)."""
@@ -99,6 +100,9 @@ class ClassroomActor:
     def _apply(self, event: Any) -> list[Effect]:
         if event.type == "classroom_configured":
             self.rules = replace(self.rules, significant_errors=event.significant_errors)
+            return []
+        if event.type == "consent_policy":
+            self.consent_required = event.required
             return []
         if event.type == "instructor_message":  # never creates a student
             at = occurred_at(event)
@@ -132,7 +136,8 @@ class ClassroomActor:
             "classroom_id": self.classroom_id,
             "generated_at": now.isoformat(),
             "significant_error_threshold": self.rules.significant_errors,
-            "summary": _summary(rows),
+            "consent_required": self.consent_required,
+            "summary": summary_of(rows),
             "help_queue": _help_queue(self.students, now),
             "help_stats": _help_stats(self.students),
             "students": rows,
@@ -155,7 +160,8 @@ class ClassroomActor:
             return None
         actor = self.students.get(student_id)
         private = all(e.verified for e in events)
-        return inbox(student_id, actor.state if actor else None, self.mailbox, now, private)
+        state = actor.state if actor else None
+        return inbox(student_id, state, self.mailbox, now, private, self.consent_required)
 
     def student(self, student_id: str, now: datetime) -> StudentDetail | None:
         """One student's detail, or None if the class has never heard of them."""
@@ -163,7 +169,8 @@ class ClassroomActor:
         return actor.detail(now, self.rules) if actor else None
 
 
-def _summary(rows: list[StudentRow]) -> Summary:
+def summary_of(rows: list[StudentRow]) -> Summary:
+    """Counts of the rows by status, and their runs and errors."""
     by_status = Counter(r["status"] for r in rows)
     return {
         "students": len(rows),

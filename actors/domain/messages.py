@@ -82,6 +82,7 @@ def inbox(
     mailbox: Mailbox,
     now: datetime,
     private: bool,
+    consent_required: bool = False,
 ) -> Inbox:
     """What the student's JupyterLab shows: is the hand up, who is on the way, messages.
 
@@ -95,4 +96,9 @@ def inbox(
             "claimed_by": student.help_claimed_by if student is not None and since else None,
         },
         "messages": [m.as_dict() for m in mailbox.for_student(student_id, now, private)],
+        # Whether to ask, and what the student answered, so their JupyterLab asks just once.
+        "consent": {
+            "required": consent_required,
+            "research": student.research_consent if student is not None else None,
+        },
     }

@@ -5,6 +5,12 @@ A pseudonym is HMAC-SHA256 of the student id under the study's key: one student 
 pseudonym in every read and classroom of a study (so a term can be followed), a different one
 in another study, and without the key nobody can go back from a pseudonym to an id, or test a
 guessed id. Names, teams (often names), instructors' emails and messages, and code are left out.
+
+Consent: while a classroom asks for research consent, a student is in research reads only once
+they agreed; when it does not ask, everyone is, but a student who said no is never. A withdrawal
+takes effect on everything already logged, not only on what follows. In a live view the
+per-student tables (students, help, error groups) and the summary hold only those students;
+the per-cell and per-minute tables are class-wide counts that name nobody.
 """
 
 from __future__ import annotations
@@ -13,6 +19,7 @@ import hashlib
 import hmac
 from typing import Any
 
+from actors.domain.classroom import summary_of
 from cellmon.views import ClassroomSnapshot
 
 PREFIX = "p-"
@@ -42,8 +49,18 @@ _STUDENT_COLUMNS = (
 )
 
 
+def in_research(consent_required: bool, answer: bool | None) -> bool:
+    """Whether a student's data may be read for research: asked, only a yes; not asked,
+    anything but a no."""
+    return answer is True if consent_required else answer is not False
+
+
 def live_view(snapshot: ClassroomSnapshot, key: bytes) -> dict[str, Any]:
-    """The snapshot as research tables (lists of rows), under the study's pseudonyms."""
+    """The snapshot as research tables (lists of rows), under the study's pseudonyms, holding
+    only the students research may read."""
+    asked = snapshot.get("consent_required", False)
+    rows = [r for r in snapshot["students"] if in_research(asked, r.get("research_consent"))]
+    readable = {row["student_id"] for row in rows}
 
     def alias(student_id: str) -> str:
         return pseudonym(key, student_id)
@@ -51,10 +68,10 @@ def live_view(snapshot: ClassroomSnapshot, key: bytes) -> dict[str, Any]:
     return {
         "classroom_id": snapshot["classroom_id"],
         "generated_at": snapshot["generated_at"],
-        "summary": dict(snapshot["summary"]),
+        "summary": dict(summary_of(rows)),
         "students": [
             {"student": alias(row["student_id"]), **{c: dict(row)[c] for c in _STUDENT_COLUMNS}}
-            for row in snapshot["students"]
+            for row in rows
         ],
         "cells": [dict(row) for row in snapshot["cells"]],
         "help": [
@@ -66,6 +83,7 @@ def live_view(snapshot: ClassroomSnapshot, key: bytes) -> dict[str, Any]:
                 "claimed_at": entry["claimed_at"],
             }
             for entry in snapshot["help_queue"]
+            if entry["student_id"] in readable
         ],
         "errors": [
             {
@@ -74,10 +92,11 @@ def live_view(snapshot: ClassroomSnapshot, key: bytes) -> dict[str, Any]:
                 "cell_index": cell["cell_index"],
                 "error_name": group["error_name"],
                 "message": group["message"],
-                "students": sorted(alias(s) for s in group["students"]),
+                "students": sorted(alias(s) for s in group["students"] if s in readable),
             }
             for cell in snapshot["error_groups"]
             for group in cell["groups"]
+            if readable.intersection(group["students"])
         ],
         "activity": [dict(row) for row in snapshot["activity"]],
     }

@@ -78,6 +78,8 @@ class StudentState:
     # The instructor who last cleared the student's error streak ("Resolve error"), and when.
     errors_resolved_by: str | None = None
     errors_resolved_at: datetime | None = None
+    # Their answer to the classroom's research consent question (None: not answered).
+    research_consent: bool | None = None
 
     @property
     def display_name(self) -> str | None:
@@ -204,6 +206,8 @@ def apply_event(
         roster = {"roster_name": event.roster_name, "roster_team": event.roster_team}
         return replace(student, enrolled=event.enrolled, **roster), [], None
     seen = _identity(student, event, at)
+    if kind == "consent":  # an answer, not work: presence only
+        return replace(student, research_consent=event.research, **seen), [], None
     if kind == "cell_executed":
         return _cell_executed(student, event, at, rules, limits, seen)
     if kind == "heartbeat":

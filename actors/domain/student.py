@@ -56,6 +56,7 @@ class StudentActor:
             "current_notebook": s.current_notebook,
             "current_cell_index": s.current_cell_index,
             "cells_completed": s.cells_completed,
+            "research_consent": s.research_consent,
         }
 
     def detail(self, now: datetime, rules: Rules) -> StudentDetail:

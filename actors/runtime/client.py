@@ -296,6 +296,13 @@ class ActorClient:
         )
         return answer
 
+    async def set_consent_policy(self, classroom_id: str, required: bool) -> dict[str, Any]:
+        """Ask the classroom's students for research consent, or stop asking (logged)."""
+        answer: dict[str, Any] = await self._on_shard(
+            classroom_id, lambda shard: shard.set_consent_policy.remote(classroom_id, required)
+        )
+        return answer
+
     async def checkpoint(self, classroom_id: str) -> int:
         """Checkpoint every changed classroom of this classroom's shard now; returns how many."""
         shard = await self._shard(classroom_id)

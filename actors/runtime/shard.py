@@ -275,6 +275,11 @@ class Shard:
             },
         )
 
+    async def set_consent_policy(self, classroom_id: str, required: bool) -> dict[str, Any]:
+        """Ask the classroom's students for research consent, or stop asking (logged)."""
+        fields = {"type": "consent_policy", "student_id": "-", "required": required}
+        return await self._instruct(classroom_id, fields)
+
     async def update_roster(
         self,
         classroom_id: str,

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import hashlib
 import random
 import uuid
+import zlib
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any
@@ -87,7 +89,7 @@ class SimulatedStudent:
         if self.asks_for_help:
             first = (FIRST_HELP_AFTER, self.pace.help_every[1])
             self._due["help"] = now + self.pace.between(self.rng, first)
-        return [self._open(now)]
+        return [self._open(now), self._consent(now)]
 
     def next_due(self) -> datetime | None:
         """When the next action is due; None before `start` and after `leave`."""
@@ -190,6 +192,15 @@ class SimulatedStudent:
         self._struggled = set()
         return self._event("notebook_opened", now)
 
+    def _consent(self, now: datetime) -> WireEvent:
+        """The answer to the consent question, which JupyterLab asks once: most agree. Drawn
+        from the student's id, not their rng, so a seed's class is what it was before."""
+        student = self.who.student_id
+        agrees = zlib.crc32(student.encode()) % 5 != 0
+        digest = hashlib.sha256(f"{self.classroom_id}/{student}/consent".encode()).digest()
+        named = uuid.UUID(bytes=digest[:16], version=4)
+        return self._event("consent", now, event_id=str(named), research=agrees)
+
     def _maybe_save(self, now: datetime) -> list[WireEvent]:
         self._runs_to_save -= 1
         if self._runs_to_save > 0:
@@ -236,7 +247,7 @@ class SimulatedStudent:
     def _event(self, kind: str, now: datetime, **fields: Any) -> WireEvent:
         return {
             "type": kind,
-            "event_id": self._uuid(),
+            "event_id": fields.pop("event_id", None) or self._uuid(),
             "classroom_id": self.classroom_id,
             "student_id": self.who.student_id,
             "student_name": self.who.name,

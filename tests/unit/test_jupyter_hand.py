@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from jupyter_ext.answers import Inbox, Note, inbox_of
+from jupyter_ext.consent import Consent
 from jupyter_ext.hand import KEPT_NOTES, LAB_OPEN_S, Hand, presence_due
 
 pytestmark = pytest.mark.unit
@@ -104,3 +105,19 @@ def test_malformed_messages_are_skipped_and_texts_bounded() -> None:
     inbox = inbox_of({"inbox": {"hand": {"up": False}, "messages": messages}})
     assert inbox is not None and [n.message_id for n in inbox.notes] == ["m2"]
     assert (len(inbox.notes[0].sender), len(inbox.notes[0].text)) == (200, 500)
+
+
+def test_the_inbox_carries_the_consent_question_only_when_well_formed() -> None:
+    hand = {"up": False, "claimed_by": None}
+    said = inbox_of({"inbox": {"hand": hand, "consent": {"required": True, "research": True}}})
+    assert said is not None and (said.consent_required, said.research) == (True, True)
+    for consent in ({"required": "yes"}, [], None, {"research": True}):
+        odd = inbox_of({"inbox": {"hand": hand, "consent": consent}})
+        assert odd is not None and (odd.consent_required, odd.research) == (None, None)
+
+
+@pytest.mark.parametrize("saved", [None, [], {"required": 1}, {"research": True}])
+def test_an_unexpected_saved_consent_is_nothing_known(saved: object) -> None:
+    assert Consent.load(saved) == Consent()
+    kept = Consent(True, False, "e1")
+    assert Consent.load(kept.dump()) == kept

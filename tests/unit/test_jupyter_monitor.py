@@ -225,3 +225,30 @@ def test_messages_reach_the_status_once_each(tmp_path: Path) -> None:
     m.sender.on_inbox(answer(False, None, note), ["e2"])
     assert [n["id"] for n in m.status()["messages"]] == ["m1"]
     assert m.status()["messages"][0]["to_class"] is True
+
+
+def test_the_consent_answer_is_sent_at_once_kept_and_wins_until_acknowledged(
+    tmp_path: Path,
+) -> None:
+    m, _ = monitor(tmp_path, Identity("cara"))
+    asked = Inbox(False, None, consent_required=True, research=None)
+    m.sender.on_inbox(asked, ["e1"])
+    assert m.status()["consent"] == {"required": True, "research": None}  # JupyterLab asks
+
+    m.answer_consent(False)
+    [(_, sent)] = m.spool.peek(10)
+    assert (sent["type"], sent["research"], sent["student_id"]) == ("consent", False, "cara")
+    assert m.sender.flushed == 1  # type: ignore[attr-defined]
+    m.sender.on_inbox(asked, ["a-batch-before-it"])  # the server has not seen it yet
+    assert m.status()["consent"]["research"] is False, "not asked twice"
+    m.spool.close()
+
+    again, _ = monitor(tmp_path, Identity("cara"))  # a restart of Jupyter does not ask again
+    assert again.status()["consent"] == {"required": True, "research": False}
+    again.sender.on_inbox(
+        Inbox(False, None, consent_required=True, research=False), [sent["event_id"]]
+    )
+    again.sender.on_inbox(Inbox(False, None, consent_required=False, research=None), ["e9"])
+    assert again.status()["consent"] == {"required": False, "research": None}
+    again.sender.on_inbox(Inbox(False, None), ["e10"])  # an older server says nothing
+    assert again.status()["consent"] == {"required": False, "research": None}

@@ -153,10 +153,12 @@ def test_team_labels_continue_past_z() -> None:
 # The load profile.
 
 
-def test_a_student_opens_the_notebook_first() -> None:
-    [opened] = a_student().start(START)
+def test_a_student_opens_the_notebook_first_and_answers_the_consent_question() -> None:
+    opened, consent = a_student().start(START)
     assert opened["type"] == "notebook_opened"
     assert opened["notebook_path"] == "lessons/week3-pandas.ipynb"
+    assert consent["type"] == "consent" and isinstance(consent["research"], bool)
+    assert a_student().start(START)[1]["event_id"] == consent["event_id"], "drawn from the id"
 
 
 @pytest.mark.parametrize("speed", [1.0, 10.0])

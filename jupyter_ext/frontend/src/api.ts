@@ -11,6 +11,12 @@ export interface IInstructorMessage {
   to_class: boolean;
 }
 
+/** The classroom's research consent question: asked or not, and this student's answer. */
+export interface IConsent {
+  required: boolean;
+  research: boolean | null;
+}
+
 export interface IMonitorStatus {
   monitoring: boolean;
   connected: boolean | null;
@@ -24,6 +30,7 @@ export interface IMonitorStatus {
   help: boolean;
   help_claimed_by: string | null;
   messages: IInstructorMessage[];
+  consent: IConsent;
   student_id: string;
   code_capture: string;
 }
@@ -48,5 +55,13 @@ export function setHand(on: boolean, notebookPath?: string): Promise<IMonitorSta
   return call('help', {
     method: 'POST',
     body: JSON.stringify({ on, notebook_path: notebookPath ?? null })
+  });
+}
+
+/** Answer the research consent question (false declines, or withdraws an earlier yes). */
+export function setConsent(research: boolean): Promise<IMonitorStatus> {
+  return call('consent', {
+    method: 'POST',
+    body: JSON.stringify({ research })
   });
 }

@@ -1,15 +1,21 @@
-// Cell Monitor for students: raise-hand button, status bar item and a one-time notice.
+// Cell Monitor for students: raise-hand button, status bar item, a one-time notice and, where
+// the class asks, the research consent question.
 import {
   JupyterFrontEnd,
   JupyterFrontEndPlugin
 } from '@jupyterlab/application';
-import { Notification } from '@jupyterlab/apputils';
+import {
+  Dialog,
+  ICommandPalette,
+  Notification,
+  showDialog
+} from '@jupyterlab/apputils';
 import { DocumentRegistry } from '@jupyterlab/docregistry';
 import { INotebookModel, NotebookPanel } from '@jupyterlab/notebook';
 import { IStatusBar } from '@jupyterlab/statusbar';
 import { IDisposable } from '@lumino/disposable';
 
-import { fetchStatus, IMonitorStatus, setHand } from './api';
+import { fetchStatus, IMonitorStatus, setConsent, setHand } from './api';
 import { HandButton, HandState, StatusItem } from './widgets';
 
 const NOTICE_KEY = 'cell-monitor:notice-seen';
@@ -17,6 +23,7 @@ const SEEN_KEY = 'cell-monitor:messages-seen';
 const POLL_MS = 5000;
 const HAND_UP_POLL_MS = 1000; // the instructor's answer shows within a second of arriving
 const SEEN_KEPT = 100;
+const CONSENT_COMMAND = 'cell-monitor:research-consent';
 
 // Toasts show 140 characters: keep the notice within that.
 const NOTICE =
@@ -47,6 +54,41 @@ function showNoticeOnce(status: IMonitorStatus): void {
     autoClose: false,
     actions: [{ label: 'Got it', callback: () => undefined }]
   });
+}
+
+function consentText(status: IMonitorStatus): string {
+  const code =
+    status.code_capture === 'off' ? 'errors and run time, not your code' : 'code, errors, run time';
+  return (
+    `Your instructor sees your cell runs (${code}), the notebooks you open and save, ` +
+    'and your help requests, to help you in class. That is so whatever you answer here.\n\n' +
+    'Researchers studying how students learn to program would also like to use this data: ' +
+    'under a code name, never with your name or id, and never shown to your classmates.\n\n' +
+    'Do you agree to research use of your data? Saying no changes nothing for you in class. ' +
+    'You can change your answer any time: Command Palette, "Cell Monitor: research consent".'
+  );
+}
+
+/** Ask the research consent question; the answer is logged and can be changed any time. */
+async function askConsent(status: IMonitorStatus): Promise<IMonitorStatus> {
+  const result = await showDialog({
+    title: 'Research consent for this class',
+    body: consentText(status),
+    buttons: [
+      Dialog.cancelButton({ label: 'No, thanks' }),
+      Dialog.okButton({ label: 'I agree' })
+    ]
+  });
+  // Closing the dialog without a choice counts as no: nothing is shared without a yes.
+  const agreed = result.button.accept;
+  const answered = await setConsent(agreed);
+  Notification.info(
+    agreed
+      ? 'Thank you: your data may be used for research, under a code name.'
+      : 'Noted: your data will not be used for research.',
+    { autoClose: 6000 }
+  );
+  return answered;
 }
 
 function seenMessages(): string[] {
@@ -91,8 +133,12 @@ const plugin: JupyterFrontEndPlugin<void> = {
   id: 'cell-monitor:plugin',
   description: 'Cell Monitor: raise hand, monitoring status and notice for students.',
   autoStart: true,
-  optional: [IStatusBar],
-  activate: (app: JupyterFrontEnd, statusBar: IStatusBar | null) => {
+  optional: [IStatusBar, ICommandPalette],
+  activate: (
+    app: JupyterFrontEnd,
+    statusBar: IStatusBar | null,
+    palette: ICommandPalette | null
+  ) => {
     const state = new HandState();
     app.docRegistry.addWidgetExtension('Notebook', new HandExtension(state));
     const item = new StatusItem();
@@ -103,6 +149,27 @@ const plugin: JupyterFrontEndPlugin<void> = {
         rank: 5
       });
     }
+    let latest: IMonitorStatus | null = null;
+    let asking = false;
+    const ask = async () => {
+      if (asking || latest === null) {
+        return;
+      }
+      asking = true;
+      try {
+        latest = await askConsent(latest);
+      } finally {
+        asking = false;
+      }
+    };
+    app.commands.addCommand(CONSENT_COMMAND, {
+      label: 'Cell Monitor: research consent',
+      isEnabled: () => latest !== null && latest.monitoring,
+      execute: () => ask()
+    });
+    if (palette) {
+      palette.addItem({ command: CONSENT_COMMAND, category: 'Cell Monitor' });
+    }
     let first = true;
     const poll = async () => {
       try {
@@ -111,9 +178,14 @@ const plugin: JupyterFrontEndPlugin<void> = {
         announceHand(state, status);
         state.set(status.help, status.help_claimed_by);
         showNewMessages(status);
+        latest = status;
         if (first) {
           showNoticeOnce(status);
           first = false;
+        }
+        // The class asks and no answer is known (not even one on its way): ask, once.
+        if (status.monitoring && status.consent.required && status.consent.research === null) {
+          void ask();
         }
       } catch (error) {
         item.show_(null, 'server extension not answering');
