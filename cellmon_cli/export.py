@@ -32,7 +32,8 @@ OPERATOR = "(operator export)"  # the audit's name for an export made for no stu
 EVENT_COLUMNS = {
     "seq": "position in the classroom's event log (increasing; gaps are other classrooms')",
     "classroom_id": "the classroom",
-    "student": "the student's pseudonym (HMAC-SHA256 of their id under the export's key)",
+    "student": "the student's pseudonym (HMAC-SHA256 of their id under the export's key); "
+    "empty for the classroom's own events (a setting changed, a message to everyone)",
     "type": "cell_executed, notebook_opened/saved/closed, help, help_stop, heartbeat, ...; "
     "instructor_message, help_claimed, help_resolved, roster_updated: the instructor's, about "
     "this student",
@@ -178,7 +179,8 @@ async def _export(
                 raw = await researchers.events_in_range(dsn, classroom_id, start, end, None, None)
                 rows = [typed(event_row(key, r)) for r in raw if consent.readable(r["student_id"])]
                 for row in rows:
-                    tallies.setdefault(row["student"], StudentTally()).add(row)
+                    if row["student"] is not None:  # not the classroom's own events
+                        tallies.setdefault(row["student"], StudentTally()).add(row)
                 events.write(rows)
                 written += len(rows)
         students = [tally.row(student) for student, tally in sorted(tallies.items())]

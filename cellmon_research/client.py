@@ -25,9 +25,17 @@ from actors.adapters.influx.lines import CELL_EXECUTION, CLASSROOM_ACTIVITY, HEL
 from actors.adapters.influx.query import influxql_string, query
 from actors.adapters.influx.target import parse_influx_url
 from actors.adapters.pg import on_connection
-from actors.domain.pseudonyms import event_row, live_view, metric_row
+from actors.domain.pseudonyms import (
+    ERROR_COLUMNS,
+    HELP_COLUMNS,
+    STUDENT_COLUMNS,
+    event_row,
+    live_view,
+    metric_row,
+)
 from actors.runtime.client import ActorClient
 from cellmon.settings import Settings
+from cellmon.views import ActivityMinute, CellRow
 from cellmon_cli import cluster
 
 HISTORY_ROWS_PER_READ = 50_000  # seq range one Ray task reads: a term is many tasks
@@ -226,11 +234,11 @@ def _frames(view: dict[str, Any]) -> Live:
         classroom_id=view["classroom_id"],
         generated_at=view["generated_at"],
         summary=view["summary"],
-        students=pd.DataFrame(view["students"]),
-        cells=pd.DataFrame(view["cells"]),
-        help=pd.DataFrame(view["help"]),
-        errors=pd.DataFrame(view["errors"]),
-        activity=pd.DataFrame(view["activity"]),
+        students=pd.DataFrame(view["students"], columns=list(STUDENT_COLUMNS)),
+        cells=pd.DataFrame(view["cells"], columns=list(CellRow.__annotations__)),
+        help=pd.DataFrame(view["help"], columns=list(HELP_COLUMNS)),
+        errors=pd.DataFrame(view["errors"], columns=list(ERROR_COLUMNS)),
+        activity=pd.DataFrame(view["activity"], columns=list(ActivityMinute.__annotations__)),
     )
 
 

@@ -13,7 +13,7 @@ from typing import Any
 import asyncpg
 
 from actors.adapters.pg import with_connection
-from actors.domain.pseudonyms import in_research
+from actors.domain.pseudonyms import readable
 
 TOKEN_PREFIX = "cmr_"  # tells a researcher's token from an instructor's at a glance
 
@@ -118,7 +118,7 @@ class Consent:
     answers: dict[str, bool]
 
     def readable(self, student_id: str) -> bool:
-        return in_research(self.required, self.answers.get(student_id))
+        return readable(student_id, self.required, self.answers.get(student_id))
 
 
 async def consent(connection: Any, classroom_id: str) -> Consent:

@@ -23,6 +23,9 @@ from actors.domain.classroom import summary_of
 from cellmon.views import ClassroomSnapshot
 
 PREFIX = "p-"
+# The student_id of a classroom's own events (its settings, a message to everyone): no
+# student, so no pseudonym, and no consent to ask.
+CLASS_WIDE = frozenset({"-", "*"})
 DIGITS = 20  # 80 bits of the digest: no two students of any study meet by chance
 
 
@@ -49,10 +52,21 @@ _STUDENT_COLUMNS = (
 )
 
 
+# The research tables' columns, so an empty one (nobody consented yet) still has them.
+STUDENT_COLUMNS = ("student", *_STUDENT_COLUMNS)
+HELP_COLUMNS = ("student", "since", "waiting_s", "claimed", "claimed_at")
+ERROR_COLUMNS = ("notebook_path", "cell_id", "cell_index", "error_name", "message", "students")
+
+
 def in_research(consent_required: bool, answer: bool | None) -> bool:
     """Whether a student's data may be read for research: asked, only a yes; not asked,
     anything but a no."""
     return answer is True if consent_required else answer is not False
+
+
+def readable(student_id: str, consent_required: bool, answer: bool | None) -> bool:
+    """Whether research may read an event of this student_id (the classroom's own: always)."""
+    return student_id in CLASS_WIDE or in_research(consent_required, answer)
 
 
 def live_view(snapshot: ClassroomSnapshot, key: bytes) -> dict[str, Any]:
@@ -116,12 +130,12 @@ EVENT_FIELDS = (
 
 def event_row(key: bytes, row: dict[str, Any]) -> dict[str, Any]:
     """One logged event (seq, classroom_id, student_id, type, time, received_at, payload as a
-    dict) as a research row."""
+    dict) as a research row; `student` is None for the classroom's own events."""
     payload = row["payload"]
     return {
         "seq": row["seq"],
         "classroom_id": row["classroom_id"],
-        "student": pseudonym(key, row["student_id"]),
+        "student": None if row["student_id"] in CLASS_WIDE else pseudonym(key, row["student_id"]),
         "type": row["type"],
         "time": row["time"],
         "received_at": row["received_at"],
