@@ -14,6 +14,7 @@ so every worker) must start with them, and so must a driver before it imports `r
 from __future__ import annotations
 
 import os
+import random
 import socket
 
 from cellmon.settings import Settings
@@ -52,8 +53,35 @@ def proxy_port(settings: Settings) -> int:
 
 
 def free_port(host: str = "127.0.0.1") -> int:
-    """A TCP port on `host` that nothing listens on right now."""
+    """A TCP port on `host` that nothing listens on right now, chosen where nothing else will
+    take it before we listen: above Ray's worker ports (10002-19999) and below the kernel's
+    ephemeral range, from which every outgoing connection takes a port (a cluster starting
+    opens hundreds; a port from `bind(0)` was once taken that way before Serve bound it)."""
+    low = _ephemeral_low()
+    if low > _OURS_FROM + 500:
+        rng = random.SystemRandom()
+        for _ in range(200):
+            port = rng.randrange(_OURS_FROM, low - _SERVE_SPAN)
+            with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+                try:
+                    sock.bind((host, port))
+                except OSError:
+                    continue
+                return port
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind((host, 0))
-        port: int = sock.getsockname()[1]
-        return port
+        chosen: int = sock.getsockname()[1]
+        return chosen
+
+
+_OURS_FROM = 20_000  # above Ray's default worker ports
+_SERVE_SPAN = 16  # Serve gives the replicas on a node the ports from ours up
+
+
+def _ephemeral_low() -> int:
+    """The first port of the kernel's ephemeral range (Linux), else IANA's."""
+    try:
+        with open("/proc/sys/net/ipv4/ip_local_port_range") as found:
+            return int(found.read().split()[0])
+    except (OSError, ValueError, IndexError):
+        return 49_152

@@ -14,6 +14,7 @@ import { DocumentRegistry } from '@jupyterlab/docregistry';
 import { INotebookModel, NotebookPanel } from '@jupyterlab/notebook';
 import { IStatusBar } from '@jupyterlab/statusbar';
 import { IDisposable } from '@lumino/disposable';
+import { Widget } from '@lumino/widgets';
 
 import { fetchStatus, IMonitorStatus, setConsent, setHand } from './api';
 import { HandButton, HandState, StatusItem } from './widgets';
@@ -56,28 +57,37 @@ function showNoticeOnce(status: IMonitorStatus): void {
   });
 }
 
-function consentText(status: IMonitorStatus): string {
+/** The question, in three short paragraphs: what is collected, who sees it, what to answer. */
+function consentBody(status: IMonitorStatus): Widget {
   const code =
     status.code_capture === 'off' ? 'errors and run time, not your code' : 'code, errors, run time';
-  return (
+  const node = document.createElement('div');
+  node.className = 'jp-CellMonitor-consent';
+  for (const text of [
     `Your instructor sees your cell runs (${code}), the notebooks you open and save, ` +
-    'and your help requests, to help you in class. That is so whatever you answer here.\n\n' +
+      'and your help requests, to help you in class. That is so whatever you answer here.',
     'Researchers studying how students learn to program would also like to use this data: ' +
-    'under a code name, never with your name or id, and never shown to your classmates.\n\n' +
+      'under a code name, never with your name or id, and never shown to your classmates.',
     'Do you agree to research use of your data? Saying no changes nothing for you in class. ' +
-    'You can change your answer any time: Command Palette, "Cell Monitor: research consent".'
-  );
+      'You can change your answer any time: Command Palette, "Cell Monitor: research consent".'
+  ]) {
+    const paragraph = document.createElement('p');
+    paragraph.textContent = text;
+    node.appendChild(paragraph);
+  }
+  return new Widget({ node });
 }
 
 /** Ask the research consent question; the answer is logged and can be changed any time. */
 async function askConsent(status: IMonitorStatus): Promise<IMonitorStatus> {
   const result = await showDialog({
     title: 'Research consent for this class',
-    body: consentText(status),
+    body: consentBody(status),
     buttons: [
       Dialog.cancelButton({ label: 'No, thanks' }),
       Dialog.okButton({ label: 'I agree' })
-    ]
+    ],
+    defaultButton: 0 // Enter is not a yes: agreeing takes a deliberate click
   });
   // Closing the dialog without a choice counts as no: nothing is shared without a yes.
   const agreed = result.button.accept;
