@@ -147,7 +147,7 @@ class Research:
         bounds = self._loop.run(
             on_connection(dsn, lambda c: researchers.seq_bounds(c, classroom_id, since, until))
         )
-        consent = self._loop.run(on_connection(dsn, lambda c: researchers.consent(c, classroom_id)))
+        consent = self._consent(classroom_id)
         ranges = [] if bounds is None else seq_ranges(bounds[0], bounds[1], HISTORY_ROWS_PER_READ)
 
         def read(part: dict[str, int]) -> list[dict[str, Any]]:
@@ -168,7 +168,8 @@ class Research:
         self, measurement: str, since: str | datetime = "2h", classroom_id: str | None = None
     ) -> pd.DataFrame:
         """An InfluxDB series of the study's classrooms (or one of them) as a DataFrame, one
-        row per point, its `student` field as the pseudonym. `measurement`: cell_execution,
+        row per point, its `student` field as the pseudonym, points of students research may
+        not read left out. `measurement`: cell_execution,
         help or classroom_activity; `since`: a duration back from now ("90m", "2h", "7d") or
         a time (without a zone: UTC)."""
         if measurement not in MEASUREMENTS:
@@ -186,8 +187,22 @@ class Research:
         which = " OR ".join(f"classroom = {influxql_string(room)}" for room in rooms)
         influxql = f'SELECT * FROM "{measurement}" WHERE ({which}) AND {window}'
         rows = self._loop.run(query(target.url, target.database, influxql), timeout_s=60)
+        consent = {room: self._consent(room) for room in rooms}
         key = self._researcher.study_key
-        return pd.DataFrame([metric_row(key, row) for row in rows])
+        return pd.DataFrame(
+            [
+                metric_row(key, row)
+                for row in rows
+                if row.get("student") is None or consent[row["classroom"]].readable(row["student"])
+            ]
+        )
+
+    def _consent(self, classroom_id: str) -> researchers.Consent:
+        dsn = self._settings.store_url
+        found: researchers.Consent = self._loop.run(
+            on_connection(dsn, lambda c: researchers.consent(c, classroom_id))
+        )
+        return found
 
     def _allowed(self, classroom_id: str) -> None:
         if classroom_id not in self._researcher.classrooms:

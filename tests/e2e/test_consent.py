@@ -22,6 +22,7 @@ from tests.e2e.events import cell_run, help_request
 from tests.e2e.jupyter_harness import KernelSocket, new_notebook, running, stored_events
 from tests.e2e.test_jupyter_capture import monitored
 from tests.e2e.test_student_cli import cellmon
+from tests.e2e.test_student_data import influx_rows
 from tests.support.waiting import wait_until
 
 pytestmark = pytest.mark.e2e
@@ -102,6 +103,9 @@ def test_a_class_that_asks_reads_only_whom_research_may(
             snapshot = deployment.snapshot(room)
             assert {s["student_id"] for s in snapshot["students"]} == {"ana", "bo", "cy"}
             assert {alias[p] for p in students_in(r, cid)} == {"ana"}  # asked: only a yes
+            wait_until(lambda: len(influx_rows(deployment, cid)) == 3, 30, "3 runs in InfluxDB")
+            series = r.metrics("cell_execution", since="1h", classroom_id=cid)
+            assert [alias[p] for p in series["student"]] == ["ana"]
 
             out = tmp_path / "export"
             exported = cellmon(
