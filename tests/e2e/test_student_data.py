@@ -20,6 +20,7 @@ from actors.adapters.influx.target import parse_influx_url
 from actors.runtime.client import blocking
 from tests.e2e.deployment import Deployment, bearer
 from tests.e2e.events import cell_run, help_request
+from tests.e2e.jupyter_harness import stored_events
 from tests.e2e.test_student_cli import cellmon
 from tests.support.waiting import wait_until
 
@@ -182,17 +183,6 @@ def test_retention_purges_old_activity_from_the_log_influxdb_and_the_live_state(
     # Runs and hands; the per-minute activity is re-written for the current minute, which
     # only this test's clock puts before the cutoff.
     assert influx_rows(deployment, cid) == []
-    assert asyncio.run(_logged_types(deployment.settings.store_url, cid)) == ["roster_updated"]
+    assert [e["type"] for e in stored_events(deployment, cid)] == ["roster_updated"]
     off = cellmon(deployment, "classroom", "retention", cid, "0")
     assert off.returncode == 2 and "at least 1" in off.stderr
-
-
-async def _logged_types(dsn: str, classroom_id: str) -> list[str]:
-    connection = await asyncpg.connect(dsn)
-    try:
-        rows = await connection.fetch(
-            "SELECT type FROM events WHERE classroom_id = $1 ORDER BY seq", classroom_id
-        )
-        return [row["type"] for row in rows]
-    finally:
-        await connection.close()
