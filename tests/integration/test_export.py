@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import csv
 from pathlib import Path
+from typing import Any
 
 import asyncpg
 import pyarrow.parquet as pq  # type: ignore[import-untyped]
@@ -35,7 +36,6 @@ def log_a_class(dsn: str, classroom_id: str) -> None:
         cell("ok", student_id="bo", student_name="Bo Real", time=at(5)),
         cell("ok", student_id="bo", notebook_path="lab2.ipynb", time=at(6)),
     ]
-    history = [e.model_copy(update={"classroom_id": classroom_id}) for e in history]
 
     async def run() -> None:
         connection = await asyncpg.connect(dsn)
@@ -46,18 +46,16 @@ def log_a_class(dsn: str, classroom_id: str) -> None:
             )
         finally:
             await connection.close()
-        store = PostgresStore(dsn)
-        await store.append(classroom_id, history)
-        await store.close()
+        await _append(dsn, classroom_id, history)
 
     asyncio.run(run())
 
 
-async def _append(dsn: str, classroom_id: str, events: list[object]) -> None:
+async def _append(dsn: str, classroom_id: str, events: list[Any]) -> None:
+    """Log the events in the classroom, as its shard would."""
     store = PostgresStore(dsn)
     await store.append(
-        classroom_id,
-        [e.model_copy(update={"classroom_id": classroom_id}) for e in events],  # type: ignore[attr-defined]
+        classroom_id, [e.model_copy(update={"classroom_id": classroom_id}) for e in events]
     )
     await store.close()
 
