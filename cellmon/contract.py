@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StrictBool, StringConstraints
 
 SCHEMA_VERSION: Literal[1] = 1
 
@@ -134,7 +134,7 @@ class ConsentAnswered(_Event):
     instructor's live view does not depend on it."""
 
     type: Literal["consent"] = "consent"
-    research: bool
+    research: StrictBool  # an explicit true or false: never "yes", 1 or "on" read as consent
 
 
 class HelpClaimed(_Event):

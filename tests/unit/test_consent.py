@@ -98,3 +98,11 @@ def test_consent_survives_a_checkpoint_and_reaches_the_students_inbox() -> None:
     assert inbox is not None and inbox["consent"] == {"required": True, "research": False}
     stranger = restored.inbox_for([cell(student_id="new", time=at(8))], at(8))
     assert stranger is not None and stranger["consent"] == {"required": True, "research": None}
+
+
+@pytest.mark.parametrize("research", ["yes", "true", 1, 0, "on", None])
+def test_a_consent_answer_is_an_explicit_true_or_false(research: object) -> None:
+    from pydantic import ValidationError
+
+    with pytest.raises(ValidationError):
+        event("consent", student_id="s1", research=research)
