@@ -42,3 +42,7 @@ class Limits:
 
 
 DEFAULT_LIMITS = Limits()
+
+# A classroom's retention period: ten years at most (a datetime can hold the cutoff, and the
+# registry's integer column the number).
+RETENTION_DAYS_MAX = 3650

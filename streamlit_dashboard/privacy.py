@@ -8,10 +8,9 @@ from collections import Counter
 
 import streamlit as st
 
+from cellmon.limits import RETENTION_DAYS_MAX
 from cellmon.views import ClassroomSnapshot
 from streamlit_dashboard import data, display
-
-RETENTION_MAX_DAYS = 3650
 
 
 def section(cid: str, snap: ClassroomSnapshot, instructor: str) -> None:
@@ -53,7 +52,7 @@ def _retention(cid: str) -> None:
     )
     with st.form(f"retention:{cid}"):
         wanted = st.number_input(
-            "Keep events for (days)", 0, RETENTION_MAX_DAYS, days or 0, key="retention_days"
+            "Keep events for (days)", 0, RETENTION_DAYS_MAX, days or 0, key="retention_days"
         )
         if st.form_submit_button("Save retention"):
             data.set_retention(cid, int(wanted) or None)

@@ -13,6 +13,8 @@ import secrets
 from dataclasses import dataclass, field, replace
 from typing import Literal
 
+from cellmon.limits import RETENTION_DAYS_MAX
+
 # ingest: the classroom-wide student token (the legacy extension's one URL); student: one
 # student's own token; instructor: reads the class and manages its roster.
 Role = Literal["ingest", "instructor", "student"]
@@ -144,8 +146,10 @@ class ClassroomRegistry:
 
     def set_retention(self, classroom_id: str, days: int | None) -> Classroom:
         """The classroom with its retention changed (the caller persists it first)."""
-        if days is not None and days < 1:
-            raise ValueError(f"retention must be at least one day, not {days}")
+        if days is not None and not 1 <= days <= RETENTION_DAYS_MAX:
+            raise ValueError(
+                f"retention must be 1 to {RETENTION_DAYS_MAX:,} days (or none), not {days:,}"
+            )
         return replace(self._known(classroom_id), retention_days=days)
 
     def resolve(self, token_hash: str) -> Grant | None:

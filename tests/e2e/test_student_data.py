@@ -186,3 +186,5 @@ def test_retention_purges_old_activity_from_the_log_influxdb_and_the_live_state(
     assert [e["type"] for e in stored_events(deployment, cid)] == ["roster_updated"]
     off = cellmon(deployment, "classroom", "retention", cid, "0")
     assert off.returncode == 2 and "at least 1" in off.stderr
+    huge = cellmon(deployment, "classroom", "retention", cid, str(2**70))
+    assert huge.returncode == 1 and "1 to 3,650 days" in huge.stderr

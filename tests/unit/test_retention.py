@@ -94,11 +94,12 @@ async def test_a_classroom_not_loaded_is_purged_in_the_log_and_loads_without_it(
     assert await executions(host, cid) == {"ana": 1, "day300": 1}
 
 
-def test_a_retention_shorter_than_a_day_is_refused() -> None:
+def test_a_retention_under_a_day_or_over_ten_years_is_refused() -> None:
     from actors.domain.registry import Classroom, ClassroomRegistry
 
     registry = ClassroomRegistry()
     registry.add(Classroom("c1", "c1", 0))
-    with pytest.raises(ValueError, match="at least one day"):
-        registry.set_retention("c1", 0)
+    for days in (0, -1, 3651, 2**70):
+        with pytest.raises(ValueError, match="1 to 3,650 days"):
+            registry.set_retention("c1", days)
     assert registry.set_retention("c1", 180).retention_days == 180
