@@ -23,7 +23,6 @@ from typing import Any
 
 from actors.adapters import researchers
 from actors.adapters.pg import on_connection
-from actors.domain.pseudonyms import event_row
 from cellmon.settings import Settings
 
 CHUNK = 50_000  # events per read
@@ -174,10 +173,9 @@ async def _export(
         with _TableWriter(out / f"events.{file_format}", file_format, _event_schema()) as events:
             bounds = await researchers.seq_bounds(connection, classroom_id, None, None)
             low, high = bounds or (1, 0)
-            for start in range(low, high + 1, CHUNK):
-                end = min(start + CHUNK - 1, high)
+            for start, end in researchers.seq_ranges(low, high, CHUNK):
                 raw = await researchers.events_in_range(dsn, classroom_id, start, end, None, None)
-                rows = [typed(event_row(key, r)) for r in raw if consent.readable(r["student_id"])]
+                rows = [typed(row) for row in consent.research_rows(key, raw)]
                 for row in rows:
                     if row["student"] is not None:  # not the classroom's own events
                         tallies.setdefault(row["student"], StudentTally()).add(row)

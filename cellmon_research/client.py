@@ -29,7 +29,6 @@ from actors.domain.pseudonyms import (
     ERROR_COLUMNS,
     HELP_COLUMNS,
     STUDENT_COLUMNS,
-    event_row,
     live_view,
     metric_row,
 )
@@ -148,7 +147,11 @@ class Research:
             on_connection(dsn, lambda c: researchers.seq_bounds(c, classroom_id, since, until))
         )
         consent = self._consent(classroom_id)
-        ranges = [] if bounds is None else seq_ranges(bounds[0], bounds[1], HISTORY_ROWS_PER_READ)
+        ranges = (
+            []
+            if bounds is None
+            else researchers.seq_ranges(bounds[0], bounds[1], HISTORY_ROWS_PER_READ)
+        )
 
         def read(part: dict[str, int]) -> list[dict[str, Any]]:
             rows = asyncio.run(
@@ -156,7 +159,7 @@ class Research:
                     dsn, classroom_id, part["low"], part["high"], since, until
                 )
             )
-            return [event_row(key, row) for row in rows if consent.readable(row["student_id"])]
+            return consent.research_rows(key, rows)
 
         dataset = ray.data.from_items([{"low": a, "high": b} for a, b in ranges]).flat_map(read)
         # Its groupbys (and theirs of what derives from it) shuffle with tasks: on this
@@ -237,11 +240,6 @@ def _utc(moment: datetime | None) -> datetime | None:
     if moment is None or moment.tzinfo is not None:
         return moment
     return moment.replace(tzinfo=UTC)
-
-
-def seq_ranges(low: int, high: int, size: int) -> list[tuple[int, int]]:
-    """[low, high] cut into inclusive ranges of at most `size` seqs, in order."""
-    return [(start, min(start + size - 1, high)) for start in range(low, high + 1, size)]
 
 
 def _frames(view: dict[str, Any]) -> Live:

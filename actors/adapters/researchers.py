@@ -13,7 +13,7 @@ from typing import Any
 import asyncpg
 
 from actors.adapters.pg import with_connection
-from actors.domain.pseudonyms import readable
+from actors.domain.pseudonyms import event_row, readable
 
 TOKEN_PREFIX = "cmr_"  # tells a researcher's token from an instructor's at a glance
 
@@ -120,6 +120,11 @@ class Consent:
     def readable(self, student_id: str) -> bool:
         return readable(student_id, self.required, self.answers.get(student_id))
 
+    def research_rows(self, key: bytes, logged: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """Logged events (`events_in_range`) as research rows under the study's key, only
+        those research may read."""
+        return [event_row(key, row) for row in logged if self.readable(row["student_id"])]
+
 
 async def consent(connection: Any, classroom_id: str) -> Consent:
     """The classroom's current consent policy and answers, from the log."""
@@ -137,6 +142,12 @@ async def consent(connection: Any, classroom_id: str) -> Consent:
         else:
             answers[row["student_id"]] = bool(payload["research"])
     return Consent(required, answers)
+
+
+def seq_ranges(low: int, high: int, size: int) -> list[tuple[int, int]]:
+    """[low, high] cut into inclusive ranges of at most `size` seqs, in order: the log is read
+    a range at a time, so a term never has to fit in one read."""
+    return [(start, min(start + size - 1, high)) for start in range(low, high + 1, size)]
 
 
 async def seq_bounds(

@@ -10,9 +10,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from actors.adapters.researchers import seq_ranges
 from actors.domain.classroom import ClassroomActor
 from actors.domain.pseudonyms import event_row, live_view, metric_row, pseudonym
-from cellmon_research.client import _since_clause, seq_ranges
+from cellmon_research.client import _since_clause
 from tests.unit.factories import at, cell, event
 
 pytestmark = pytest.mark.unit
