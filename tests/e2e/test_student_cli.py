@@ -20,13 +20,15 @@ pytestmark = pytest.mark.e2e
 
 
 def cellmon(deployment: Deployment, *args: str) -> subprocess.CompletedProcess[str]:
-    """The CLI, attached to the test's cluster as an operator's shell would be."""
+    """The CLI, attached to the test's cluster as an operator's shell would be: without
+    RAY_AUTH_MODE, which this process has and a shell has not (the CLI must set it itself,
+    before anything imports Ray)."""
+    shell = {k: v for k, v in os.environ.items() if k != "RAY_AUTH_MODE"}
     env = {
-        **os.environ,
+        **shell,
         "CELLMON_RAY_ADDRESS": ray.get_runtime_context().gcs_address,
         "CELLMON_NAMESPACE": deployment.settings.namespace,
         "CELLMON_STORE_URL": deployment.settings.store_url,
-        "RAY_AUTH_MODE": "token",
     }
     command = [sys.executable, "-m", "cellmon_cli.cli", *args]
     return subprocess.run(
