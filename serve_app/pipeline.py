@@ -136,7 +136,7 @@ class IngestPipeline:
             log.warning("shard for %s unavailable: %s", classroom_id, error)
             raise unavailable("classroom state is restarting") from None
         finally:
-            self.shedding.record_done(time.monotonic())
+            self.shedding.record_done(time.monotonic(), self.in_flight - 1)
         if result.get("error") == MOVED:
             raise unavailable("the classroom is moving to another shard")
         if result.get("error") == BUSY:

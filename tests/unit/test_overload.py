@@ -45,22 +45,37 @@ async def test_the_wait_is_the_oldest_bulk_batch_still_waiting() -> None:
     assert len(queue.take_all()) == 1 and not queue
 
 
-def _why(shedding: Shedding, in_flight: int, queued_s: float = 0.0) -> str | None:
-    refusal = shedding.refusal(in_flight=in_flight, queued_s=queued_s, now=10.0)
+def _why(
+    shedding: Shedding, in_flight: int, queued_s: float = 0.0, now: float = 10.0
+) -> str | None:
+    refusal = shedding.refusal(in_flight=in_flight, queued_s=queued_s, now=now)
     return refusal.reason if refusal else None
 
 
-def test_a_crowded_replica_sheds_when_its_work_would_take_too_long() -> None:
+def test_a_replica_crowded_for_a_second_sheds_when_its_work_would_take_too_long() -> None:
     shedding = Shedding(in_flight_max=1_000, queue_limit_s=1.0)
+    for n in range(300):  # 300 answered in the second before 10.0
+        shedding.record_done(now=9.0 + n / 300, in_flight=50)
     assert _why(shedding, 99) is None, "a few waiting on a load"
-    assert "100 requests" in (_why(shedding, 100) or "")
-    for n in range(300):  # 300 answered in the last second
-        shedding.record_done(now=9.0 + n / 300)
-    assert _why(shedding, 250) is None, "under a second of work"
-    assert "about 1.2 s of work" in (_why(shedding, 350) or "")
-    assert shedding.done_per_s(now=11.5) == 0.0, "only the last second counts"
-    assert shedding.expected_wait_s(in_flight=0, now=11.5) == 0.0, "idle: no wait (JSON-safe)"
+    assert _why(shedding, 350, now=10.0) is None, "a burst just begun is taken"
+    assert _why(shedding, 350, now=10.5) is None, "crowded for half a second: still taken"
+    for n in range(300):  # crowded all along: now the rate is what the replica can do
+        shedding.record_done(now=10.0 + n / 300, in_flight=350)
+    assert _why(shedding, 250, now=11.0) is None, "under a second of work"
+    assert "about 1.2 s of work" in (_why(shedding, 350, now=11.0) or "")
+    assert shedding.done_per_s(now=12.5) == 0.0, "only the last second counts"
+    assert shedding.expected_wait_s(in_flight=0, now=12.5) == 0.0, "idle: no wait (JSON-safe)"
     assert "1,000 requests" in (_why(shedding, 1_000) or "")
+
+
+def test_a_crowd_that_thins_out_starts_its_second_again() -> None:
+    shedding = Shedding(in_flight_max=1_000, queue_limit_s=1.0)
+    assert _why(shedding, 400, now=0.0) is None
+    shedding.record_done(now=0.9, in_flight=20)  # the burst cleared
+    for n in range(100):
+        shedding.record_done(now=1.0 + n / 100, in_flight=400)
+    assert _why(shedding, 400, now=1.5) is None, "crowded again only since 1.0"
+    assert "about 4.0 s of work" in (_why(shedding, 400, now=2.0) or "")
 
 
 def test_one_classrooms_long_queue_is_its_own_limit_and_a_full_ingest_is_everyones() -> None:
