@@ -19,12 +19,14 @@ from actors.runtime.client import ActorClient
 from cellmon.settings import Settings
 from cellmon_cli import cluster
 from serve_app.auth import bearer_token
+from serve_app.hot_route import EventsRoute
 from serve_app.pipeline import IngestPipeline
 
 
 def build_app(pipeline: IngestPipeline) -> FastAPI:
     """The routes the benchmark drives (ingest, classroom read) and a health check."""
     app = FastAPI()
+    app.add_middleware(EventsRoute, pipeline_of=lambda: pipeline)  # as the Serve ingest
 
     @app.get("/healthz")
     async def healthz() -> dict[str, object]:

@@ -5,7 +5,7 @@
 
 import os
 import time
-from typing import Any
+from typing import Any, cast
 
 import orjson
 from fastapi import FastAPI, Header, HTTPException, Query, Request
@@ -17,6 +17,7 @@ from cellmon.settings import Settings
 from cellmon.views import ClassroomSnapshot, StudentDetail
 from serve_app.admin import Admin, Enrollment, TokenRule
 from serve_app.auth import bearer_token
+from serve_app.hot_route import EventsRoute
 from serve_app.pipeline import IngestPipeline
 from serve_app.rebind import allow_rebind_after_crash
 
@@ -27,6 +28,16 @@ api = FastAPI(
     version="1",
     description="Live learning analytics for Jupyter classes: event ingest and classroom reads.",
 )
+
+
+def _replica_pipeline() -> IngestPipeline:
+    """This replica's pipeline (Serve builds the deployment after the app is made)."""
+    ingest = cast("Ingest", serve.get_replica_context().servable_object)
+    return ingest.pipeline
+
+
+# Ingest POSTs are answered ahead of FastAPI's routing (see serve_app.hot_route).
+api.add_middleware(EventsRoute, pipeline_of=_replica_pipeline)
 
 
 @serve.deployment(ray_actor_options={"num_cpus": 0}, max_ongoing_requests=200)
@@ -41,6 +52,10 @@ class Ingest:
         actors = ActorClient(settings.namespace, starting=settings)
         self._pipeline = IngestPipeline(actors, settings)
         self._admin = Admin(self._pipeline.actors, self._pipeline.tokens)
+
+    @property
+    def pipeline(self) -> IngestPipeline:
+        return self._pipeline
 
     @api.get("/healthz")
     async def healthz(self) -> dict[str, Any]:
@@ -58,6 +73,7 @@ class Ingest:
             ),
         }
 
+    # The two ingest routes are answered by `EventsRoute` before routing; declared for OpenAPI.
     @api.post("/api/v1/events", status_code=202)
     async def post_events(
         self, request: Request, authorization: str | None = Header(None)
