@@ -210,8 +210,9 @@ def _shard(shard: dict[str, Any] | None) -> list[str]:
         f"### One shard holding {shard['students']:,} students",
         "",
         f"{shard['classrooms']} classrooms, {shard['events']:,} events through the real "
-        "PostgreSQL log. Memory is the shard process's PSS; the baseline is the same shard "
-        "before its first classroom. Restart is `kill -9` of the shard process until every "
+        "PostgreSQL log. Memory is the shard process's PSS after a checkpoint (it keeps the "
+        "rows of its last dump); the baseline is the same shard before its first classroom. "
+        "Restart is `kill -9` of the shard process until every "
         "classroom has answered a snapshot again (Ray restarts the actor, the shard reloads); "
         "the baseline is the same restart with the checkpoints deleted (whole-log replay).",
         "",

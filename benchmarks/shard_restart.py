@@ -99,9 +99,9 @@ def measure(dsn: str, students: int = 10_000, per_student: int = 10) -> dict[str
         batch = events(room, size, per_student, rng)
         chunks = [batch[i : i + CHUNK] for i in range(0, len(batch), CHUNK)]
         blocking(client.ingest_batches(room, chunks), timeout_s=300)
+    blocking(client.checkpoint(rooms[0]))  # before measuring: a shard keeps its last dump's rows
     stats = blocking(client.shard_stats(rooms[0]))
     loaded = pss_mb(stats["pid"])
-    blocking(client.checkpoint(rooms[0]))
     process_back, first_room, from_checkpoints = _restart(client, rooms)
     run_blocking(lambda: _drop_checkpoints(dsn))
     _, _, full_replay = _restart(client, rooms)

@@ -29,14 +29,21 @@ class OutdatedCheckpoint(ValueError):
     """Written by another version: the classroom is rebuilt from its whole log instead."""
 
 
-def dump(classroom: ClassroomActor) -> dict[str, Any]:
-    """Everything needed to rebuild the classroom without replaying its whole log."""
+# A student's state as last dumped, and its row: states are immutable (every change makes a
+# new one), so an unchanged student's row is the one already made.
+DumpCache = dict[str, tuple[StudentState, dict[str, Any]]]
+
+
+def dump(classroom: ClassroomActor, cache: DumpCache | None = None) -> dict[str, Any]:
+    """Everything needed to rebuild the classroom without replaying its whole log. With
+    `cache` (kept by the caller between dumps of this classroom), only students whose state
+    changed since the last dump are converted again; the cache is updated in place."""
     return {
         "version": VERSION,
         "significant_errors": classroom.rules.significant_errors,
         "consent_required": classroom.consent_required,
         "events_applied": classroom.events_applied,
-        "students": [_plain(s.state) for s in classroom.students.values()],
+        "students": _student_rows(classroom, cache),
         "cells": {key: dataclasses.asdict(c) for key, c in classroom.cells.items()},
         "activity": classroom.activity.dump(),
         "messages": [m.as_dict() for m in classroom.mailbox.messages],
@@ -65,6 +72,20 @@ def restore(
     for row in data["messages"]:
         classroom.mailbox.add(Message.from_dict(row))
     return classroom
+
+
+def _student_rows(classroom: ClassroomActor, cache: DumpCache | None) -> list[dict[str, Any]]:
+    if cache is None:
+        return [_plain(s.state) for s in classroom.students.values()]
+    rows, kept = [], {}
+    for student_id, actor in classroom.students.items():
+        hit = cache.get(student_id)
+        row = hit[1] if hit is not None and hit[0] is actor.state else _plain(actor.state)
+        kept[student_id] = (actor.state, row)
+        rows.append(row)
+    cache.clear()  # students gone (forgotten, purged) leave it
+    cache.update(kept)
+    return rows
 
 
 _NESTED = ("cells", "notebooks", "help_history", "recent_runs")

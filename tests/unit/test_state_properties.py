@@ -11,7 +11,7 @@ from pydantic import TypeAdapter
 from actors.domain import checkpoint
 from actors.domain.classroom import ClassroomActor
 from cellmon.views import ClassroomSnapshot, StudentDetail
-from tests.unit.factories import at
+from tests.unit.factories import at, cell
 from tests.unit.strategies import event_lists
 
 pytestmark = pytest.mark.unit
@@ -59,3 +59,25 @@ def test_a_checkpoint_then_the_rest_equals_one_uninterrupted_run(
     assert restored.snapshot(NOW) == straight.snapshot(NOW)
     for sid, student in straight.students.items():
         assert restored.students[sid].state == student.state
+
+
+@settings(max_examples=150, deadline=None)
+@given(event_lists, event_lists)
+def test_a_dump_reusing_unchanged_students_rows_equals_a_fresh_one(
+    before: list[Any], after: list[Any]
+) -> None:
+    classroom, cache = _applied(before), checkpoint.DumpCache()
+    assert checkpoint.dump(classroom, cache) == checkpoint.dump(classroom)
+    classroom.apply_batch(after)
+    assert checkpoint.dump(classroom, cache) == checkpoint.dump(classroom)
+    assert set(cache) == set(classroom.students)
+
+
+def test_a_student_gone_from_the_classroom_leaves_the_dump_cache() -> None:
+    classroom = ClassroomActor("c1")
+    classroom.apply_batch([cell(student_id=s) for s in ("a", "b")])
+    cache: checkpoint.DumpCache = {}
+    checkpoint.dump(classroom, cache)
+    del classroom.students["b"]  # as forgetting or a retention purge leaves it
+    assert [row["student_id"] for row in checkpoint.dump(classroom, cache)["students"]] == ["a"]
+    assert set(cache) == {"a"}
