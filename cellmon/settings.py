@@ -62,6 +62,12 @@ class Settings(BaseSettings):
         ge=0,
         description="How often classrooms with a retention period are purged (0: never)",
     )
+    ingest_replicas_min: int = Field(
+        1,
+        ge=1,
+        description="Ingest replicas always running; with 2 or more they share the public port"
+        " (SO_REUSEPORT), so a replica's crash refuses no connection",
+    )
     ingest_replicas_max: int = Field(2, ge=1, description="Autoscaling bound of the ingest")
     ingest_upscale_delay_s: float = Field(
         30, ge=0, description="Requests above the target this long add an ingest replica"

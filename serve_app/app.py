@@ -13,19 +13,21 @@ from serve_app.ingest import PUBLIC_APP, Ingest
 
 
 class AppArgs(BaseModel):
-    """The Serve app's arguments: the one settings object, and the replica floor."""
+    """The Serve app's arguments: the one settings object, and the replica floor (when not
+    given, the settings' `ingest_replicas_min`)."""
 
     settings: Settings = Field(default_factory=Settings)
-    min_replicas: int = Field(1, ge=1)
+    min_replicas: int | None = Field(None, ge=1)
 
 
 def build_app(args: AppArgs) -> Application:
-    """The ingest deployment, autoscaled between min and `ingest_replicas_max` replicas."""
+    """The ingest deployment, autoscaled between its floor and `ingest_replicas_max`."""
+    floor = args.min_replicas or args.settings.ingest_replicas_min
     # `@serve.deployment` turned the class into a Deployment; mypy still sees the class.
     deployment = cast(Deployment, Ingest).options(
         autoscaling_config={
-            "min_replicas": args.min_replicas,
-            "max_replicas": max(args.settings.ingest_replicas_max, args.min_replicas),
+            "min_replicas": floor,
+            "max_replicas": max(args.settings.ingest_replicas_max, floor),
             "target_ongoing_requests": 32,
             "upscale_delay_s": args.settings.ingest_upscale_delay_s,
             "downscale_delay_s": args.settings.ingest_downscale_delay_s,
