@@ -85,7 +85,7 @@ def _paced(
     """wrk paced to offer about `target` requests/s. A connection's rate is 1 / (pace + its
     answer's latency), so short trials measure the latency and set the pace again; where even
     no pace cannot reach the target at that latency (the run of 2026-12-01 offered 1.02x the
-    capacity from 512 connections), the trial adds connections, up to `MAX_CONNECTIONS`."""
+    capacity from 512 connections), the trial adds connections, up to `most`."""
     pace = max(1, round(connections * 1000 / max(target, 1.0)))
     for _ in range(TRIALS):
         shape = {"batch": batch, "connections": connections}
@@ -95,9 +95,7 @@ def _paced(
         latency_ms = max(0.0, connections * 1000 / trial["requests_per_s"] - pace)
         if trial["requests_per_s"] >= 0.9 * target:
             break
-        connections = min(
-            MAX_CONNECTIONS, max(connections, round(target * (latency_ms + MIN_PACE_MS) / 1000))
-        )
+        connections = min(most, max(connections, round(target * (latency_ms + MIN_PACE_MS) / 1000)))
         pace = max(1, round(connections * 1000 / max(target, 1.0) - latency_ms))
     return wrk.Load(tokens, seconds=seconds, pace_ms=pace, batch=batch, connections=connections)
 
