@@ -73,7 +73,8 @@ class Ingest:
             ),
         }
 
-    # The two ingest routes are answered by `EventsRoute` before routing; declared for OpenAPI.
+    # `EventsRoute` answers these two before routing; they stay for OpenAPI, and as the route
+    # of any ingest request whose path it does not match.
     @api.post("/api/v1/events", status_code=202)
     async def post_events(
         self, request: Request, authorization: str | None = Header(None)

@@ -67,7 +67,8 @@ class Shedding:
         return in_flight / rate if rate else float("inf")
 
     def crowded_for_s(self, in_flight: int, now: float) -> float:
-        """How long the replica has held CROWD requests or more, without a pause."""
+        """Record whether the replica holds a crowd now; how long it has held CROWD requests or
+        more, without a pause."""
         if in_flight < CROWD:
             self._crowded_since = None
             return 0.0
