@@ -16,6 +16,7 @@ from typing import Any, TypeVar
 import orjson
 from fastapi import HTTPException, Request
 from fastapi.responses import Response
+from starlette.requests import ClientDisconnect
 
 from actors.runtime.client import BUSY, MOVED, ActorClient, ActorsUnavailable, UnknownClassroom
 from cellmon.settings import Settings
@@ -34,6 +35,8 @@ from serve_app.shedding import Shedding
 
 log = logging.getLogger("cellmon.ingest")
 T = TypeVar("T")
+# nginx's "client closed request": nobody reads it, but Serve's metrics count it apart from 5xx.
+CLIENT_CLOSED = 499
 
 
 class IngestPipeline:
@@ -46,6 +49,7 @@ class IngestPipeline:
         self.shedding = Shedding.configured(settings)
         self.in_flight = 0  # ingest requests this process holds
         self.refused_busy = 0
+        self.abandoned = 0  # requests whose client left before its body arrived
 
     async def ingest(self, request: Request, token: str) -> Response:
         """The whole POST: 202 with counts (and any rejections), or a 4xx/503 with a reason
@@ -113,10 +117,17 @@ class IngestPipeline:
                 413, f"body of {declared} bytes exceeds {self.limits.max_body_bytes}"
             )
         body = bytearray()
-        async for chunk in request.stream():
-            body += chunk
-            if len(body) > self.limits.max_body_bytes:
-                raise HTTPException(413, f"body exceeds {self.limits.max_body_bytes} bytes")
+        try:
+            async for chunk in request.stream():
+                body += chunk
+                if len(body) > self.limits.max_body_bytes:
+                    raise HTTPException(413, f"body exceeds {self.limits.max_body_bytes} bytes")
+        except ClientDisconnect:
+            # A client that gave up while the request queued (a load generator stopping, a
+            # Jupyter's timeout): an answer, not an exception, or Serve logs a traceback for
+            # each, a storm of them at the end of every overload, when CPU is scarcest.
+            self.abandoned += 1
+            raise HTTPException(CLIENT_CLOSED, "the client closed the connection") from None
         return bytes(body)
 
     async def _deliver(self, classroom_id: str, events: list[Any], urgent: bool) -> dict[str, Any]:

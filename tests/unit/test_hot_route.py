@@ -11,8 +11,9 @@ from fastapi import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 
+from cellmon.settings import Settings
 from serve_app.hot_route import EventsRoute, token_in_path
-from serve_app.pipeline import IngestPipeline
+from serve_app.pipeline import CLIENT_CLOSED, IngestPipeline
 
 pytestmark = pytest.mark.unit
 
@@ -81,3 +82,23 @@ async def test_every_other_request_goes_to_the_app() -> None:
         "app POST /c//api/v1/events",
         "app GET /api/v1/classrooms/c1",
     ]
+
+
+async def test_a_client_gone_before_its_body_arrived_is_an_answer_not_a_crash() -> None:
+    """Serve logs a traceback for every exception out of the app: at the end of an overload,
+    one per queued request whose client left. The pipeline answers 499 instead, and counts."""
+
+    class NoActors:
+        async def resolve(self, token: str) -> None:
+            return None
+
+    pipeline = IngestPipeline(cast(Any, NoActors()), Settings())
+    scope = {"type": "http", "method": "POST", "path": "/api/v1/events", "headers": []}
+
+    async def gone() -> dict[str, Any]:
+        return {"type": "http.disconnect"}
+
+    with pytest.raises(HTTPException) as raised:
+        await pipeline._body(Request(scope, gone))
+    assert raised.value.status_code == CLIENT_CLOSED
+    assert pipeline.abandoned == 1
