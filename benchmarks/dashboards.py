@@ -1,0 +1,250 @@
+"""Ten instructors' dashboards on one 200-student class (the existing system's headline), on the
+real stack: Ray + Serve + shards writing PostgreSQL, Redis alerts, Streamlit on the Ray backend,
+and ten Chromium tabs signed in to the class overview.
+
+The class runs at the existing system's pace (`cellmon loadtest`'s classroom profile, with its
+probes: freshness through the classroom API the dashboards read, and help alerts through Redis),
+first with no dashboard open (the baseline), then with ten. With the ten open, a probe student
+also raises a hand every few seconds, and the clock runs until every tab shows their name (the
+tabs are looked at one after another, so a later tab's figure is an upper bound). CPU of the
+dashboard server, of Chromium, and of the ingest and shard processes comes from /proc over each
+phase. Chromium runs on the same two cores as everything else here: in a real class each
+instructor's browser is on their own machine, so its CPU is reported, not a target.
+
+Usage: .venv/bin/python -m benchmarks.dashboards [--tabs 1 10] [--students 200] [--seconds 45]
+Needs /usr/bin/chromium (make chromium), InfluxDB (make influxdb) and the [dashboard,dev] extras.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import statistics
+import threading
+import time
+import uuid
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import httpx
+from playwright.sync_api import sync_playwright
+
+from actors.adapters import accounts
+from benchmarks.ingest import classrooms
+from cellmon.settings import Settings
+from cellmon_cli import stack
+from cellmon_cli.cluster import own_cluster
+from cellmon_cli.loadtest import LoadPlan, Target, run_load
+from tests.browser.dashboard_support import CHROMIUM, CHROMIUM_ARGS, login, streamlit_process
+from tests.support.fixtures import temporary_database
+from tests.support.private_postgres import free_port
+
+EMAIL, PASSWORD = "bench@example.edu", "a bench of ten instructors"
+HAND_EVERY_S = 4.0  # a probe student's raised hand, while the tabs are open
+PROCESSES = {  # what /proc's command lines are summed as, per phase
+    "dashboard server": "streamlit",
+    "chromium": "chromium",
+    "ingest replica": "ServeReplica",
+    "shards": "ray::Shard",
+    "postgresql": "postgres:",
+}
+
+
+def _cpu_by_name() -> dict[str, float]:
+    """CPU seconds (user + system) of every process whose command line holds each pattern."""
+    totals = dict.fromkeys(PROCESSES, 0.0)
+    tick = os.sysconf("SC_CLK_TCK")
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            command = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue  # gone while we looked
+        for name, pattern in PROCESSES.items():
+            if pattern in command:
+                totals[name] += (int(fields[11]) + int(fields[12])) / tick
+                break
+    return totals
+
+
+def _class_load(url: str, target: Target, plan: LoadPlan, redis_url: str) -> dict[str, Any]:
+    """The loadtest, in a thread of its own (Playwright's sync API keeps the main one)."""
+    result: dict[str, Any] = {}
+
+    def run() -> None:
+        result.update(asyncio.run(run_load(url, [target], plan, redis_url)))
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    return {"thread": thread, "result": result}
+
+
+def _phase(
+    url: str, target: Target, plan: LoadPlan, redis_url: str, pages: list[Any]
+) -> dict[str, Any]:
+    """One run of the class, with `pages` open; their hand-to-screen times if any."""
+    before, started = _cpu_by_name(), time.monotonic()
+    load = _class_load(url, target, plan, redis_url)
+    seen: list[float] = []
+    number = 0
+    while load["thread"].is_alive():
+        if pages:
+            number += 1
+            seen.extend(_hand_on_every_page(url, target, pages, number))
+        load["thread"].join(HAND_EVERY_S)
+    elapsed = time.monotonic() - started
+    after = _cpu_by_name()
+    result = load["result"]
+    return {
+        "tabs": len(pages),
+        "freshness_p99_ms": result["freshness"]["p99_ms"],
+        "help_alert_p99_ms": result["help_alert"]["p99_ms"],
+        "latency_p99_ms": result["latency"]["p99_ms"],
+        "non_2xx": result["non_2xx"],
+        "events_per_s": result["events_per_s"],
+        "cores": {name: round((after[name] - before[name]) / elapsed, 2) for name in PROCESSES},
+        "hand_on_screen_s": _spread(seen),
+    }
+
+
+# Each tab notes, by its own clock (this machine's), when the name first enters its page: the
+# tabs are watched together, not one after another, and no poll of the page's text adds work.
+_WATCH = """(name) => {
+  window.__cmSeen = null;
+  const look = () => document.body.textContent.includes(name);
+  if (look()) { window.__cmSeen = Date.now(); return; }
+  const watch = new MutationObserver(() => {
+    if (look()) { window.__cmSeen = Date.now(); watch.disconnect(); }
+  });
+  watch.observe(document.body, {childList: true, subtree: true, characterData: true});
+}"""
+
+
+def _hand_on_every_page(url: str, target: Target, pages: list[Any], number: int) -> list[float]:
+    """Raise a probe student's hand; seconds until each tab shows their name. Then lower it."""
+    name = f"Dash probe {number}"
+    student = f"dash-probe-{number}"
+    for page in pages:
+        page.evaluate(_WATCH, name)
+    posted = time.time()
+    _post(url, target, [_hand(student, name, "help")])
+    seen: list[float] = []
+    deadline = time.monotonic() + 30
+    while len(seen) < len(pages) and time.monotonic() < deadline:
+        pages[0].wait_for_timeout(100)
+        seen = [t / 1000 - posted for p in pages if (t := p.evaluate("window.__cmSeen"))]
+    if len(seen) < len(pages):
+        raise TimeoutError(f"{len(pages) - len(seen)} of {len(pages)} tabs never showed {name}")
+    _post(url, target, [_hand(student, name, "help_stop")])
+    return seen
+
+
+def _hand(student: str, name: str, kind: str) -> dict[str, Any]:
+    return {
+        "type": kind,
+        "event_id": str(uuid.uuid4()),
+        "student_id": student,
+        "student_name": name,
+        "time": datetime.now(UTC).isoformat(),
+    }
+
+
+def _post(url: str, target: Target, events: list[dict[str, Any]]) -> None:
+    answer = httpx.post(
+        f"{url}/api/v1/events",
+        json=events,
+        headers={"Authorization": f"Bearer {target.ingest_token}"},
+        timeout=30,
+    )
+    answer.raise_for_status()
+
+
+def _spread(values: list[float]) -> dict[str, Any] | None:
+    if not values:
+        return None
+    ordered = sorted(values)
+    return {
+        "samples": len(ordered),
+        "p50": round(statistics.median(ordered), 2),
+        "p99": round(ordered[min(len(ordered) - 1, round(0.99 * (len(ordered) - 1)))], 2),
+        "max": round(ordered[-1], 2),
+    }
+
+
+def _signed_in(browser: Any, dashboard: str) -> Any:
+    """A new tab on the class overview, past its first render."""
+    # Reduced motion: the help banner's pulse would repaint every tab on the two cores the
+    # server needs; an instructor's browser has a machine of its own.
+    context = browser.new_context(viewport={"width": 1600, "height": 1000}, reduced_motion="reduce")
+    page = context.new_page()
+    login(page, dashboard, EMAIL, PASSWORD, wait_for="Students")
+    return page
+
+
+def measure(
+    tabs: tuple[int, ...], students: int, seconds: float, warmup_s: float
+) -> dict[str, Any]:
+    """The baseline (no tab), then each count of `tabs` open, on one deployment and one class."""
+    tag = uuid.uuid4().hex[:6]
+    with temporary_database() as dsn:
+        settings = Settings(
+            namespace=f"bench-dash-{tag}",
+            store_url=dsn,
+            http_port=free_port(),
+            direct_ingress=True,
+        )
+        with own_cluster(settings) as address:
+            stack.deploy(settings)
+            url = f"http://127.0.0.1:{settings.http_port}"
+            target = classrooms(settings, 1)[0]
+            accounts.add_instructor(dsn, EMAIL, "Bench Instructor", PASSWORD)
+            accounts.grant(dsn, EMAIL, target.classroom_id)
+            redis = settings.alerts_url
+            # The same roster in every phase; a seed of its own each, or its events would be
+            # the last phase's ids again, and only duplicates.
+            plans = [
+                LoadPlan("classroom", students=students, seconds=s, seed=n)
+                for n, s in enumerate((warmup_s, seconds, *(seconds for _ in tabs)))
+            ]
+            env = {
+                "CELLMON_DASHBOARD_FAKE": "",
+                "CELLMON_RAY_ADDRESS": address,
+                "CELLMON_NAMESPACE": settings.namespace,
+                "CELLMON_STORE_URL": dsn,
+                "RAY_AUTH_MODE": "token",
+            }
+            asyncio.run(run_load(url, [target], plans[0], redis))  # the class exists before both
+            with streamlit_process(env) as (dashboard, _), sync_playwright() as p:
+                browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+                baseline = _phase(url, target, plans[1], redis, [])
+                print(f"no tab: {json.dumps(baseline)}", flush=True)
+                pages: list[Any] = []
+                opened = []
+                for phase, count in enumerate(tabs, start=2):
+                    while len(pages) < count:
+                        pages.append(_signed_in(browser, dashboard))
+                    opened.append(_phase(url, target, plans[phase], redis, pages))
+                    print(f"{count} tabs: {json.dumps(opened[-1])}", flush=True)
+                browser.close()
+    return {
+        "when": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
+        "students": students,
+        "seconds": seconds,
+        "baseline": baseline,
+        "opened": opened,
+    }
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--tabs", type=int, nargs="+", default=[1, 10])
+    parser.add_argument("--students", type=int, default=200)
+    parser.add_argument("--seconds", type=float, default=45.0)
+    parser.add_argument("--warmup", type=float, default=15.0)
+    args = parser.parse_args()
+    print(json.dumps(measure(tuple(args.tabs), args.students, args.seconds, args.warmup), indent=2))
