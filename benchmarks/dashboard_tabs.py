@@ -12,24 +12,17 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import time
-from pathlib import Path
 from typing import Any
 
 from playwright.sync_api import sync_playwright
 
+from benchmarks.proc_cpu import cpu_seconds
 from tests.browser.dashboard_support import CHROMIUM, CHROMIUM_ARGS, login, streamlit_process
 
 OURS = "--runner.postScriptGC=false"
 STREAMLIT_DEFAULT = "--runner.postScriptGC=true"
 TABS = (1, 2, 3)
-
-
-def _cpu_s(pid: int) -> float:
-    """User + system CPU seconds of one process, from /proc."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def _cores_per_tab_count(browser: Any, gc_option: str, window_s: float) -> dict[int, float]:
@@ -43,9 +36,9 @@ def _cores_per_tab_count(browser: Any, gc_option: str, window_s: float) -> dict[
             login(page, url)
             pages.append(page)
             time.sleep(3)  # past the first render
-            cpu0, t0 = _cpu_s(pid), time.monotonic()
+            cpu0, t0 = cpu_seconds(pid), time.monotonic()
             time.sleep(window_s)
-            cores[n] = round((_cpu_s(pid) - cpu0) / (time.monotonic() - t0), 3)
+            cores[n] = round((cpu_seconds(pid) - cpu0) / (time.monotonic() - t0), 3)
         for page in pages:
             page.context.close()
     return cores

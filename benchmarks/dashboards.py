@@ -4,9 +4,9 @@ and ten Chromium tabs signed in to the class overview.
 
 The class runs at the existing system's pace (`cellmon loadtest`'s classroom profile, with its
 probes: freshness through the classroom API the dashboards read, and help alerts through Redis),
-first with no dashboard open (the baseline), then with ten. With the ten open, a probe student
-also raises a hand every few seconds, and the clock runs until every tab shows their name (the
-tabs are looked at one after another, so a later tab's figure is an upper bound). CPU of the
+first with no dashboard open (the baseline), then with each count of tabs (1, then 10). While
+tabs are open, a probe student also raises a hand every few seconds, and each tab notes when
+their name enters its page (all tabs watched at once, by the machine's clock). CPU of the
 dashboard server, of Chromium, and of the ingest and shard processes comes from /proc over each
 phase. Chromium runs on the same two cores as everything else here: in a real class each
 instructor's browser is on their own machine, so its CPU is reported, not a target.
@@ -20,13 +20,10 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
-import statistics
 import threading
 import time
 import uuid
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -34,10 +31,12 @@ from playwright.sync_api import sync_playwright
 
 from actors.adapters import accounts
 from benchmarks.ingest import classrooms
+from benchmarks.proc_cpu import cpu_by_command
 from cellmon.settings import Settings
 from cellmon_cli import stack
 from cellmon_cli.cluster import own_cluster
 from cellmon_cli.loadtest import LoadPlan, Target, run_load
+from cellmon_cli.loadtest.stats import spread
 from tests.browser.dashboard_support import CHROMIUM, CHROMIUM_ARGS, login, streamlit_process
 from tests.support.fixtures import temporary_database
 from tests.support.private_postgres import free_port
@@ -53,27 +52,11 @@ PROCESSES = {  # what /proc's command lines are summed as, per phase
 }
 
 
-def _cpu_by_name() -> dict[str, float]:
-    """CPU seconds (user + system) of every process whose command line holds each pattern."""
-    totals = dict.fromkeys(PROCESSES, 0.0)
-    tick = os.sysconf("SC_CLK_TCK")
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            command = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
-            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue  # gone while we looked
-        for name, pattern in PROCESSES.items():
-            if pattern in command:
-                totals[name] += (int(fields[11]) + int(fields[12])) / tick
-                break
-    return totals
-
-
-def _class_load(url: str, target: Target, plan: LoadPlan, redis_url: str) -> dict[str, Any]:
-    """The loadtest, in a thread of its own (Playwright's sync API keeps the main one)."""
+def _class_load(
+    url: str, target: Target, plan: LoadPlan, redis_url: str
+) -> tuple[threading.Thread, dict[str, Any]]:
+    """The loadtest, started in a thread of its own (Playwright's sync API keeps the main one);
+    its report fills the dict when the thread ends."""
     result: dict[str, Any] = {}
 
     def run() -> None:
@@ -81,25 +64,24 @@ def _class_load(url: str, target: Target, plan: LoadPlan, redis_url: str) -> dic
 
     thread = threading.Thread(target=run, daemon=True)
     thread.start()
-    return {"thread": thread, "result": result}
+    return thread, result
 
 
 def _phase(
     url: str, target: Target, plan: LoadPlan, redis_url: str, pages: list[Any]
 ) -> dict[str, Any]:
     """One run of the class, with `pages` open; their hand-to-screen times if any."""
-    before, started = _cpu_by_name(), time.monotonic()
-    load = _class_load(url, target, plan, redis_url)
+    before, started = cpu_by_command(PROCESSES), time.monotonic()
+    load, result = _class_load(url, target, plan, redis_url)
     seen: list[float] = []
     number = 0
-    while load["thread"].is_alive():
+    while load.is_alive():
         if pages:
             number += 1
             seen.extend(_hand_on_every_page(url, target, pages, number))
-        load["thread"].join(HAND_EVERY_S)
+        load.join(HAND_EVERY_S)
     elapsed = time.monotonic() - started
-    after = _cpu_by_name()
-    result = load["result"]
+    after = cpu_by_command(PROCESSES)
     return {
         "tabs": len(pages),
         "freshness_p99_ms": result["freshness"]["p99_ms"],
@@ -108,7 +90,7 @@ def _phase(
         "non_2xx": result["non_2xx"],
         "events_per_s": result["events_per_s"],
         "cores": {name: round((after[name] - before[name]) / elapsed, 2) for name in PROCESSES},
-        "hand_on_screen_s": _spread(seen),
+        "hand_on_screen": spread(seen, (50, 99)) if seen else None,
     }
 
 
@@ -162,18 +144,6 @@ def _post(url: str, target: Target, events: list[dict[str, Any]]) -> None:
         timeout=30,
     )
     answer.raise_for_status()
-
-
-def _spread(values: list[float]) -> dict[str, Any] | None:
-    if not values:
-        return None
-    ordered = sorted(values)
-    return {
-        "samples": len(ordered),
-        "p50": round(statistics.median(ordered), 2),
-        "p99": round(ordered[min(len(ordered) - 1, round(0.99 * (len(ordered) - 1)))], 2),
-        "max": round(ordered[-1], 2),
-    }
 
 
 def _signed_in(browser: Any, dashboard: str) -> Any:

@@ -67,6 +67,7 @@ class Ingest:
             "requests_in_flight": self._pipeline.in_flight,
             "queued_s": round(self._pipeline.handoff.longest_wait_s(time.monotonic()), 3),
             "refused_busy": self._pipeline.refused_busy,
+            "abandoned": self._pipeline.abandoned,
             "expected_wait_s": round(
                 self._pipeline.shedding.expected_wait_s(self._pipeline.in_flight, time.monotonic()),
                 3,
