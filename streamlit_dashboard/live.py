@@ -38,9 +38,10 @@ def help_alerts(classroom_id: str) -> None:
     up to 2 s late. So a new hand clears the cached snapshot and reruns the whole page, and the
     run that follows mounts the beep.
     """
-    if session.instructor_in_tab() is None:
-        return  # a late tick of a tab that has just signed out: its page is changing already
-    if not session.still_signed_in():  # signed out in another tab: to the sign-in form
+    # Signed out in another tab (found now, or by an earlier run of this tab): to the sign-in
+    # form. Drawn on every tick until the browser leaves, not once: a tick that drew nothing
+    # would replace the reload before the browser ran it, and strand the tab on a dead class.
+    if session.instructor_in_tab() is None or not session.still_signed_in():
         session.reload_page()
         return
     key = f"{ALERTS_KEY}{classroom_id}"

@@ -113,7 +113,10 @@ def _holds(token: str, who: dict[str, str]) -> None:
 
 
 def instructor_in_tab() -> dict[str, str] | None:
-    """Who this tab's state says is signed in, without checking the session."""
+    """Who this tab's state says is signed in, without checking the session: what pages use,
+    since app.py checked it at the start of the run. A page that checked again could find the
+    session ended halfway through drawing itself and clear the tab's state under it; the tab
+    then showed the class with nobody signed in, and its alert poll, finding nobody, stopped."""
     who: dict[str, str] | None = st.session_state.get(USER)
     return who
 

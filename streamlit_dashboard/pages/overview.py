@@ -33,7 +33,7 @@ from streamlit_dashboard.backend import WINDOWS
 MAX_CELLS = 60
 
 room = session.classroom()
-me = session.instructor() or {"name": "?"}
+me = session.instructor_in_tab() or {"name": "?"}
 cid = room["classroom_id"]
 
 

@@ -38,7 +38,7 @@ with st.container(border=True):
     seat_map.settings_section(cid, live.with_teamless(snap))
 
 with st.container(border=True):
-    who = session.instructor() or {}
+    who = session.instructor_in_tab() or {}
     privacy.section(cid, snap, who.get("email", "an instructor"))
 
 with st.container(border=True):

@@ -548,6 +548,38 @@ def test_signing_out_in_one_tab_signs_out_the_others_on_their_next_check() -> No
     assert "instructor" not in other.session_state and "session_token" not in other.session_state
 
 
+def test_a_page_drawn_as_the_session_ends_keeps_the_tab_for_the_app_to_sign_out() -> None:
+    # app.py checks the session at the start of a run; a page that checked again could clear
+    # the tab's state halfway through drawing the class, which stranded the tab (CI, twice).
+    at = sign_in()
+    fake_backend().end_session(at.session_state["session_token"])
+    at.session_state["session_checked_at"] = 0.0  # a check would be due now
+    at.run()
+    assert not at.exception, at.exception
+    assert "instructor" in at.session_state, "left for app.py and the alert poll to decide"
+
+
+def test_the_alert_poll_of_a_tab_signed_out_elsewhere_reloads_it_on_every_tick() -> None:
+    first = sign_in()
+    tab = AppTest.from_function(_alert_poll, default_timeout=30)
+    tab.session_state["instructor"] = first.session_state["instructor"]
+    tab.session_state["session_token"] = first.session_state["session_token"]
+    assert not reloads(tab.run()), "signed in: the poll watches for hands"
+    log_out(first)
+    tab.session_state["session_checked_at"] = 0.0
+    assert reloads(tab.run()), "the tick that finds the session ended"
+    assert "instructor" not in tab.session_state
+    # The next tick draws it again: a tick that drew nothing could replace the reload before
+    # the browser ran it, and the tab would show a dead class with nobody signed in.
+    assert reloads(tab.run())
+
+
+def reloads(at: AppTest) -> bool:
+    """Whether this run drew the script that has the browser load the app afresh."""
+    assert not at.exception, at.exception
+    return any("location.replace" in str(e.proto) for e in at.get("html"))
+
+
 def room_picture() -> bytes:
     out = io.BytesIO()
     Image.new("RGB", (800, 500), "#e8e4d8").save(out, format="PNG")
