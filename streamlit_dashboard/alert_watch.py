@@ -1,9 +1,9 @@
 """One dashboard tab's view of the help alerts: which are new, and when to redraw and beep.
 
 Pure logic, no Streamlit: the page's alert poll feeds it new alerts and the clock, and does
-what it answers. A raised hand redraws the whole page at once (the live panel itself only
-refreshes every 2 s), but a burst of hands redraws a 1,000-student page at most once a
-`min_redraw_gap_s`, and shares one beep.
+what it answers. A raised hand is named at once (a toast) and redraws the whole page (the live
+panel itself only refreshes every 2 s), whose run beeps; a burst of hands redraws a
+1,000-student page at most once a `min_redraw_gap_s`, and shares one toast and one beep.
 """
 
 from __future__ import annotations
@@ -22,8 +22,7 @@ class AlertWatch:
     """Per tab and classroom; lives in st.session_state."""
 
     cursor: int  # the newest alert id seen; older alerts never beep
-    waiting: list[str] = field(default_factory=list)  # raised hands not on screen yet
-    announcing: list[str] = field(default_factory=list)  # hands the next beep announces
+    waiting: list[str] = field(default_factory=list)  # raised hands not announced yet
     beep_until: float | None = 0.0  # None: a beep is due on the next run
     redrawn_at: float = float("-inf")
 
@@ -32,22 +31,22 @@ class AlertWatch:
         """A tab that just opened: what is already in the feed is old news."""
         return cls(cursor=max((a["id"] for a in alerts), default=0))
 
-    def take(self, alerts: list[dict[str, Any]], now: float) -> bool:
-        """Record new alerts; True when the page should redraw now for raised hands."""
+    def take(self, alerts: list[dict[str, Any]], now: float) -> list[str]:
+        """Record new alerts; the raised hands to name now, after which the page redraws and
+        its run beeps. None yet while a burst is inside its redraw gap: they wait for it."""
         if alerts:
             self.cursor = max(self.cursor, *(a["id"] for a in alerts))
             self.waiting += [display.name(a) for a in alerts if a.get("kind") == "help_raised"]
         if not self.waiting or now - self.redrawn_at < MIN_REDRAW_GAP_S:
-            return False
+            return []
         self.redrawn_at = now
-        self.announcing, self.waiting = self.waiting, []
+        named, self.waiting = self.waiting, []
         self.beep_until = None
-        return True
+        return named
 
-    def beep(self, now: float) -> tuple[bool, list[str]]:
-        """(keep the beep mounted?, names to toast once) for this run."""
+    def beep(self, now: float) -> bool:
+        """Whether the beep is mounted on this run (kept mounted, unchanged, so it plays once)."""
         if self.beep_until is None:  # the clock starts when the beep first mounts
             self.beep_until = now + BEEP_MOUNTED_S
-            names, self.announcing = self.announcing, []
-            return True, names
-        return now < self.beep_until, []
+            return True
+        return now < self.beep_until

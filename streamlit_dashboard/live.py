@@ -32,11 +32,14 @@ CARDS = (
 
 @st.fragment(run_every=ALERT_POLL)
 def help_alerts(classroom_id: str) -> None:
-    """Show a new help request at once: redraw the page around it, beep, toast.
+    """Show a new help request at once: name it, redraw the page around it, beep.
 
     The live panel only refreshes every 2 s; waiting for it would put a raised hand on screen
-    up to 2 s late. So a new hand clears the cached snapshot and reruns the whole page, and the
-    run that follows mounts the beep.
+    up to 2 s late. So a new hand is named in a toast by the tick that finds it, then clears
+    the cached snapshot and reruns the whole page, and the run that follows mounts the beep.
+    The toast comes first because it is cheap: a whole page of a large class takes the server
+    and the browser much longer to redraw, in every open tab at once (Streamlit keeps a toast
+    that a rerun follows, and on screen across it).
     """
     # Signed out in another tab (found now, or by an earlier run of this tab): to the sign-in
     # form. Drawn on every tick until the browser leaves, not once: a tick that drew nothing
@@ -49,15 +52,14 @@ def help_alerts(classroom_id: str) -> None:
     if watch is None:  # first look: what is already in the feed never beeps
         st.session_state[key] = AlertWatch.starting_after(data.alerts(classroom_id, 0))
         return
-    if watch.take(data.alerts(classroom_id, watch.cursor), time.monotonic()):
-        data.drop_live_cache()  # cached before the hand went up
-        st.rerun(scope="app")
-    mounted, names = watch.beep(time.monotonic())
-    if mounted:  # re-rendered unchanged while mounted, so the tone plays once
-        with st.container(key="cm-beep"):
-            st.audio(beep_wav(), format="audio/wav", autoplay=True)
+    names = watch.take(data.alerts(classroom_id, watch.cursor), time.monotonic())
     if names:
         st.toast(f"🙋 {named(names, TOASTED)} asked for help", icon="🔔")
+        data.drop_live_cache()  # cached before the hand went up
+        st.rerun(scope="app")
+    if watch.beep(time.monotonic()):  # re-rendered unchanged while mounted: plays once
+        with st.container(key="cm-beep"):
+            st.audio(beep_wav(), format="audio/wav", autoplay=True)
 
 
 def named(names: list[str], limit: int, bold: bool = False) -> str:
