@@ -56,27 +56,44 @@ def _pseudonym_key() -> bytes:
     return os.environ.get("CELLMON_PSEUDONYM_KEY", "").encode()
 
 
+@st.cache_resource(show_spinner=False)
+def _hands_seen() -> dict[str, int]:
+    """Per class, the newest alert any tab of this server has seen (ids of the backend's alert
+    feed, which lives as long as this). It is part of the live caches' keys: the first tab to
+    see a raised hand reads the class afresh, and every other tab (ten instructors on one
+    class) shares that read, where clearing the cache had each tab read it again."""
+    return {}
+
+
+def hands_seen_up_to(classroom_id: str, alert_id: int) -> None:
+    """A tab saw raised hands up to `alert_id`: the next live read of the class comes after
+    them, once for all tabs."""
+    seen = _hands_seen()
+    if alert_id > seen.get(classroom_id, 0):
+        seen[classroom_id] = alert_id
+
+
 def snapshot(classroom_id: str) -> ClassroomSnapshot:
     """The live snapshot of one class (pseudonymous in projector mode)."""
-    snap = _snapshot(classroom_id)
+    snap = _snapshot(classroom_id, _hands_seen().get(classroom_id, 0))
     return projection.snapshot(snap, _pseudonym_key()) if projecting() else snap
 
 
-@st.cache_data(ttl=SNAPSHOT_TTL_S, show_spinner=False)
-def _snapshot(classroom_id: str) -> ClassroomSnapshot:
+@st.cache_data(ttl=SNAPSHOT_TTL_S, show_spinner=False, max_entries=1000)
+def _snapshot(classroom_id: str, hands_seen: int) -> ClassroomSnapshot:
     return backend().snapshot(classroom_id)
 
 
 def student(classroom_id: str, student_id: str) -> StudentDetail | None:
     """One student's detail (pseudonymous and without code in projector mode)."""
-    detail = _student(classroom_id, student_id)
+    detail = _student(classroom_id, student_id, _hands_seen().get(classroom_id, 0))
     if detail is None or not projecting():
         return detail
     return projection.student(detail, classroom_id, _pseudonym_key())
 
 
-@st.cache_data(ttl=2, show_spinner=False)
-def _student(classroom_id: str, student_id: str) -> StudentDetail | None:
+@st.cache_data(ttl=2, show_spinner=False, max_entries=1000)
+def _student(classroom_id: str, student_id: str, hands_seen: int) -> StudentDetail | None:
     return backend().student(classroom_id, student_id)
 
 
@@ -93,7 +110,7 @@ def alerts(classroom_id: str, after: int) -> list[dict[str, Any]]:
 
 
 def drop_live_cache() -> None:
-    """The next render reads the actors: a click or a raised hand shows now, not after the TTL."""
+    """The next render reads the actors: a click shows now, not after the TTL."""
     _snapshot.clear()
     _student.clear()
 

@@ -35,8 +35,8 @@ def help_alerts(classroom_id: str) -> None:
     """Show a new help request at once: name it, redraw the page around it, beep.
 
     The live panel only refreshes every 2 s; waiting for it would put a raised hand on screen
-    up to 2 s late. So a new hand is named in a toast by the tick that finds it, then clears
-    the cached snapshot and reruns the whole page, and the run that follows mounts the beep.
+    up to 2 s late. So a new hand is named in a toast by the tick that finds it, then reruns
+    the whole page on a snapshot read after it, and the run that follows mounts the beep.
     The toast comes first because it is cheap: a whole page of a large class takes the server
     and the browser much longer to redraw, in every open tab at once (Streamlit keeps a toast
     that a rerun follows, and on screen across it).
@@ -55,7 +55,7 @@ def help_alerts(classroom_id: str) -> None:
     names = watch.take(data.alerts(classroom_id, watch.cursor), time.monotonic())
     if names:
         st.toast(f"🙋 {named(names, TOASTED)} asked for help", icon="🔔")
-        data.drop_live_cache()  # cached before the hand went up
+        data.hands_seen_up_to(classroom_id, watch.cursor)  # not what was cached before it
         st.rerun(scope="app")
     if watch.beep(time.monotonic()):  # re-rendered unchanged while mounted: plays once
         with st.container(key="cm-beep"):

@@ -154,8 +154,27 @@ def test_a_raised_hand_is_in_the_banner_on_the_next_render() -> None:
     at = sign_in()
     calm = calm_student()
     fake_backend().raise_help("ds101", calm["student_id"])
-    data.drop_live_cache()  # what the alert poll does before it redraws the page
+    newest = max(a["id"] for a in fake_backend().alerts("ds101", 0))
+    data.hands_seen_up_to("ds101", newest)  # what the alert poll does before it redraws the page
     assert display.md(calm["name"]) in banners(at.run(), "help")[0]
+
+
+def test_tabs_that_see_the_same_hand_share_one_read_of_the_class(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    reads: list[str] = []
+    backend = fake_backend()
+    read = backend.snapshot
+    monkeypatch.setattr(backend, "snapshot", lambda cid: reads.append(cid) or read(cid))
+    data.snapshot("ds101"), data.snapshot("ds101")
+    assert len(reads) == 1, "within the TTL, one read for every tab"
+    for _tab in range(10):  # ten tabs see hand 7, each then redraws
+        data.hands_seen_up_to("ds101", 7)
+        data.snapshot("ds101")
+    assert len(reads) == 2, "the first tab to see the hand reads afresh; the others share it"
+    data.hands_seen_up_to("ds101", 5)  # a tab still behind the others
+    data.snapshot("ds101")
+    assert len(reads) == 2
 
 
 def test_big_class_shows_at_most_one_page_of_students() -> None:
