@@ -35,11 +35,11 @@ def help_alerts(classroom_id: str) -> None:
     """Show a new help request at once: name it, redraw the page around it, beep.
 
     The live panel only refreshes every 2 s; waiting for it would put a raised hand on screen
-    up to 2 s late. So a new hand is named in a toast by the tick that finds it, then reruns
-    the whole page on a snapshot read after it, and the run that follows mounts the beep.
-    The toast comes first because it is cheap: a whole page of a large class takes the server
-    and the browser much longer to redraw, in every open tab at once (Streamlit keeps a toast
-    that a rerun follows, and on screen across it).
+    up to 2 s late. So the tick that finds a hand names it in a toast, and reruns the whole page
+    on a snapshot read after it; the run that follows mounts the beep. The toast is cheap where
+    the page is not (a large class, in every open tab at once), so a burst of hands redraws at
+    most once a gap (`AlertWatch`) but every hand is named at once. Streamlit keeps a toast
+    that a rerun follows, and shows it across the rerun.
     """
     # Signed out in another tab (found now, or by an earlier run of this tab): to the sign-in
     # form. Drawn on every tick until the browser leaves, not once: a tick that drew nothing
@@ -52,9 +52,10 @@ def help_alerts(classroom_id: str) -> None:
     if watch is None:  # first look: what is already in the feed never beeps
         st.session_state[key] = AlertWatch.starting_after(data.alerts(classroom_id, 0))
         return
-    names = watch.take(data.alerts(classroom_id, watch.cursor), time.monotonic())
+    names, redraw = watch.take(data.alerts(classroom_id, watch.cursor), time.monotonic())
     if names:
         st.toast(f"🙋 {named(names, TOASTED)} asked for help", icon="🔔")
+    if redraw:
         data.hands_seen_up_to(classroom_id, watch.cursor)  # not what was cached before it
         st.rerun(scope="app")
     if watch.beep(time.monotonic()):  # re-rendered unchanged while mounted: plays once
