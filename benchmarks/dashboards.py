@@ -27,12 +27,14 @@ from datetime import UTC, datetime
 from typing import Any
 
 import httpx
+import redis
 from playwright.sync_api import sync_playwright
 
 from actors.adapters import accounts
 from benchmarks.ingest import classrooms
 from benchmarks.proc_cpu import cpu_by_command
 from cellmon.settings import Settings
+from cellmon.views import alert_channel
 from cellmon_cli import stack
 from cellmon_cli.cluster import own_cluster
 from cellmon_cli.loadtest import LoadPlan, Target, run_load
@@ -74,12 +76,18 @@ def _phase(
     before, started = cpu_by_command(PROCESSES), time.monotonic()
     load, result = _class_load(url, target, plan, redis_url)
     seen: list[float] = []
+    published: list[float] = []
     number = 0
+    alerts = redis.Redis.from_url(redis_url).pubsub(ignore_subscribe_messages=True)
+    alerts.subscribe(alert_channel(target.classroom_id))
     while load.is_alive():
         if pages:
             number += 1
-            seen.extend(_hand_on_every_page(url, target, pages, number))
+            on_screen, in_redis = _hand_on_every_page(url, target, pages, number, alerts)
+            seen.extend(on_screen)
+            published.append(in_redis)
         load.join(HAND_EVERY_S)
+    alerts.close()
     elapsed = time.monotonic() - started
     after = cpu_by_command(PROCESSES)
     return {
@@ -91,6 +99,7 @@ def _phase(
         "events_per_s": result["events_per_s"],
         "cores": {name: round((after[name] - before[name]) / elapsed, 2) for name in PROCESSES},
         "hand_on_screen": spread(seen, (50, 99)) if seen else None,
+        "hand_in_redis": spread(published, (50, 99)) if published else None,
     }
 
 
@@ -107,14 +116,19 @@ _WATCH = """(name) => {
 }"""
 
 
-def _hand_on_every_page(url: str, target: Target, pages: list[Any], number: int) -> list[float]:
-    """Raise a probe student's hand; seconds until each tab shows their name. Then lower it."""
+def _hand_on_every_page(
+    url: str, target: Target, pages: list[Any], number: int, alerts: Any
+) -> tuple[list[float], float]:
+    """Raise a probe student's hand; seconds until each tab shows their name, and until its
+    alert is on the class's Redis channel (`alerts`, subscribed), the dashboards' source. Then
+    lower it."""
     name = f"Dash probe {number}"
     student = f"dash-probe-{number}"
     for page in pages:
         page.evaluate(_WATCH, name)
     posted = time.time()
     _post(url, target, [_hand(student, name, "help")])
+    in_redis = _published(alerts, student) - posted
     seen: list[float] = []
     deadline = time.monotonic() + 30
     while len(seen) < len(pages) and time.monotonic() < deadline:
@@ -123,7 +137,19 @@ def _hand_on_every_page(url: str, target: Target, pages: list[Any], number: int)
     if len(seen) < len(pages):
         raise TimeoutError(f"{len(pages) - len(seen)} of {len(pages)} tabs never showed {name}")
     _post(url, target, [_hand(student, name, "help_stop")])
-    return seen
+    return seen, in_redis
+
+
+def _published(alerts: Any, student: str) -> float:
+    """When `student`'s raised hand reached the alert channel (time.time())."""
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        message = alerts.get_message(timeout=1.0)
+        if message and message["type"] == "message":
+            alert = json.loads(message["data"])
+            if alert.get("kind") == "help_raised" and alert.get("student_id") == student:
+                return time.time()
+    raise TimeoutError(f"no help alert for {student} on Redis")
 
 
 def _hand(student: str, name: str, kind: str) -> dict[str, Any]:
