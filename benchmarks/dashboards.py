@@ -6,7 +6,9 @@ The class runs at the existing system's pace (`cellmon loadtest`'s classroom pro
 probes: freshness through the classroom API the dashboards read, and help alerts through Redis),
 first with no dashboard open (the baseline), then with each count of tabs (1, then 10). While
 tabs are open, a probe student also raises a hand every few seconds, and each tab notes when
-their name enters its page (all tabs watched at once, by the machine's clock). CPU of the
+their name enters its page (all tabs watched at once, by the machine's clock); the hand's alert
+is also timed to the class's Redis channel, so the stack's part is told from the dashboard's.
+CPU of the
 dashboard server, of Chromium, and of the ingest and shard processes comes from /proc over each
 phase. Chromium runs on the same two cores as everything else here: in a real class each
 instructor's browser is on their own machine, so its CPU is reported, not a target.
