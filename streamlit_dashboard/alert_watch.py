@@ -1,16 +1,22 @@
 """One dashboard tab's view of the help alerts: which are new, and when to redraw and beep.
 
 Pure logic, no Streamlit: the page's alert poll feeds it new alerts and the clock, and does
-what it answers. Every raised hand is named at the tick that finds it (a toast, cheap), and
-redraws the whole page (the live panel itself only refreshes every 2 s), whose run beeps; a burst
-of hands redraws a 1,000-student page at most once a `MIN_REDRAW_GAP_S` and shares one beep.
-The gap holds back only the redraw: with a hand every second or so (a lecture of hundreds), a
-name that waited for it reached the screen about a second late.
+what it answers. A raised hand is named (a toast) by the tick that finds it, and the page
+redraws around it on a later tick (the live panel itself only refreshes every 2 s), whose run
+beeps and names it again; a burst of hands redraws a 1,000-student page at most once a
+`MIN_REDRAW_GAP_S` and shares one beep.
+
+Why two ticks: a toast is a few hundred bytes where the redraw of a large class is not (in
+every open tab at once), so the name goes first; with hands every second or so, a name that
+waited for the redraw gap reached the screen about a second late. Why not in one run: in
+Chromium, a toast drawn by the run that then asks for the rerun was sometimes never shown, and
+a whole-page rerun removes the toasts of earlier runs (Streamlit 1.67), hence the second toast
+from the redraw's own run.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from streamlit_dashboard import display
@@ -24,7 +30,8 @@ class AlertWatch:
     """Per tab and classroom; lives in st.session_state."""
 
     cursor: int  # the newest alert id seen; older alerts never beep
-    redraw_due: bool = False  # hands named that the page does not show yet
+    unshown: list[str] = field(default_factory=list)  # named, not yet in a redrawn page
+    announcing: list[str] = field(default_factory=list)  # what the redraw's run names again
     beep_until: float | None = 0.0  # None: a beep is due on the next run
     redrawn_at: float = float("-inf")
 
@@ -34,20 +41,26 @@ class AlertWatch:
         return cls(cursor=max((a["id"] for a in alerts), default=0))
 
     def take(self, alerts: list[dict[str, Any]], now: float) -> tuple[list[str], bool]:
-        """Record new alerts: (the raised hands to name now, whether the page redraws now)."""
+        """Record new alerts: (raised hands to name now, whether the page redraws now), never
+        both. New hands after a quiet spell are named now and redrawn on a later tick; when
+        named hands already wait and the gap allows, the page redraws, new hands with them (a
+        lecture may bring one every tick), and the redraw's run names them all."""
         named = [display.name(a) for a in alerts if a.get("kind") == "help_raised"]
         if alerts:
             self.cursor = max(self.cursor, *(a["id"] for a in alerts))
-        self.redraw_due = self.redraw_due or bool(named)
-        if not self.redraw_due or now - self.redrawn_at < MIN_REDRAW_GAP_S:
+        waited = bool(self.unshown)
+        self.unshown += named
+        if not waited or now - self.redrawn_at < MIN_REDRAW_GAP_S:
             return named, False
-        self.redrawn_at, self.redraw_due = now, False
+        self.redrawn_at = now
+        self.announcing, self.unshown = self.unshown, []
         self.beep_until = None
-        return named, True
+        return [], True
 
-    def beep(self, now: float) -> bool:
-        """Whether the beep is mounted on this run (kept mounted, unchanged, so it plays once)."""
+    def beep(self, now: float) -> tuple[bool, list[str]]:
+        """(keep the beep mounted?, names to toast again) for this run."""
         if self.beep_until is None:  # the clock starts when the beep first mounts
             self.beep_until = now + BEEP_MOUNTED_S
-            return True
-        return now < self.beep_until
+            names, self.announcing = self.announcing, []
+            return True, names
+        return now < self.beep_until, []

@@ -35,11 +35,9 @@ def help_alerts(classroom_id: str) -> None:
     """Show a new help request at once: name it, redraw the page around it, beep.
 
     The live panel only refreshes every 2 s; waiting for it would put a raised hand on screen
-    up to 2 s late. So the tick that finds a hand names it in a toast, and reruns the whole page
-    on a snapshot read after it; the run that follows mounts the beep. The toast is cheap where
-    the page is not (a large class, in every open tab at once), so a burst of hands redraws at
-    most once a gap (`AlertWatch`) but every hand is named at once. Streamlit keeps a toast
-    that a rerun follows, and shows it across the rerun.
+    up to 2 s late. So the tick that finds a hand names it in a toast, a later tick reruns the
+    whole page on a snapshot read after it, and the run that follows mounts the beep and names
+    the hands again (`AlertWatch` says why in two ticks).
     """
     # Signed out in another tab (found now, or by an earlier run of this tab): to the sign-in
     # form. Drawn on every tick until the browser leaves, not once: a tick that drew nothing
@@ -53,14 +51,15 @@ def help_alerts(classroom_id: str) -> None:
         st.session_state[key] = AlertWatch.starting_after(data.alerts(classroom_id, 0))
         return
     names, redraw = watch.take(data.alerts(classroom_id, watch.cursor), time.monotonic())
-    if names:
-        st.toast(f"🙋 {named(names, TOASTED)} asked for help", icon="🔔")
     if redraw:
         data.hands_seen_up_to(classroom_id, watch.cursor)  # not what was cached before it
         st.rerun(scope="app")
-    if watch.beep(time.monotonic()):  # re-rendered unchanged while mounted: plays once
+    mounted, again = watch.beep(time.monotonic())
+    if mounted:  # re-rendered unchanged while mounted, so the tone plays once
         with st.container(key="cm-beep"):
             st.audio(beep_wav(), format="audio/wav", autoplay=True)
+    if again or names:
+        st.toast(f"🙋 {named(again + names, TOASTED)} asked for help", icon="🔔")
 
 
 def named(names: list[str], limit: int, bold: bool = False) -> str:

@@ -134,7 +134,7 @@ def _alert_poll() -> None:
     live.help_alerts("ds101")
 
 
-def test_new_help_request_beeps_and_toasts_once() -> None:
+def test_new_help_request_is_named_at_once_then_beeps_with_the_redraw() -> None:
     at = AppTest.from_function(_alert_poll, default_timeout=30)
     at.session_state["instructor"] = {"email": EMAIL, "name": NAME}  # a signed-in tab
     at.session_state["session_token"] = fake_backend().open_session(EMAIL)
@@ -143,8 +143,11 @@ def test_new_help_request_beeps_and_toasts_once() -> None:
     calm = calm_student()
     fake_backend().raise_help("ds101", calm["student_id"])
     at.run()
+    assert display.md(calm["name"]) in at.toast[0].value, "named by the tick that finds it"
+    assert not at.get("audio"), "the beep comes with the redraw"
+    at.run()  # the next tick redraws the page; the redraw's run beeps and names the hand again
     assert len(at.get("audio")) == 1 and display.md(calm["name"]) in at.toast[0].value
-    assert not at.run().toast, "one toast per hand"
+    assert not at.run().toast, "no more toasts for that hand"
     # The beep stays mounted BEEP_MOUNTED_S, then unmounts, and the same alert never beeps again.
     wait_until(lambda: not at.run().get("audio"), BEEP_MOUNTED_S + 10, "the beep to unmount")
     assert not at.run().get("audio")
