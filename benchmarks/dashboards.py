@@ -35,15 +35,14 @@ from playwright.sync_api import sync_playwright
 from actors.adapters import accounts
 from benchmarks.ingest import classrooms
 from benchmarks.proc_cpu import cpu_by_command
-from cellmon.settings import Settings
 from cellmon.views import alert_channel
 from cellmon_cli import stack
 from cellmon_cli.cluster import own_cluster
 from cellmon_cli.loadtest import LoadPlan, Target, run_load
 from cellmon_cli.loadtest.stats import spread
 from tests.browser.dashboard_support import CHROMIUM, CHROMIUM_ARGS, login, streamlit_process
+from tests.e2e.deployment import bearer, own_settings
 from tests.support.fixtures import temporary_database
-from tests.support.private_postgres import free_port
 
 EMAIL, PASSWORD = "bench@example.edu", "a bench of ten instructors"
 HAND_EVERY_S = 4.0  # a probe student's raised hand, while the tabs are open
@@ -182,7 +181,7 @@ def _post(url: str, target: Target, events: list[dict[str, Any]]) -> None:
     answer = httpx.post(
         f"{url}/api/v1/events",
         json=events,
-        headers={"Authorization": f"Bearer {target.ingest_token}"},
+        headers=bearer(target.ingest_token),
         timeout=30,
     )
     answer.raise_for_status()
@@ -202,14 +201,8 @@ def measure(
     tabs: tuple[int, ...], students: int, seconds: float, warmup_s: float
 ) -> dict[str, Any]:
     """The baseline (no tab), then each count of `tabs` open, on one deployment and one class."""
-    tag = uuid.uuid4().hex[:6]
     with temporary_database() as dsn:
-        settings = Settings(
-            namespace=f"bench-dash-{tag}",
-            store_url=dsn,
-            http_port=free_port(),
-            direct_ingress=True,
-        )
+        settings = own_settings("bench-dash", dsn, direct_ingress=True)
         with own_cluster(settings) as address:
             stack.deploy(settings)
             url = f"http://127.0.0.1:{settings.http_port}"
