@@ -15,6 +15,7 @@ from ray import serve
 from actors.runtime.client import ActorClient
 from cellmon.settings import Settings
 from cellmon.views import ClassroomSnapshot, StudentDetail
+from serve_app import front_door
 from serve_app.admin import Admin, Enrollment, TokenRule
 from serve_app.auth import bearer_token
 from serve_app.hot_route import EventsRoute
@@ -31,8 +32,10 @@ api = FastAPI(
 
 
 def _replica_pipeline() -> IngestPipeline:
-    """This replica's pipeline (Serve builds the deployment after the app is made)."""
+    """This replica's pipeline (Serve builds the deployment after the app is made). Found by
+    the first ingest request, on the loop the pipeline runs on: the front door opens then."""
     ingest = cast("Ingest", serve.get_replica_context().servable_object)
+    front_door.open_for(ingest.pipeline)
     return ingest.pipeline
 
 
@@ -67,6 +70,7 @@ class Ingest:
             "requests_in_flight": self._pipeline.in_flight,
             "queued_s": round(self._pipeline.handoff.longest_wait_s(time.monotonic()), 3),
             "refused_busy": self._pipeline.refused_busy,
+            "refused_at_door": self._pipeline.refused_at_door,
             "abandoned": self._pipeline.abandoned,
             "expected_wait_s": round(
                 self._pipeline.shedding.expected_wait_s(self._pipeline.in_flight, time.monotonic()),
