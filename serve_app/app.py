@@ -10,6 +10,7 @@ from ray.serve import Application, Deployment
 
 from cellmon.settings import Settings
 from serve_app.ingest import PUBLIC_APP, Ingest
+from serve_app.scaling import POLICY
 
 
 class AppArgs(BaseModel):
@@ -31,6 +32,8 @@ def build_app(args: AppArgs) -> Application:
             "target_ongoing_requests": 32,
             "upscale_delay_s": args.settings.ingest_upscale_delay_s,
             "downscale_delay_s": args.settings.ingest_downscale_delay_s,
+            # Serve's own count of ongoing requests misses those answered at the front door.
+            "policy": {"policy_function": POLICY},
         },
         # A log line per request costs the replica more than our own work on a small batch;
         # errors are still logged.

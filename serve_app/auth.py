@@ -62,10 +62,6 @@ class TokenCache:
         self._known: TTLCache[str, Caller] = TTLCache(maxsize=size, ttl=ttl_s)
         self._unknown: TTLCache[str, None] = TTLCache(maxsize=size, ttl=miss_ttl_s)
 
-    def known(self, token: str) -> Caller | None:
-        """The cached caller of a token, without asking the directory: None when not cached."""
-        return self._known.get(hash_token(token))
-
     async def caller(self, token: str) -> Caller:
         """Who the token belongs to, or 401."""
         digest = hash_token(token)

@@ -48,6 +48,8 @@ class EventsRoute:
     def __init__(self, app: ASGIApp, pipeline_of: Callable[[], IngestPipeline]) -> None:
         self.app, self._pipeline_of = app, pipeline_of
         self._pipeline: IngestPipeline | None = None
+        self.held = 0  # ingest requests it is answering now
+        self.answered = 0
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["method"] != "POST":
@@ -59,6 +61,7 @@ class EventsRoute:
         if self._pipeline is None:
             self._pipeline = self._pipeline_of()
         request = Request(scope, receive)
+        self.held += 1
         try:
             token = legacy or bearer_token(request.headers.get("authorization"))
             response = await self._pipeline.ingest(request, token)
@@ -69,4 +72,7 @@ class EventsRoute:
                 headers=error.headers,
                 media_type="application/json",
             )
+        finally:
+            self.held -= 1
+        self.answered += 1
         await response(scope, receive, send)

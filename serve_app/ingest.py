@@ -21,6 +21,7 @@ from serve_app.auth import bearer_token
 from serve_app.hot_route import EventsRoute
 from serve_app.pipeline import IngestPipeline
 from serve_app.rebind import allow_rebind_after_crash
+from serve_app.scaling import HELD_AT_DOOR
 
 PUBLIC_APP = "cellmon"  # the Serve app whose replicas all serve the public port
 
@@ -60,6 +61,10 @@ class Ingest:
     def pipeline(self) -> IngestPipeline:
         return self._pipeline
 
+    def record_autoscaling_stats(self) -> dict[str, float]:
+        """What Serve's autoscaler cannot count itself: requests held at the front door."""
+        return {HELD_AT_DOOR: front_door.held()}
+
     @api.get("/healthz")
     async def healthz(self) -> dict[str, Any]:
         """Liveness of this replica, with hand-offs still running."""
@@ -70,7 +75,7 @@ class Ingest:
             "requests_in_flight": self._pipeline.in_flight,
             "queued_s": round(self._pipeline.handoff.longest_wait_s(time.monotonic()), 3),
             "refused_busy": self._pipeline.refused_busy,
-            "refused_at_door": self._pipeline.refused_at_door,
+            "answered_at_door": front_door.answered(),
             "abandoned": self._pipeline.abandoned,
             "expected_wait_s": round(
                 self._pipeline.shedding.expected_wait_s(self._pipeline.in_flight, time.monotonic()),

@@ -49,7 +49,6 @@ class IngestPipeline:
         self.shedding = Shedding.configured(settings)
         self.in_flight = 0  # ingest requests this process holds
         self.refused_busy = 0
-        self.refused_at_door = 0  # of those, how many `serve_app.front_door` answered
         self.abandoned = 0  # requests whose client left before its body arrived
 
     async def ingest(self, request: Request, token: str) -> Response:

@@ -1,7 +1,7 @@
 """Overload on the real stack: when a classroom's cell runs have queued past the bound (here,
 because PostgreSQL holds the classroom's row), the ingest answers 429 with Retry-After at once,
-logs nothing of that request, and still takes a raised hand. Nothing it took is lost. The
-refusal is answered at the replica's front door, before Serve's own work on the request."""
+logs nothing of that request, and still takes a raised hand. Nothing it took is lost. Ingest
+requests are answered at the replica's front door, before Serve's own work on them."""
 
 from __future__ import annotations
 
@@ -72,8 +72,9 @@ async def test_a_full_queue_refuses_cell_runs_at_once_and_takes_a_raised_hand(
             assert refused.status_code == 429, refused.text  # this classroom's limit only
             assert refused.headers["Retry-After"] == "1"
             assert "queue" in refused.json()["detail"]
-            # Answered ahead of Serve's per-request work (serve_app.front_door).
-            assert (await health())["refused_at_door"] == 1
+            # Answered ahead of Serve's per-request work (serve_app.front_door): the first
+            # request opened the door; the two stalled ones are still held.
+            assert (await health())["answered_at_door"] == 1
             hand = asyncio.create_task(post([help_request("h")]))
             await async_wait_until(
                 lambda: _in_flight_at_least(health, 3), 30, "the hand's own call to its shard"
