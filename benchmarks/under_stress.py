@@ -37,6 +37,7 @@ OVERLOAD_CONNECTIONS = 512  # paced: the offered rate does not fall when answers
 MAX_CONNECTIONS = 4_096  # what the pacing may grow to, to offer the target at a long latency
 MIN_PACE_MS = 50  # a connection's pause between answer and next request, at least
 TRIALS = 3  # pacing trials before the measured run
+OVERSHOOT = 1.2  # a trial offering more than this multiple of the target paces again
 
 
 def overload(
@@ -85,18 +86,25 @@ def _paced(
     """wrk paced to offer about `target` requests/s. A connection's rate is 1 / (pace + its
     answer's latency), so short trials measure the latency and set the pace again; where even
     no pace cannot reach the target at that latency (the run of 2026-12-01 offered 1.02x the
-    capacity from 512 connections), the trial adds connections, up to `most`."""
-    pace = max(1, round(connections * 1000 / max(target, 1.0)))
+    capacity from 512 connections), the trial adds connections, up to `most`; where a trial
+    offers well over the target, the pace slows."""
+    target = max(target, 1.0)
+    pace = max(1, round(connections * 1000 / target))
     for _ in range(TRIALS):
         shape = {"batch": batch, "connections": connections}
         trial = wrk.run(url, wrk.Load(tokens, seconds=max(2.0, seconds / 6), pace_ms=pace, **shape))
-        if trial["requests_per_s"] == 0:  # not one answer in the trial: as fast as wrk can
+        offered = trial["requests_per_s"]
+        if offered == 0:  # not one answer in the trial: as fast as wrk can
             return wrk.Load(tokens, seconds=seconds, pace_ms=1, **shape)
-        latency_ms = max(0.0, connections * 1000 / trial["requests_per_s"] - pace)
-        if trial["requests_per_s"] >= 0.9 * target:
+        if 0.9 * target <= offered <= OVERSHOOT * target:
             break
-        connections = min(most, max(connections, round(target * (latency_ms + MIN_PACE_MS) / 1000)))
-        pace = max(1, round(connections * 1000 / max(target, 1.0) - latency_ms))
+        latency_ms = max(0.0, connections * 1000 / offered - pace)
+        if offered < target:
+            most_needed = round(target * (latency_ms + MIN_PACE_MS) / 1000)
+            connections = min(most, max(connections, most_needed))
+        # Too much offered also slows the pace (refusals answered at once made connections
+        # cycle fast: the run of 2026-12-01 15:44 offered 5.4x from the pace set for 2x).
+        pace = max(1, round(connections * 1000 / target - latency_ms))
     return wrk.Load(tokens, seconds=seconds, pace_ms=pace, batch=batch, connections=connections)
 
 
