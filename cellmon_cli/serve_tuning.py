@@ -36,7 +36,7 @@ def serve_environment(settings: Settings) -> dict[str, str]:
         # Serve keeps a stopping direct-ingress replica for 30 s so a load balancer can stop
         # sending to it; clients of the ingest retry instead, and `down` should not wait.
         "RAY_SERVE_DIRECT_INGRESS_MIN_DRAINING_PERIOD_S": "2",
-        # Overload refusals are answered ahead of Serve's per-request work (serve_app.front_door).
+        # Ingest POSTs are answered ahead of Serve's per-request work (serve_app.front_door).
         "RAY_SERVE_HTTP_PROXY_CALLBACK_IMPORT_PATH": "serve_app.front_door.middlewares",
     }
 

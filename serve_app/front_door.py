@@ -65,7 +65,8 @@ class FrontDoor:
             pipeline = _pipeline_here()
             if pipeline is None:
                 return await self.app(scope, receive, send)
-            self._route = _opened_route(EventsRoute(self.app, lambda: pipeline))
+            global _route
+            self._route = _route = EventsRoute(self.app, lambda: pipeline)
         await self._route(scope, receive, send)
 
 
@@ -75,9 +76,3 @@ def _pipeline_here() -> IngestPipeline | None:
         return None
     pipeline, loop = _opened
     return pipeline if loop is asyncio.get_running_loop() else None
-
-
-def _opened_route(route: EventsRoute) -> EventsRoute:
-    global _route
-    _route = route
-    return route

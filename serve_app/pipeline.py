@@ -28,7 +28,7 @@ from cellmon.validation import (
     might_hold_unstorable,
     parse_batch,
 )
-from serve_app.auth import Caller, TokenCache, bearer_token, require, require_sender
+from serve_app.auth import TokenCache, bearer_token, require, require_sender
 from serve_app.body import json_items, status_for, too_many, unavailable
 from serve_app.handoff import Handoff
 from serve_app.shedding import Shedding
@@ -65,10 +65,12 @@ class IngestPipeline:
         require_sender(caller)
         body = await self._body(request)
         items = json_items(body, self.limits.max_batch)
-        urgent = holds_urgent(items)
-        if not urgent and (refused := self.refusal(caller, self.in_flight)):
+        urgent, now = holds_urgent(items), time.monotonic()
+        queued_s = self.handoff.waited_s((caller.classroom_id, False), now)
+        if not urgent and (refusal := self.shedding.refusal(self.in_flight, queued_s, now)):
             self.refused_busy += 1
-            raise refused
+            why = f"{refusal.reason}; a raised hand still goes through"
+            raise too_many(why) if refusal.classroom_only else unavailable(why, retry_after_s=1)
         parsed = parse_batch(
             items,
             sender=Sender(caller.classroom_id, caller.student_id),
@@ -91,17 +93,6 @@ class IngestPipeline:
         return Response(
             orjson.dumps(answer), status_for(taken, rejected), media_type="application/json"
         )
-
-    def refusal(self, caller: Caller, held: int) -> HTTPException | None:
-        """The 429 or 503 for a batch of cell runs from `caller` arriving now, with `held`
-        requests held counting it; None to take it. (A raised hand is never refused.)"""
-        now = time.monotonic()
-        queued_s = self.handoff.waited_s((caller.classroom_id, False), now)
-        refusal = self.shedding.refusal(held, queued_s, now)
-        if refusal is None:
-            return None
-        why = f"{refusal.reason}; a raised hand still goes through"
-        return too_many(why) if refusal.classroom_only else unavailable(why, retry_after_s=1)
 
     async def authorize_reader(self, authorization: str | None, classroom_id: str) -> None:
         """401/403 unless the caller's instructor token may read the classroom."""
