@@ -159,8 +159,9 @@ def _stress(stress: dict[str, Any] | None) -> list[str]:
         "",
         f"The durable deployment, {over['batch']}-event batches from `wrk`, {over['seconds']:g} s "
         "each: calm (16 connections, closed loop), then overloaded "
-        f"({hot['wrk']['connections']} connections paced to offer {hot['offered_x']}x the "
-        f"capacity). The capacity, {over.get('capacity_per_s', 0):,.0f} requests/s, is what it "
+        f"({hot['wrk']['connections']} connections, sending on a schedule that offers "
+        f"{hot['offered_x']}x the capacity). The capacity, "
+        f"{over.get('capacity_per_s', 0):,.0f} requests/s, is what it "
         f"accepted closed loop from {over.get('capacity', {}).get('connections', 0)} "
         "connections just before. Beside wrk, in another process: the loadtest's probes on "
         "one classroom (freshness, help alert) and a student posting one cell run every 100 ms "

@@ -17,6 +17,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -33,11 +34,10 @@ from cellmon_cli.loadtest.wire import Endpoint
 
 OVERLOAD = 2.0  # offered load as a multiple of the capacity
 CAPACITY_CONNECTIONS = 256  # closed loop: as much as the ingest takes, queued at its door
-OVERLOAD_CONNECTIONS = 512  # paced: the offered rate does not fall when answers slow down
-MAX_CONNECTIONS = 4_096  # what the pacing may grow to, to offer the target at a long latency
-MIN_PACE_MS = 50  # a connection's pause between answer and next request, at least
-TRIALS = 3  # pacing trials before the measured run
-OVERSHOOT = 1.2  # a trial offering more than this multiple of the target paces again
+OVERLOAD_CONNECTIONS = 512  # on a schedule: the offered rate does not fall when answers slow
+MAX_CONNECTIONS = 4_096  # what the schedule may grow to, to offer the target at a long latency
+FREE_AFTER_S = 0.5  # connections to start with: the target's requests of this many seconds
+TRIALS = 3  # trials before the measured run
 
 
 def overload(
@@ -83,29 +83,20 @@ def _paced(
     connections: int,
     most: int = MAX_CONNECTIONS,
 ) -> wrk.Load:
-    """wrk paced to offer about `target` requests/s. A connection's rate is 1 / (pace + its
-    answer's latency), so short trials measure the latency and set the pace again; where even
-    no pace cannot reach the target at that latency (the run of 2026-12-01 offered 1.02x the
-    capacity from 512 connections), the trial adds connections, up to `most`; where a trial
-    offers well over the target, the pace slows."""
+    """wrk offering `target` requests/s on a schedule (`wrk.Load.rate`). A schedule never offers
+    more than its rate; it offers less when too few connections are free to take its slots
+    (answers slower than connections / target), so short trials double the connections, up to
+    `most`, until a trial offers 0.9 of the target."""
     target = max(target, 1.0)
-    pace = max(1, round(connections * 1000 / target))
+    connections = min(most, max(connections, round(target * FREE_AFTER_S)))
     for _ in range(TRIALS):
-        shape = {"batch": batch, "connections": connections}
-        trial = wrk.run(url, wrk.Load(tokens, seconds=max(2.0, seconds / 6), pace_ms=pace, **shape))
-        offered = trial["requests_per_s"]
-        if offered == 0:  # not one answer in the trial: as fast as wrk can
-            return wrk.Load(tokens, seconds=seconds, pace_ms=1, **shape)
-        if 0.9 * target <= offered <= OVERSHOOT * target:
+        load = wrk.Load(tokens, batch=batch, connections=connections, rate=target, seconds=seconds)
+        trial = wrk.run(url, replace(load, seconds=max(2.0, seconds / 6)))
+        if trial["requests_per_s"] >= 0.9 * target or connections >= most:
             break
-        latency_ms = max(0.0, connections * 1000 / offered - pace)
-        if offered < target:
-            most_needed = round(target * (latency_ms + MIN_PACE_MS) / 1000)
-            connections = min(most, max(connections, most_needed))
-        # Too much offered also slows the pace (refusals answered at once made connections
-        # cycle fast: the run of 2026-12-01 15:44 offered 5.4x from the pace set for 2x).
-        pace = max(1, round(connections * 1000 / target - latency_ms))
-    return wrk.Load(tokens, seconds=seconds, pace_ms=pace, batch=batch, connections=connections)
+        connections = min(most, connections * 2)
+        load = replace(load, connections=connections)
+    return load
 
 
 def _observed(
@@ -123,7 +114,7 @@ def _observed(
     logged = asyncio.run(_logged(settings.store_url, prefix))
     return {
         "wrk": result,
-        # wrk counts closed-loop sends; with a pace, what was offered is what it sent.
+        # wrk counts what was answered; on a schedule, what was offered is what it sent.
         "offered_per_s": result["requests_per_s"],
         "accepted_p50_ms": _percentile(sampled, 50),
         "accepted_p99_ms": _percentile(sampled, 99),

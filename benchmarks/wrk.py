@@ -2,9 +2,13 @@
 batches of cell runs with unique event ids to one or more classrooms, counts the answers by
 status, and prints one JSON line at the end, which `run` reads.
 
-Closed loop by default (each connection sends its next request when answered); with `pace_ms`,
-each connection waits that long after an answer, which sets the offered rate (about
-connections x 1000 / (pace + latency) requests per second) whatever the server answers.
+Closed loop by default (each connection sends its next request when answered). With `rate`, the
+requests follow a schedule instead: each wrk thread hands out send times `threads / rate`
+apart, and an answered connection waits for the next free one. So the offered rate is `rate`
+whether answers come in 1 ms (a refusal) or 1 s, as long as enough connections are free to take
+the slots; fewer free ones offer less, never more. A pause after each answer, as before, offered
+connections / (pause + latency): under overload, answers turned fast and one run offered 5.45x
+the capacity from a pause set for 2x.
 """
 
 from __future__ import annotations
@@ -26,7 +30,7 @@ _MARK = "WRKJSON "
 
 _SCRIPT = """
 local tokens = {%(tokens)s}
-local batch, students, pace = %(batch)d, %(students)d, %(pace)d
+local batch, students, interval = %(batch)d, %(students)d, %(interval_ms)f
 local prefix, stamp = "%(prefix)s", "%(stamp)s"
 local event = '{"type":"cell_executed","event_id":"%%s-%%d-%%d","student_id":"s%%d",'
   .. '"notebook_path":"bench.ipynb","cell_id":"c%%d","cell_index":%%d,"status":"ok",'
@@ -61,8 +65,22 @@ function response(status, headers, body)
   else other = other + 1 end
 end
 
-if pace > 0 then
-  function delay() return pace end
+if interval > 0 then  -- a schedule: this thread's next send time, `interval` ms after the last
+  local ffi = require("ffi")
+  ffi.cdef[[
+    typedef struct { long tv_sec; long tv_nsec; } cellmon_timespec;
+    int clock_gettime(int clock, cellmon_timespec *now);
+  ]]
+  local clock, slot = ffi.new("cellmon_timespec"), nil
+  local function now_ms()
+    ffi.C.clock_gettime(1, clock)  -- CLOCK_MONOTONIC
+    return tonumber(clock.tv_sec) * 1000 + tonumber(clock.tv_nsec) / 1e6
+  end
+  function delay()  -- called as a connection's answer arrives: when it sends next
+    local now = now_ms()
+    slot = slot and math.max(slot + interval, now) or now  -- slots missed are not made up
+    return math.floor(slot - now)
+  end
 end
 
 function done(summary, latency, requests)
@@ -90,7 +108,7 @@ class Load:
     students: int = 300
     connections: int = 16
     seconds: float = 20.0
-    pace_ms: int = 0
+    rate: float = 0.0  # requests/s offered on a schedule; 0: closed loop
     threads: int = 2
 
 
@@ -100,7 +118,7 @@ def script(load: Load, prefix: str) -> str:
         "tokens": ", ".join(json.dumps(t) for t in load.tokens),
         "batch": load.batch,
         "students": load.students,
-        "pace": load.pace_ms,
+        "interval_ms": load.threads * 1000 / load.rate if load.rate > 0 else 0.0,
         "prefix": prefix,
         "stamp": datetime.now(UTC).isoformat(),
         "mark": _MARK,
