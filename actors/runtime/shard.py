@@ -32,6 +32,7 @@ from actors.domain.classroom import ClassroomActor
 from actors.domain.messages import CLASS
 from actors.domain.placement import LoadMeter
 from actors.domain.state import Rules
+from actors.runtime.collector import tune_for_shard
 from actors.runtime.group_commit import (
     Pending,
     Verdict,
@@ -85,6 +86,7 @@ class Shard:
     """The host. Ray makes it an async actor (see `actors.runtime.client`)."""
 
     def __init__(self, shard_id: int, settings: Settings) -> None:
+        tune_for_shard()
         self.shard_id = shard_id
         self.settings = settings
         self.default_rules = Rules(significant_errors=settings.significant_errors)
