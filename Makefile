@@ -62,7 +62,7 @@ test: lint influxdb chromium chp wrk
 	$(BIN)/python -m pytest
 
 # Ingest throughput against the bare-uvicorn baseline, a class of 300 with its probes, and a
-# shard of 10,000 students; rewrites BENCHMARKS.md's generated section (about 12 minutes).
+# shard of 10,000 students; rewrites BENCHMARKS.md's generated section (about 18 minutes).
 bench: venv influxdb
 	BENCH_COMMAND="make bench" $(BIN)/python -m benchmarks.ingest --write BENCHMARKS.md \
 		--json .cellmon/bench.json
