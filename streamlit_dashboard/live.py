@@ -25,7 +25,7 @@ CARDS = (
     ("Idle", "idle", STATUS_MD["idle"], None),
     ("Errors", "error", STATUS_MD["error"], "Students with an error in the last 5 minutes"),
     ("Stuck", "significant_error", STATUS_MD["significant_error"], "At or over the threshold"),
-    ("Executions", "executions", "blue", "Cell runs this session"),
+    ("Runs", "executions", "blue", "Cell runs (executions) this session"),
     ("Help", "help", STATUS_MD["help"], "Students asking for help"),
 )
 

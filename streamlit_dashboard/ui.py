@@ -14,9 +14,13 @@ from streamlit_dashboard.backend import STATUS_COLORS, STATUS_LABELS, STATUSES
 
 CHIPS_PER_CARD = 40  # a "no team" card of a whole lecture would be thousands of chips
 
+# A card's number scales with its card (26cqi: 26% of the card's width), up to 2.6rem: with
+# seven cards on a 1,280-px laptop a 2.6rem "2,000" showed as "2,…".
 CSS = """
 <style>
-[data-testid="stMetricValue"] { font-size: 2.6rem; font-weight: 700; line-height: 1.1; }
+[data-testid="stMetric"] { container-type: inline-size; }
+[data-testid="stMetricValue"] { font-size: clamp(1.3rem, 26cqi, 2.6rem); font-weight: 700;
+  line-height: 1.1; }
 [data-testid="stMetricLabel"] p { font-size: 1.05rem; }
 .cm-banner { border-radius: .6rem; padding: .9rem 1.2rem; margin: .2rem 0 .6rem 0;
   font-size: 1.35rem; font-weight: 600; }

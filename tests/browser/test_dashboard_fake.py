@@ -184,6 +184,22 @@ def test_student_and_settings_pages(url: str, browser: Any) -> None:
     page.get_by_role("button", name="Sign in").wait_for()
 
 
+CLIPPED_CARDS = """() => [...document.querySelectorAll('[data-testid="stMetricValue"]')]
+  .map(value => value.querySelector('div, p') || value)
+  .filter(text => text.scrollWidth > text.clientWidth).map(text => text.innerText)"""
+
+
+def test_a_lecture_s_counts_fit_their_cards_on_a_laptop(url: str, browser: Any) -> None:
+    """Four-digit counts, seven cards, a 1,280-px screen with the sidebar open: each number is
+    whole (a 2.6rem "1,000" was drawn as "1,…")."""
+    page = watched(browser.new_context(viewport={"width": 1280, "height": 900}).new_page())
+    page.goto(f"{url}/?classroom=lecture")
+    login(page, url=None, wait_for="Students")
+    page.locator('[data-testid="stMetricValue"]', has_text="1,000").wait_for()
+    assert page.evaluate(CLIPPED_CARDS) == []
+    page.context.close()
+
+
 def test_measure_1000_student_overview(url: str, browser: Any) -> None:
     """Not a gate: records sign-in -> cards and table visible for the 1,000-student class."""
     timings = []
