@@ -89,13 +89,12 @@ def _paced(
     `most`, until a trial offers 0.9 of the target."""
     target = max(target, 1.0)
     connections = min(most, max(connections, round(target * FREE_AFTER_S)))
+    load = wrk.Load(tokens, batch=batch, connections=connections, rate=target, seconds=seconds)
     for _ in range(TRIALS):
-        load = wrk.Load(tokens, batch=batch, connections=connections, rate=target, seconds=seconds)
         trial = wrk.run(url, replace(load, seconds=max(2.0, seconds / 6)))
-        if trial["requests_per_s"] >= 0.9 * target or connections >= most:
+        if trial["requests_per_s"] >= 0.9 * target or load.connections >= most:
             break
-        connections = min(most, connections * 2)
-        load = replace(load, connections=connections)
+        load = replace(load, connections=min(most, load.connections * 2))
     return load
 
 
