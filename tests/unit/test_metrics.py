@@ -173,3 +173,40 @@ def test_lines_are_escaped_exactly_as_influxdb_clients_point(seed: int) -> None:
             {"measurement": measurement, "tags": tags, "fields": fields, "time": 7}
         ).to_line_protocol()
         assert _line(measurement, tags, fields, 7) == expected
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_cell_lines_are_what_the_general_line_writes(seed: int) -> None:
+    """`cell_point` writes its keys in sorted order by hand, for speed: it must match `_line`
+    (which the test above holds to `Point`) for any ids, error names, durations and indices."""
+    from actors.adapters.influx.lines import CELL_EXECUTION, _line, _ns
+    from cellmon.contract import occurred_at
+
+    rng = random.Random(seed)
+    alphabet = 'ab ,=\\"\n\t\u00e9'
+
+    def text() -> str:
+        return "".join(rng.choice(alphabet) for _ in range(rng.randrange(0, 8)))
+
+    for n in range(200):
+        ev = event(
+            "cell_executed",
+            classroom_id="c" + text(),
+            student_id="s" + text(),
+            status=rng.choice(["ok", "error", "aborted"]),
+            error_name=rng.choice([None, "", text()]),
+            duration_ms=rng.choice([None, 0, 3, rng.uniform(0, 1e6), 2.0]),
+            cell_index=rng.choice([None, 0, rng.randrange(10_000)]),
+        )
+        general = _line(
+            CELL_EXECUTION,
+            {"classroom": ev.classroom_id, "status": ev.status, "error_name": ev.error_name},
+            {
+                "student": ev.student_id,
+                "count": 1,
+                "duration_ms": None if ev.duration_ms is None else float(ev.duration_ms),
+                "cell_index": ev.cell_index,
+            },
+            _ns(epoch_ms(occurred_at(ev)), n),
+        )
+        assert cell_point(ev, uniquifier=n) == general

@@ -45,17 +45,20 @@ def cell_point(event: Event, uniquifier: int = 0) -> str | None:
     """
     if not isinstance(event, CellExecuted):
         return None
-    return _line(
-        CELL_EXECUTION,
-        {"classroom": event.classroom_id, "status": event.status, "error_name": event.error_name},
-        {
-            "student": event.student_id,
-            "count": 1,
-            "duration_ms": None if event.duration_ms is None else float(event.duration_ms),
-            "cell_index": event.cell_index,
-        },
-        _ns(epoch_ms(occurred_at(event)), uniquifier),
-    )
+    # `_line` with this point's keys written in their sorted order: a shard writes one of these
+    # per cell run, and the general form (sorting, generators, type dispatch) cost twice as much.
+    # A unit test holds the two equal.
+    tags = f",classroom={_tag_value(event.classroom_id)}" if event.classroom_id else ""
+    if event.error_name:
+        tags += f",error_name={_tag_value(event.error_name)}"
+    tags += f",status={_tag_value(event.status)}"
+    index, duration = event.cell_index, event.duration_ms
+    fields = "count=1i" if index is None else f"cell_index={index}i,count=1i"
+    if duration is not None and math.isfinite(duration):
+        fields += f",duration_ms={_field_value(float(duration))}"
+    fields += f",student={_field_value(event.student_id)}"
+    ns = _ns(epoch_ms(occurred_at(event)), uniquifier)
+    return f"{CELL_EXECUTION}{tags} {fields} {ns}"
 
 
 def help_point(
