@@ -81,3 +81,22 @@ def test_a_student_gone_from_the_classroom_leaves_the_dump_cache() -> None:
     del classroom.students["b"]  # as forgetting or a retention purge leaves it
     assert [row["student_id"] for row in checkpoint.dump(classroom, cache)["students"]] == ["a"]
     assert set(cache) == {"a"}
+
+
+@settings(max_examples=100, deadline=None)
+@given(event_lists)
+def test_evolve_is_dataclasses_replace(events: list[Any]) -> None:
+    """The hot path's `evolve` must make what `replace` would, for states events reach."""
+    from dataclasses import fields, replace
+
+    from actors.domain.state import evolve
+
+    for actor in _applied(events).students.values():
+        state = actor.state
+        for field in fields(state):
+            value = getattr(state, field.name)
+            changes = {field.name: value, "executions": state.executions + 1}
+            assert evolve(state, **changes) == replace(state, **changes)
+        assert evolve(state) == state and evolve(state) is not state
+        with pytest.raises(TypeError):
+            evolve(state, not_a_field=1)
