@@ -80,7 +80,7 @@ def _student_rows(classroom: ClassroomActor, cache: DumpCache | None) -> list[di
     rows, kept = [], {}
     for student_id, actor in classroom.students.items():
         hit = cache.get(student_id)
-        row = hit[1] if hit is not None and hit[0] is actor.state else _plain(actor.state)
+        row = hit[1] if hit is not None and hit[0] is actor.state else _plain(actor.state, hit)
         kept[student_id] = (actor.state, row)
         rows.append(row)
     cache.clear()  # students gone (forgotten, purged) leave it
@@ -91,12 +91,25 @@ def _student_rows(classroom: ClassroomActor, cache: DumpCache | None) -> list[di
 _NESTED = ("cells", "notebooks", "help_history", "recent_runs")
 
 
-def _plain(state: StudentState) -> dict[str, Any]:
+def _plain(
+    state: StudentState, before: tuple[StudentState, dict[str, Any]] | None = None
+) -> dict[str, Any]:
+    """The student's row. With `before` (an earlier state and its row), the cells and runs the
+    two states share are not converted again: a run changes one cell and adds one run, and
+    converting all of a student's cells and runs was most of a busy shard's checkpoint."""
     row = {f.name: _to_json(getattr(state, f.name)) for f in dataclasses.fields(state)}
-    row["cells"] = {k: _flat(c) for k, c in state.cells.items()}
+    old_state, old_row = before if before is not None else (StudentState(state.student_id), {})
+    old_cells, old_cell_rows = old_state.cells, old_row.get("cells", {})
+    row["cells"] = {
+        k: old_cell_rows[k] if old_cells.get(k) is c else _flat(c) for k, c in state.cells.items()
+    }
     row["notebooks"] = list(state.notebooks)
     row["help_history"] = [_flat(e) for e in state.help_history]
-    row["recent_runs"] = [_flat(r) for r in state.recent_runs]
+    # The same run object in both states is the same run (its id is unique while `before`
+    # holds it).
+    old_run_rows = old_row.get("recent_runs", [])
+    by_id = dict(zip(map(id, old_state.recent_runs), old_run_rows, strict=True))
+    row["recent_runs"] = [by_id.get(id(r)) or _flat(r) for r in state.recent_runs]
     return row
 
 

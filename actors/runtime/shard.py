@@ -380,8 +380,9 @@ class Shard:
                             checkpoint.dump(hosted.classroom, hosted.dumped),
                         )
                     )
-                # Dumping a classroom of 300 is ~30 ms of this loop: let waiting requests run
-                # between classrooms, rather than stall every one for the whole shard's dumps.
+                # A busy classroom of 300 takes tens of ms of this loop to dump (benchmarks/
+                # checkpoint_cost.py): let waiting requests run between classrooms, rather than
+                # stall every one for the whole shard's dumps.
                 await asyncio.sleep(0)
         saved = await self._save_checkpoints(rows)
         for classroom_id, covered, _ in saved:
