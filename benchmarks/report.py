@@ -182,6 +182,7 @@ def _stress(stress: dict[str, Any] | None) -> list[str]:
         row("freshness p99 ms", lambda r: r["freshness_p99_ms"]),
         row("help alert p99 ms", lambda r: r["help_alert_p99_ms"]),
         row("every 2xx event in the log", lambda r: _yes(r["all_2xx_logged"])),
+        row("wrk's own CPU, cores (of 2)", lambda r: r["wrk"].get("client_cores") or "-"),
         "",
         f"After both: every logged cell run is in the classrooms' state: "
         f"{_yes(stress['applied_matches_log'])}.",

@@ -14,6 +14,7 @@ the capacity from a pause set for 2x.
 from __future__ import annotations
 
 import json
+import resource
 import shutil
 import subprocess
 import tempfile
@@ -147,13 +148,18 @@ def run(url: str, load: Load, prefix: str | None = None) -> dict[str, Any]:
             str(path),
             f"{url}/api/v1/events",
         ]
+        # wrk shares the two cores with the server: its own CPU says what the server had left.
+        # (Children's CPU is counted when they are reaped: wrk is the only one ending here.)
+        before, started = resource.getrusage(resource.RUSAGE_CHILDREN), time.monotonic()
         finished = subprocess.run(
             command, capture_output=True, text=True, timeout=load.seconds + 120
         )
+        after, wall_s = resource.getrusage(resource.RUSAGE_CHILDREN), time.monotonic() - started
     line = next((x for x in finished.stdout.splitlines() if x.startswith(_MARK)), None)
     if line is None:
         raise RuntimeError(f"wrk printed no figures: {finished.stdout}{finished.stderr}")
-    return figures(json.loads(line[len(_MARK) :]), load, prefix)
+    cpu_s = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return figures(json.loads(line[len(_MARK) :]), load, prefix, client_cores=cpu_s / wall_s)
 
 
 def settle(url: str, timeout_s: float = 120.0, idle_reads: int = 3) -> None:
@@ -174,8 +180,10 @@ def settle(url: str, timeout_s: float = 120.0, idle_reads: int = 3) -> None:
             time.sleep(0.05)  # a poll's pace; the condition is the idle answers
 
 
-def figures(raw: dict[str, Any], load: Load, prefix: str) -> dict[str, Any]:
-    """wrk's counts as rates and milliseconds."""
+def figures(
+    raw: dict[str, Any], load: Load, prefix: str, client_cores: float | None = None
+) -> dict[str, Any]:
+    """wrk's counts as rates and milliseconds; `client_cores`: wrk's own CPU over its run."""
     seconds = raw["duration_us"] / 1e6
     errors = sum(raw[k] for k in ("connect_errors", "read_errors", "write_errors", "timeouts"))
     return {
@@ -195,4 +203,5 @@ def figures(raw: dict[str, Any], load: Load, prefix: str) -> dict[str, Any]:
         "busy": raw["busy"],
         "non_2xx": raw["busy"] + raw["other"] + errors,
         "transport_errors": errors,
+        "client_cores": None if client_cores is None else round(client_cores, 2),
     }
