@@ -14,36 +14,17 @@ import argparse
 import itertools
 import statistics
 import time
-from datetime import UTC, datetime, timedelta
 from typing import Any
-
-from pydantic import TypeAdapter
 
 from actors.domain import checkpoint
 from actors.domain.classroom import ClassroomActor
-from cellmon.contract import Event
+from benchmarks.apply_cost import cell_run
 
-_EVENT: TypeAdapter[Any] = TypeAdapter(Event)
-T0 = datetime(2024, 3, 4, 9, 0, tzinfo=UTC)
 _ids = itertools.count()
 
 
 def _run(student: int, cell: int) -> Any:
-    n = next(_ids)
-    return _EVENT.validate_python(
-        {
-            "type": "cell_executed",
-            "event_id": f"e{n}",
-            "classroom_id": "bench",
-            "student_id": f"s{student}",
-            "time": T0 + timedelta(milliseconds=n),
-            "notebook_path": "lab.ipynb",
-            "cell_id": f"cell-{cell}",
-            "cell_index": cell,
-            "status": "error" if n % 3 == 0 else "ok",
-            "code": "df = load('data.csv')",
-        }
-    )
+    return cell_run(next(_ids), cell, f"s{student}")
 
 
 def dump_ms(students: int, cells: int, repeats: int, reuse: bool) -> float:
