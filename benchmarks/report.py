@@ -182,7 +182,7 @@ def _stress(stress: dict[str, Any] | None) -> list[str]:
         row("freshness p99 ms", lambda r: r["freshness_p99_ms"]),
         row("help alert p99 ms", lambda r: r["help_alert_p99_ms"]),
         row("every 2xx event in the log", lambda r: _yes(r["all_2xx_logged"])),
-        row("wrk's own CPU, cores (of 2)", lambda r: r["wrk"].get("client_cores") or "-"),
+        row("wrk's own CPU, cores (of 2)", lambda r: _or_dash(r["wrk"].get("client_cores"))),
         "",
         f"After both: every logged cell run is in the classrooms' state: "
         f"{_yes(stress['applied_matches_log'])}.",
@@ -309,6 +309,11 @@ def _targets(figures: dict[str, Any]) -> list[str]:
 
 def _yes(met: bool) -> str:
     return "yes" if met else "**no**"
+
+
+def _or_dash(figure: float | None) -> str:
+    """A figure, or "-" where the run did not measure it (an older run's JSON)."""
+    return "-" if figure is None else f"{figure:g}"
 
 
 def update(path: Path, section: str) -> None:

@@ -89,6 +89,7 @@ def _student_rows(classroom: ClassroomActor, cache: DumpCache | None) -> list[di
 
 
 _NESTED = ("cells", "notebooks", "help_history", "recent_runs")
+_NOTHING_BEFORE: tuple[StudentState, dict[str, Any]] = (StudentState(""), {})  # shares nothing
 
 
 def _plain(
@@ -98,7 +99,7 @@ def _plain(
     two states share are not converted again: a run changes one cell and adds one run, and
     converting all of a student's cells and runs was most of a busy shard's checkpoint."""
     row = {f.name: _to_json(getattr(state, f.name)) for f in dataclasses.fields(state)}
-    old_state, old_row = before if before is not None else (StudentState(state.student_id), {})
+    old_state, old_row = before if before is not None else _NOTHING_BEFORE
     old_cells, old_cell_rows = old_state.cells, old_row.get("cells", {})
     row["cells"] = {
         k: old_cell_rows[k] if old_cells.get(k) is c else _flat(c) for k, c in state.cells.items()

@@ -97,7 +97,7 @@ _UNCHANGED = object()
 
 
 def evolve(student: StudentState, **changes: Any) -> StudentState:
-    """`dataclasses.evolve(student, **changes)` at about half the cost: every event makes one,
+    """`dataclasses.replace(student, **changes)` at about half the cost: every event makes one,
     and `replace` collects every field into keywords for a frozen `__init__` (8 us of a cell
     run's 29 here). A field set here is set as that `__init__` would set it; a name that is
     not a field raises TypeError, as with `replace`."""
